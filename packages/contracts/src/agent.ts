@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { TerminalSize } from './terminal.ts';
+
+// Node agent <-> orchestrator, Socket.IO namespace `/agent`. The agent dials out, so nodes
+// need no inbound port. Terminal bytes are relayed per viewer (one browser socket) with
+// acknowledgements: the agent keeps at most a window of unacknowledged bytes per viewer
+// and pauses the shell's output when a viewer falls behind, so no buffer grows unbounded.
+
+export const AGENT_NAMESPACE = '/agent';
+
+export const AgentAuth = z.object({
+  nodeId: z.string(),
+  /** Shared secret (AGENT_TOKEN) that proves this is one of our agents. */
+  token: z.string(),
+});
+export type AgentAuth = z.infer<typeof AgentAuth>;
+
+export const NodeCapacity = z.object({
+  instances: z.number().int().min(0),
+  memoryBytes: z.number().int().min(0),
+});
+export type NodeCapacity = z.infer<typeof NodeCapacity>;
+
+/** What an agent says about itself when it connects and in every heartbeat. */
+export const NodeAnnouncement = z.object({
+  nodeId: z.string(),
+  name: z.string(),
+  engineVersion: z.string(),
+  capacity: NodeCapacity,
+  usage: z.object({ instances: z.number().int().min(0) }),
+});
+export type NodeAnnouncement = z.infer<typeof NodeAnnouncement>;
+
+export const AttachRequest = z.object({
+  viewerId: z.string(),
+  instanceId: z.string(),
+  size: TerminalSize.optional(),
+});
+export type AttachRequest = z.infer<typeof AttachRequest>;
+
+export type AttachReply = { ok: true } | { ok: false; code: string; message: string };
+
+/** Which instances this node should still have; everything else it labelled is removed. */
+export type LiveInstances = { instanceIds: string[]; sessionIds: string[] };
+
+export interface AgentToOrchestrator {
+  'node.announce': (announcement: NodeAnnouncement) => void;
+  /** Asks which sessions and instances on this node are still alive (reconcile after restart). */
+  'node.live': (reply: (live: LiveInstances) => void) => void;
+  /** Terminal bytes for one viewer; the orchestrator calls `ack` once they left its buffers. */
+  'terminal.output': (viewerId: string, data: Uint8Array, ack: () => void) => void;
+  'terminal.exit': (viewerId: string, info: { code: number | null; reason: string }) => void;
+  /** The full set of TCP ports listening in an instance, sent when it changes. */
+  'instance.ports': (instanceId: string, ports: number[]) => void;
+  /** An instance's container stopped or vanished without being asked to. */
+  'instance.gone': (instanceId: string, reason: string) => void;
+}
+
+export interface OrchestratorToAgent {
+  'terminal.attach': (request: AttachRequest, reply: (result: AttachReply) => void) => void;
+  'terminal.input': (viewerId: string, data: string) => void;
+  'terminal.resize': (viewerId: string, size: TerminalSize) => void;
+  'terminal.detach': (viewerId: string) => void;
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { InstanceId, SessionId } from './ids.ts';
+
+// REST contract of /api/v1, shared by the orchestrator (which serves it), the web pages
+// and the tests (which call it). Request bodies are strict: an unknown field is a 400.
+
+export const CreateSessionBody = z.object({}).strict();
+export const CreateInstanceBody = z.object({}).strict();
+
+export const InstanceStatus = z.enum(['creating', 'running', 'deleting', 'deleted', 'failed', 'lost']);
+export type InstanceStatus = z.infer<typeof InstanceStatus>;
+
+export const SessionStatus = z.enum(['active', 'closing', 'ended', 'lost']);
+export type SessionStatus = z.infer<typeof SessionStatus>;
+
+export const PortView = z.object({
+  port: z.number().int().min(1).max(65535),
+  /** Host-based public URL: http://<instanceId>-<port>.<ports domain>/ */
+  url: z.string(),
+  /** Path-based public URL on the base host: <base URL>/ports/<instanceId>/<port>/ */
+  pathUrl: z.string(),
+});
+export type PortView = z.infer<typeof PortView>;
+
+export const InstanceView = z.object({
+  id: InstanceId,
+  hostname: z.string(),
+  ip: z.string().nullable(),
+  status: InstanceStatus,
+  createdAt: z.string(),
+  ports: z.array(PortView),
+});
+export type InstanceView = z.infer<typeof InstanceView>;
+
+export const SessionView = z.object({
+  id: SessionId,
+  status: SessionStatus,
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  /** Limits that apply to this session, so the page can explain them before they bite. */
+  limits: z.object({ maxInstances: z.number().int() }),
+  instances: z.array(InstanceView),
+});
+export type SessionView = z.infer<typeof SessionView>;
+
+export const ServiceHealth = z.object({ ok: z.boolean(), message: z.string().optional() });
+
+export const HealthView = z.object({
+  ok: z.boolean(),
+  postgres: ServiceHealth,
+  redis: ServiceHealth,
+  nodes: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      status: z.enum(['ready', 'draining', 'down']),
+      lastSeenAt: z.string().nullable(),
+    }),
+  ),
+});
+export type HealthView = z.infer<typeof HealthView>;

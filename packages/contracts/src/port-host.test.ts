@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodePortHost, decodePortPath, encodePortHost, encodePortPath } from './port-host.ts';
+
+const id = 'abcdefghijklmnopqrstuvwxyz';
+
+describe('port host codec', () => {
+  const hosts: Array<[string | undefined, string, ReturnType<typeof decodePortHost>]> = [
+    [`${id}-8080.localhost`, 'localhost', { instanceId: id, port: 8080 }],
+    [`${id}-8080.localhost:3000`, 'localhost', { instanceId: id, port: 8080 }],
+    [`${id.toUpperCase()}-80.Play.Example.COM`, 'play.example.com', { instanceId: id, port: 80 }],
+    [`${id}-65535.ports.example.com.`, 'ports.example.com', { instanceId: id, port: 65535 }],
+    [`${id}-65536.localhost`, 'localhost', null],
+    [`${id}-0.localhost`, 'localhost', null],
+    [`${id}-080.localhost`, 'localhost', null],
+    [`${id}-8080.evil.com`, 'localhost', null],
+    [`${id}-8080.notlocalhost`, 'localhost', null],
+    [`x.${id}-8080.localhost`, 'localhost', null],
+    [`short-8080.localhost`, 'localhost', null],
+    ['localhost:3000', 'localhost', null],
+    [undefined, 'localhost', null],
+  ];
+  for (const [host, domain, expected] of hosts) {
+    it(`decodes ${host} under ${domain}`, () => assert.deepEqual(decodePortHost(host, domain), expected));
+  }
+
+  it('round-trips host form, omitting :80', () => {
+    assert.equal(encodePortHost({ instanceId: id, port: 3000 }, 'localhost', 8080), `${id}-3000.localhost:8080`);
+    assert.equal(encodePortHost({ instanceId: id, port: 3000 }, 'play.example.com', 80), `${id}-3000.play.example.com`);
+    assert.deepEqual(decodePortHost(encodePortHost({ instanceId: id, port: 3000 }, 'localhost', 8080), 'localhost'), {
+      instanceId: id,
+      port: 3000,
+    });
+  });
+
+  const paths: Array<[string, ReturnType<typeof decodePortPath>]> = [
+    [`/ports/${id}/8080/`, { instanceId: id, port: 8080, forwardPath: '/' }],
+    [`/ports/${id}/8080`, { instanceId: id, port: 8080, forwardPath: '/' }],
+    [`/ports/${id}/8080/a/b?c=d`, { instanceId: id, port: 8080, forwardPath: '/a/b?c=d' }],
+    [`/ports/${id}/8080?c=d`, { instanceId: id, port: 8080, forwardPath: '/?c=d' }],
+    [`/ports/${id}/99999/`, null],
+    [`/ports/${id}x/80/`, null],
+    [`/api/v1/ports/${id}/80/`, null],
+  ];
+  for (const [path, expected] of paths) {
+    it(`decodes path ${path}`, () => assert.deepEqual(decodePortPath(path), expected));
+  }
+
+  it('encodes the path form', () => assert.equal(encodePortPath({ instanceId: id, port: 80 }), `/ports/${id}/80/`));
+});

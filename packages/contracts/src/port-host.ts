@@ -1,0 +1,50 @@
+import { INSTANCE_ID_LENGTH } from './ids.ts';
+
+// The one codec for exposed-port addresses. Host form: <instanceId>-<port>.<portsDomain>;
+// path form: /ports/<instanceId>/<port>/<rest>. Pure functions, table-tested.
+
+export interface PortTarget {
+  instanceId: string;
+  port: number;
+}
+
+const HOST_LABEL = new RegExp(`^([a-z2-7]{${INSTANCE_ID_LENGTH}})-([1-9][0-9]{0,4})$`);
+const PATH = new RegExp(`^/ports/([a-z2-7]{${INSTANCE_ID_LENGTH}})/([1-9][0-9]{0,4})(/.*)?$`);
+
+function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
+/** `hostHeader` may carry a :port suffix; `portsDomain` is compared case-insensitively. */
+export function decodePortHost(hostHeader: string | undefined, portsDomain: string): PortTarget | null {
+  if (!hostHeader) return null;
+  const host = hostHeader.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  const suffix = `.${portsDomain.toLowerCase()}`;
+  if (!host.endsWith(suffix)) return null;
+  const match = HOST_LABEL.exec(host.slice(0, -suffix.length));
+  if (!match) return null;
+  const port = Number(match[2]);
+  return validPort(port) ? { instanceId: match[1]!, port } : null;
+}
+
+/** Host (with the public port, if any) for a target: `abc…-8080.localhost:3000`. */
+export function encodePortHost(target: PortTarget, portsDomain: string, publicPort?: number): string {
+  const portSuffix = publicPort && publicPort !== 80 ? `:${publicPort}` : '';
+  return `${target.instanceId}-${target.port}.${portsDomain}${portSuffix}`;
+}
+
+/** Splits `/ports/<id>/<port>/rest?q` into the target and the path to forward (`/rest?q`). */
+export function decodePortPath(url: string): (PortTarget & { forwardPath: string }) | null {
+  const queryAt = url.indexOf('?');
+  const pathname = queryAt === -1 ? url : url.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : url.slice(queryAt);
+  const match = PATH.exec(pathname);
+  if (!match) return null;
+  const port = Number(match[2]);
+  if (!validPort(port)) return null;
+  return { instanceId: match[1]!, port, forwardPath: (match[3] ?? '/') + query };
+}
+
+export function encodePortPath(target: PortTarget): string {
+  return `/ports/${target.instanceId}/${target.port}/`;
+}

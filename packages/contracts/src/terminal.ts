@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { InstanceId, SessionId } from './ids.ts';
+
+// Browser <-> orchestrator, Socket.IO namespace `/terminal` at the default path.
+// The handshake names the terminal; the orchestrator checks that the instance belongs
+// to the session and refuses the connection otherwise.
+
+export const TERMINAL_NAMESPACE = '/terminal';
+
+export const TerminalAuth = z.object({
+  sessionId: SessionId,
+  instanceId: InstanceId,
+  /** Initial size, so the first prompt is drawn at the right width. */
+  cols: z.number().int().min(2).max(1000).optional(),
+  rows: z.number().int().min(2).max(1000).optional(),
+});
+export type TerminalAuth = z.infer<typeof TerminalAuth>;
+
+export const TerminalSize = z.object({
+  cols: z.number().int().min(2).max(1000),
+  rows: z.number().int().min(2).max(1000),
+});
+export type TerminalSize = z.infer<typeof TerminalSize>;
+
+/** Keystrokes or pasted text; large pastes are split by the client. */
+export const TerminalInput = z.string().max(64 * 1024);
+
+export interface TerminalServerToClient {
+  /** Terminal bytes (UTF-8). The first burst after connecting replays the recent screen. */
+  output: (data: string | Uint8Array) => void;
+  /** The shell ended (or the instance went away); `reason` is for display. */
+  exit: (info: { code: number | null; reason: string }) => void;
+}
+
+export interface TerminalClientToServer {
+  input: (data: string) => void;
+  resize: (size: TerminalSize) => void;
+}
