@@ -29,6 +29,8 @@ export const InstanceView = z.object({
   status: InstanceStatus,
   createdAt: z.string(),
   ports: z.array(PortView),
+  /** Host-based URL of any port of this instance: replace `{port}` with the number. */
+  portUrlTemplate: z.string(),
 });
 export type InstanceView = z.infer<typeof InstanceView>;
 
