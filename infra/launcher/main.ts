@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createStack, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from './stack.ts';
+
+// `npm start` ends here once infra/start.sh has prepared the machine: it runs the
+// orchestrator, the node agent(s) and the web server, restarts any that crash (a crash
+// loses nothing: state lives in Postgres and in container labels), and on Ctrl-C shuts
+// down deliberately: every session is ended and its instances removed.
+
+const STATE_DIR = path.join(REPO_ROOT, '.playground');
+
+function readSecrets(): { agentToken: string; adminToken: string } {
+  const file = path.join(STATE_DIR, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = { agentToken: randomBytes(24).toString('base64url'), adminToken: randomBytes(24).toString('base64url') };
+  mkdirSync(STATE_DIR, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  return secrets;
+}
+
+function say(message: string): void {
+  process.stdout.write(`[playground] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1' } }, allowPositionals: true });
+  const nodeCount = Number(values.nodes);
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 8) throw new Error('--nodes takes a whole number from 1 to 8');
+  const port = Number(process.env.PORT ?? 8080);
+  const secrets = readSecrets();
+  const nodes = Array.from({ length: nodeCount }, (_, index) => ({
+    nodeId: `node-${index + 1}`,
+    env: nodeEngineEnv(index),
+  }));
+
+  const stack = createStack({
+    port,
+    orchestratorPort: Number(process.env.ORCHESTRATOR_PORT ?? 4000),
+    databaseUrl: process.env.DATABASE_URL ?? 'postgresql://playground:playground@127.0.0.1:5432/playground',
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    agentToken: secrets.agentToken,
+    adminToken: secrets.adminToken,
+    nodes,
+    web: true,
+    env: passThroughEnv(),
+    logDir: path.join(STATE_DIR, 'logs'),
+  });
+
+  let stopping = false;
+  const onSignal = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say('shutting down: ending sessions and removing their instances…');
+    await stack.shutdown({ closeSessions: true });
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  for (const node of nodes) superviseProcess(stack, `agent:${node.nodeId}`, () => stopping);
+  superviseProcess(stack, 'orchestrator', () => stopping);
+  await waitForHealthy(stack, 90_000);
+  superviseProcess(stack, 'web', () => stopping);
+  await waitForWeb(stack, 90_000);
+  say(`logs in ${stack.options.logDir}; Ctrl-C stops the playground and ends its sessions`);
+  say(`Playground ready at ${process.env.PUBLIC_URL ?? stack.baseUrl}`);
+}
+
+/** Node 1 uses the machine's engine (DOCKER_HOST or the default socket); further nodes their own. */
+function nodeEngineEnv(index: number): Record<string, string> {
+  if (index === 0) return process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {};
+  return { DOCKER_HOST: `unix:///run/playground/node-${index + 1}/docker.sock` };
+}
+
+/** Playground settings from the caller's environment reach every process. */
+function passThroughEnv(): Record<string, string> {
+  const names = [
+    'PUBLIC_URL', 'PORTS_DOMAIN', 'SESSION_TTL_MINUTES', 'MAX_SESSIONS_PER_CLIENT', 'MAX_INSTANCES_PER_SESSION',
+    'INSTANCE_CPUS', 'INSTANCE_MEMORY_MB', 'INSTANCE_PIDS', 'SECURITY_MODE', 'OCI_RUNTIME', 'INSTANCE_IMAGE',
+    'MIRROR_PORT', 'LOG_LEVEL', 'WARM_POOL_SIZE',
+  ];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+}
+
+/** Starts a process and starts it again (with a growing pause) whenever it dies unasked. */
+function superviseProcess(stack: Stack, name: ProcessName, isStopping: () => boolean): void {
+  let failures = 0;
+  const run = (): void => {
+    const startedAt = Date.now();
+    const running = stack.start(name);
+    void running.exited.then(async (code) => {
+      if (isStopping()) return;
+      failures = Date.now() - startedAt > 60_000 ? 1 : failures + 1;
+      const pause = Math.min(30_000, 500 * 2 ** failures);
+      say(`${name} exited (code ${code}); restarting in ${pause} ms — see ${running.logFile}`);
+      await sleep(pause);
+      if (!isStopping()) run();
+    });
+  };
+  run();
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`[playground] could not start: ${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,212 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+// Starts and stops the playground's own processes (orchestrator, node agents, web) on
+// this machine. Used by `npm start` (infra/launcher/main.ts) and by the cross-app tests,
+// so that what the tests exercise is exactly what a user starts.
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export type ProcessName = 'orchestrator' | 'web' | `agent:${string}`;
+
+export interface NodeSpec {
+  nodeId: string;
+  /** Extra environment for this agent, e.g. DOCKER_HOST of its own engine. */
+  env?: Record<string, string>;
+}
+
+export interface StackOptions {
+  /** Public port of the web edge server. */
+  port: number;
+  /** Internal port of the orchestrator (loopback only). */
+  orchestratorPort: number;
+  databaseUrl: string;
+  redisUrl: string;
+  agentToken: string;
+  adminToken: string;
+  nodes: NodeSpec[];
+  /** Start the web edge server too (it needs `next build` to have run). */
+  web: boolean;
+  /** Environment given to every process, on top of the defaults (limits, TTLs, …). */
+  env?: Record<string, string>;
+  /** Where each process's log goes (one file per process). */
+  logDir: string;
+}
+
+export interface RunningProcess {
+  name: ProcessName;
+  child: ChildProcess;
+  logFile: string;
+  exited: Promise<number | null>;
+}
+
+export interface Stack {
+  options: StackOptions;
+  baseUrl: string;
+  orchestratorUrl: string;
+  processes: Map<ProcessName, RunningProcess>;
+  /** Starts (or restarts) one process by name. */
+  start(name: ProcessName): RunningProcess;
+  /** SIGTERM (or SIGKILL) one process and wait for it to exit. */
+  stop(name: ProcessName, signal?: NodeJS.Signals): Promise<void>;
+  /** Deliberate shutdown: end every session, remove their instances, stop all processes. */
+  shutdown(options?: { closeSessions?: boolean }): Promise<void>;
+}
+
+/** A free TCP port on loopback, chosen by the kernel. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function commandFor(name: ProcessName): { args: string[]; cwd: string } {
+  if (name === 'orchestrator') return { args: ['apps/orchestrator/src/main.ts'], cwd: REPO_ROOT };
+  if (name === 'web') return { args: ['server.ts'], cwd: path.join(REPO_ROOT, 'apps/web') };
+  return { args: ['apps/node-agent/src/main.ts'], cwd: REPO_ROOT };
+}
+
+function environmentFor(name: ProcessName, options: StackOptions): Record<string, string> {
+  const orchestratorUrl = `http://127.0.0.1:${options.orchestratorPort}`;
+  const common = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    REDIS_URL: options.redisUrl,
+    AGENT_TOKEN: options.agentToken,
+    ...options.env,
+  };
+  if (name === 'orchestrator') {
+    return {
+      ...common,
+      ORCHESTRATOR_HOST: '127.0.0.1',
+      ORCHESTRATOR_PORT: String(options.orchestratorPort),
+      DATABASE_URL: options.databaseUrl,
+      ADMIN_TOKEN: options.adminToken,
+      PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${options.port}`,
+    };
+  }
+  if (name === 'web') {
+    return { ...common, PORT: String(options.port), ORCHESTRATOR_URL: orchestratorUrl };
+  }
+  const nodeId = name.slice('agent:'.length);
+  const node = options.nodes.find((candidate) => candidate.nodeId === nodeId);
+  return { ...common, NODE_ID: nodeId, ORCHESTRATOR_URL: orchestratorUrl, ...node?.env };
+}
+
+export function createStack(options: StackOptions): Stack {
+  mkdirSync(options.logDir, { recursive: true });
+  const processes = new Map<ProcessName, RunningProcess>();
+  const orchestratorUrl = `http://127.0.0.1:${options.orchestratorPort}`;
+
+  function start(name: ProcessName): RunningProcess {
+    const { args, cwd } = commandFor(name);
+    const logFile = path.join(options.logDir, `${name.replace(':', '-')}.log`);
+    const log = createWriteStream(logFile, { flags: 'a' });
+    // Only what the process needs: PATH and the like, plus its own variables.
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...environmentFor(name, options) };
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const running = { name, child, logFile, exited };
+    processes.set(name, running);
+    return running;
+  }
+
+  async function stop(name: ProcessName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const running = processes.get(name);
+    if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
+    running.child.kill(signal);
+    const timedOut = await Promise.race([running.exited.then(() => false), sleep(15_000).then(() => true)]);
+    if (timedOut) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+    }
+  }
+
+  async function shutdown({ closeSessions = true } = {}): Promise<void> {
+    if (closeSessions && processes.get('orchestrator')?.child.exitCode === null) {
+      await fetch(`${orchestratorUrl}/api/v1/admin/sessions/close-all`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${options.adminToken}`, 'content-type': 'application/json' },
+        body: '{}',
+        signal: AbortSignal.timeout(60_000),
+      }).catch(() => undefined);
+    }
+    // Web first (no new requests), then the orchestrator, then the agents that did the work.
+    await stop('web');
+    await stop('orchestrator');
+    await Promise.all(options.nodes.map((node) => stop(`agent:${node.nodeId}`)));
+  }
+
+  return {
+    options,
+    baseUrl: `http://localhost:${options.port}`,
+    orchestratorUrl,
+    processes,
+    start,
+    stop,
+    shutdown,
+  };
+}
+
+interface HealthBody {
+  ok?: boolean;
+  nodes?: Array<{ id: string; status: string }>;
+}
+
+/** Waits until the orchestrator is healthy and every expected node is ready. */
+export async function waitForHealthy(stack: Stack, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    assertAllRunning(stack);
+    try {
+      const response = await fetch(`${stack.orchestratorUrl}/api/v1/health`, { signal: AbortSignal.timeout(2_000) });
+      const body = (await response.json()) as HealthBody;
+      const ready = new Set((body.nodes ?? []).filter((node) => node.status === 'ready').map((node) => node.id));
+      const missing = stack.options.nodes.filter((node) => !ready.has(node.nodeId)).map((node) => node.nodeId);
+      if (body.ok && missing.length === 0) return;
+      last = body.ok ? `waiting for node(s) ${missing.join(', ')}` : JSON.stringify(body);
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(250);
+  }
+  throw new Error(`the orchestrator did not become healthy within ${timeoutMs} ms (${last}); logs in ${stack.options.logDir}`);
+}
+
+/** Waits until the web edge server serves its landing page. */
+export async function waitForWeb(stack: Stack, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    assertAllRunning(stack);
+    try {
+      const response = await fetch(`http://127.0.0.1:${stack.options.port}/`, { signal: AbortSignal.timeout(5_000) });
+      if (response.ok) return;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(250);
+  }
+  throw new Error(`the web server did not answer within ${timeoutMs} ms (${last}); logs in ${stack.options.logDir}`);
+}
+
+function assertAllRunning(stack: Stack): void {
+  for (const running of stack.processes.values()) {
+    if (running.child.exitCode !== null) {
+      throw new Error(`${running.name} exited with code ${running.child.exitCode}; see ${running.logFile}`);
+    }
+  }
+}

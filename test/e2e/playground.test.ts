@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../support/browser.ts';
+import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+
+// The learner's path through the real product: real Chromium on the real pages, the real
+// orchestrator, node agent, Docker engine and Docker-in-Docker instances. Each `it` is one
+// step of the issue's story and they run in order on one session.
+
+const run = promisify(execFile);
+const MAX_INSTANCES = 2;
+
+async function terminalText(page: Page): Promise<string> {
+  return page.locator('[data-testid="terminal"]:visible .xterm-rows').innerText();
+}
+
+async function waitForTerminal(page: Page, text: string | RegExp, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    async () => {
+      const screen = await terminalText(page);
+      return typeof text === 'string' ? screen.includes(text) : text.test(screen);
+    },
+    timeoutMs,
+    `terminal to show ${text}`,
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n--- terminal shows ---\n${await terminalText(page).catch(() => '(none)')}`);
+  });
+}
+
+async function typeInTerminal(page: Page, line: string): Promise<void> {
+  await page.locator('[data-testid="terminal"]:visible .xterm').click();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
+
+async function dockerIds(filter: string): Promise<string[]> {
+  const lists = await Promise.all([
+    run('docker', ['ps', '-a', '--filter', filter, '--format', '{{.ID}}']),
+    run('docker', ['network', 'ls', '--filter', filter, '--format', '{{.ID}}']),
+    run('docker', ['volume', 'ls', '--filter', filter, '--format', '{{.Name}}']),
+  ]);
+  return lists.flatMap(({ stdout }) => stdout.split('\n').filter(Boolean));
+}
+
+describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
+  let stack: TestStack;
+  let browser: Browser;
+  let page: Page;
+  let sessionId = '';
+  let firstInstanceId = '';
+
+  before(async () => {
+    stack = await startTestStack('e2e', { web: true, env: { MAX_INSTANCES_PER_SESSION: String(MAX_INSTANCES) } });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.teardown();
+  });
+
+  it('1. starts a session from the landing page and sees its countdown', async () => {
+    await page.goto(stack.baseUrl);
+    await page.getByTestId('start-session').click();
+    await page.waitForURL(/\/p\/[a-z2-7]{32}$/, { timeout: 30_000 });
+    sessionId = page.url().split('/p/')[1]!;
+    const first = await page.getByTestId('countdown').innerText();
+    assert.match(first, /^(3:59:\d\d|4:00:00)$/, `a fresh session shows about 4 hours left, saw "${first}"`);
+    await eventually(async () => (await page.getByTestId('countdown').innerText()) !== first, 5_000, 'the countdown to tick');
+  });
+
+  it('2. adds an instance that appears with hostname, IP and a root shell prompt', async () => {
+    const clickedAt = Date.now();
+    await page.getByTestId('add-instance').click();
+    await page.getByTestId('instance-item').first().waitFor({ timeout: 90_000 });
+    await waitForTerminal(page, 'root@node1', 90_000);
+    const toPrompt = Date.now() - clickedAt;
+    console.log(`# time from "Add new instance" to the first prompt: ${toPrompt} ms`);
+    const item = await page.getByTestId('instance-item').first().innerText();
+    assert.match(item, /node1/);
+    assert.match(item, /\d+\.\d+\.\d+\.\d+/, 'the instance shows its IP');
+    const session = await stack.api<{ instances: Array<{ id: string; status: string }> }>('GET', `/api/v1/sessions/${sessionId}`);
+    assert.equal(session.body.instances[0]?.status, 'running');
+    firstInstanceId = session.body.instances[0]!.id;
+  });
+
+  it('3. types in a real shell: tab completion, Ctrl-C, docker run, docker build, docker-compose', async () => {
+    await typeInTerminal(page, 'whoami; echo "TERM=$TERM"');
+    await waitForTerminal(page, 'TERM=xterm-256color');
+    // Tab completion: "hostnam<Tab>" completes to the hostname command.
+    await page.keyboard.type('hostnam');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await waitForTerminal(page, /hostname\s*\n\s*node1/);
+    await typeInTerminal(page, 'sleep 300');
+    await page.keyboard.press('Control+C');
+    await typeInTerminal(page, 'echo "interrupted=$?"');
+    await waitForTerminal(page, 'interrupted=130');
+    await typeInTerminal(page, 'docker run --rm busybox echo hello-from-inner-container');
+    await waitForTerminal(page, /^hello-from-inner-container$/m, 120_000);
+    await typeInTerminal(page, `printf 'FROM busybox\\nRUN echo built > /built\\nCMD cat /built\\n' | docker build -q -t learner/app - && docker run --rm learner/app`);
+    await waitForTerminal(page, /^built$/m, 120_000);
+    await typeInTerminal(page, 'docker-compose version --short && for t in curl git vim less; do command -v $t; done');
+    await waitForTerminal(page, '/usr/bin/less', 30_000);
+  });
+
+  it('4. publishes a port inside the instance and opens it through its public URLs', async () => {
+    await typeInTerminal(
+      page,
+      'docker run -d -p 8080:80 busybox sh -c "mkdir -p /www && echo port-page-ok > /www/index.html && httpd -f -p 80 -h /www"',
+    );
+    const badge = page.getByTestId('port-badge').filter({ hasText: '8080' });
+    await badge.waitFor({ timeout: 60_000 });
+    const href = await badge.getAttribute('href');
+    assert.equal(href, `http://${firstInstanceId}-8080.localhost:${stack.options.port}/`);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), badge.click()]);
+    await popup.waitForLoadState();
+    assert.match(await popup.locator('body').innerText(), /port-page-ok/);
+    await popup.close();
+
+    const pathForm = await fetch(`${stack.baseUrl.replace('localhost', '127.0.0.1')}/ports/${firstInstanceId}/8080/`);
+    assert.equal(pathForm.status, 200);
+    assert.match(await pathForm.text(), /port-page-ok/);
+
+    // "Open port" opens any port by number, even one nothing listens on yet.
+    await page.getByTestId('open-port-input').fill('9090');
+    const [opened] = await Promise.all([page.waitForEvent('popup'), page.getByTestId('open-port-button').click()]);
+    assert.equal(opened.url(), `http://${firstInstanceId}-9090.localhost:${stack.options.port}/`);
+    await opened.close();
+  });
+
+  it('5. reloads the page and finds the same shell with its recent screen', async () => {
+    await typeInTerminal(page, 'export KEPT=still-here; echo marker-before-reload');
+    await waitForTerminal(page, /^marker-before-reload$/m);
+    await page.reload();
+    await waitForTerminal(page, 'marker-before-reload', 30_000);
+    await typeInTerminal(page, 'echo "kept=$KEPT"');
+    await waitForTerminal(page, 'kept=still-here');
+  });
+
+  it(`5b. is told clearly when the session is at its limit of ${MAX_INSTANCES} instances`, async () => {
+    await page.getByTestId('add-instance').click();
+    await eventually(async () => (await page.getByTestId('instance-item').count()) === 2, 90_000, 'a second instance');
+    await page.getByTestId('add-instance').click();
+    const banner = page.getByTestId('error-banner');
+    await banner.waitFor({ timeout: 30_000 });
+    assert.match(await banner.innerText(), new RegExp(`${MAX_INSTANCES} instances`));
+    // node2 reaches node1 by hostname on the session's private network.
+    await page.getByTestId('instance-item').filter({ hasText: 'node2' }).click();
+    await waitForTerminal(page, 'root@node2', 60_000);
+    await typeInTerminal(page, 'ping -c 1 -W 2 node1 >/dev/null && echo reached-node1');
+    await waitForTerminal(page, /^reached-node1$/m);
+  });
+
+  it('6. deletes an instance and closes the session: nothing is left behind', async () => {
+    const node2 = page.getByTestId('instance-item').filter({ hasText: 'node2' });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await node2.getByTestId('delete-instance').click();
+    await eventually(async () => (await page.getByTestId('instance-item').count()) === 1, 30_000, 'node2 to leave the list');
+    await eventually(async () => (await dockerIds(`label=playground.hostname=node2`)).length === 0, 30_000, 'node2 container and volume removed');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByTestId('close-session').click();
+    await page.getByTestId('session-ended').waitFor({ timeout: 30_000 });
+    await eventually(async () => (await dockerIds(`label=playground.session=${sessionId}`)).length === 0, 60_000, 'every container, network and volume of the session removed');
+    const gone = await stack.api('GET', `/api/v1/sessions/${sessionId}`);
+    assert.equal(gone.status, 404);
+  });
+});
