@@ -101,9 +101,9 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     await typeInTerminal(page, 'echo "interrupted=$?"');
     await waitForTerminal(page, 'interrupted=130');
     await typeInTerminal(page, 'docker run --rm busybox echo hello-from-inner-container');
-    await waitForTerminal(page, /^hello-from-inner-container$/m, 120_000);
+    await waitForTerminal(page, /^hello-from-inner-container\s*$/m, 120_000);
     await typeInTerminal(page, `printf 'FROM busybox\\nRUN echo built > /built\\nCMD cat /built\\n' | docker build -q -t learner/app - && docker run --rm learner/app`);
-    await waitForTerminal(page, /^built$/m, 120_000);
+    await waitForTerminal(page, /^built\s*$/m, 120_000);
     await typeInTerminal(page, 'docker-compose version --short && for t in curl git vim less; do command -v $t; done');
     await waitForTerminal(page, '/usr/bin/less', 30_000);
   });
@@ -135,7 +135,7 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
 
   it('5. reloads the page and finds the same shell with its recent screen', async () => {
     await typeInTerminal(page, 'export KEPT=still-here; echo marker-before-reload');
-    await waitForTerminal(page, /^marker-before-reload$/m);
+    await waitForTerminal(page, /^marker-before-reload\s*$/m);
     await page.reload();
     await waitForTerminal(page, 'marker-before-reload', 30_000);
     await typeInTerminal(page, 'echo "kept=$KEPT"');
@@ -153,7 +153,7 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     await page.getByTestId('instance-item').filter({ hasText: 'node2' }).click();
     await waitForTerminal(page, 'root@node2', 60_000);
     await typeInTerminal(page, 'ping -c 1 -W 2 node1 >/dev/null && echo reached-node1');
-    await waitForTerminal(page, /^reached-node1$/m);
+    await waitForTerminal(page, /^reached-node1\s*$/m);
   });
 
   it('6. deletes an instance and closes the session: nothing is left behind', async () => {
