@@ -1,0 +1,121 @@
+import type { AddressInfo } from 'node:net';
+import { Server as EngineServer } from 'engine.io';
+import { Server as SocketIoServer } from 'socket.io';
+import { AuditLog } from './audit.ts';
+import { createClientAddressResolver } from './client-address.ts';
+import type { Config } from './config.ts';
+import { createDb } from './db.ts';
+import { AgentGateway } from './gateway/agent-gateway.ts';
+import { TerminalGateway } from './gateway/terminal-gateway.ts';
+import { Health } from './health.ts';
+import { buildApi } from './http/api.ts';
+import { Instances } from './instances.ts';
+import type { Logger } from './logger.ts';
+import { NodeQueues } from './node-queues.ts';
+import { Placement } from './placement.ts';
+import { PortProxy } from './port-proxy.ts';
+import { PortUrls } from './port-urls.ts';
+import { Reaper } from './reaper/reaper.ts';
+import { reaperTasks } from './reaper/tasks.ts';
+import { createRedis } from './redis.ts';
+import { createHttpServer } from './server.ts';
+import { Sessions } from './sessions.ts';
+
+// Builds and connects every part of the orchestrator, explicitly. main.ts calls this with
+// the parsed config; tests call it with their own (unique database, queue prefix, port 0).
+
+export interface OrchestratorOptions {
+  /** BullMQ key prefix; agents must use the same. Tests pass a unique one. */
+  queuePrefix?: string;
+  /** Tests drive the reaper by hand with `reaper.runOnce()`. */
+  startReaper?: boolean;
+  closeAllTimeoutMs?: number;
+}
+
+export type Orchestrator = Awaited<ReturnType<typeof buildOrchestrator>>;
+
+export async function buildOrchestrator(config: Config, logger: Logger, options: OrchestratorOptions = {}) {
+  const db = createDb(config.DATABASE_URL);
+  const redis = createRedis(config.REDIS_URL, logger);
+  const audit = new AuditLog(db, logger);
+  const queues = new NodeQueues(redis, config.REDIS_URL, logger, options.queuePrefix);
+  const placement = new Placement(db, config.NODE_DOWN_AFTER_MS);
+  const urls = new PortUrls(config);
+
+  // Socket.IO runs on an engine we feed ourselves, so the dispatcher decides what reaches it.
+  const engine = new EngineServer({ maxHttpBufferSize: 1e6, pingInterval: 20_000, pingTimeout: 20_000 });
+  const io = new SocketIoServer({ serveClient: false });
+  io.bind(engine);
+
+  // The agent gateway ends terminals through the terminal gateway, which needs the agent
+  // registry: a late-bound reference breaks the cycle.
+  const exits = {
+    exitSession: (sessionId: string, reason: string) => terminals.exitSession(sessionId, reason),
+    exitInstance: (instanceId: string, reason: string) => terminals.exitInstance(instanceId, reason),
+  };
+  const agents = new AgentGateway(io, db, audit, logger.child({ component: 'agents' }), config.AGENT_TOKEN, exits);
+  const terminals: TerminalGateway = new TerminalGateway(io, db, agents, logger.child({ component: 'terminals' }));
+
+  const sessions = new Sessions(db, queues, placement, audit, terminals, config);
+  const instances = new Instances(db, queues, sessions, audit, terminals, config);
+  const health = new Health(db, redis);
+  const api = buildApi({
+    config,
+    logger,
+    sessions,
+    instances,
+    health,
+    urls,
+    clientAddress: createClientAddressResolver(config.TRUSTED_PROXY),
+    closeAllTimeoutMs: options.closeAllTimeoutMs,
+  });
+  await api.ready();
+
+  const portProxy = new PortProxy(db, logger.child({ component: 'ports' }), config.PORTS_DOMAIN);
+  const server = createHttpServer({ portProxy, engine, api });
+  const reaper = new Reaper(
+    reaperTasks({
+      db,
+      redis,
+      queues,
+      sessions,
+      instances,
+      audit,
+      nodeDownAfterMs: config.NODE_DOWN_AFTER_MS,
+      instanceCreateTimeoutMs: config.INSTANCE_CREATE_TIMEOUT_MS,
+    }),
+    config.REAPER_INTERVAL_MS,
+    logger.child({ component: 'reaper' }),
+  );
+
+  async function listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.ORCHESTRATOR_PORT, config.ORCHESTRATOR_HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    if (options.startReaper !== false) reaper.start();
+    const address = server.address() as AddressInfo;
+    logger.info({ host: address.address, port: address.port }, 'orchestrator.listening');
+    return address;
+  }
+
+  /** Stops serving and releases every connection. Sessions stay as they are: a restart loses nothing. */
+  async function close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await reaper.stop();
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    engine.close();
+    portProxy.close();
+    server.closeAllConnections();
+    await closed;
+    await api.close();
+    await queues.close();
+    await db.$disconnect();
+    redis.disconnect();
+  }
+
+  return { config, db, redis, queues, sessions, instances, agents, terminals, reaper, server, io, listen, close };
+}

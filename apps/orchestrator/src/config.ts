@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+// The orchestrator's whole configuration, parsed once from the environment. Nothing else
+// reads process.env: main.ts passes process.env here, tests pass a plain object.
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const ConfigSchema = z
+  .object({
+    /** Address the HTTP server binds to; the web app proxies to it. */
+    ORCHESTRATOR_HOST: z.string().min(1).default('127.0.0.1'),
+    /** Port of the HTTP server (REST API, Socket.IO, port proxy). 0 picks a free port. */
+    ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    /** PostgreSQL, the record of sessions, instances and nodes. */
+    DATABASE_URL: z.string().url().default('postgresql://playground:playground@127.0.0.1:5432/playground'),
+    /** Redis: BullMQ queues and node heartbeats. */
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    /** Shared secret node agents present on the `/agent` namespace. */
+    AGENT_TOKEN: z.string().min(16, 'AGENT_TOKEN must be at least 16 characters'),
+    /** Bearer token for /api/v1/admin/*. */
+    ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
+    /** Public base URL of the playground (what the browser sees); port URLs are built from it. */
+    PUBLIC_URL: z.string().url().default('http://localhost:8080'),
+    /** Domain under which port hosts live (`<instance>-<port>.<domain>`); default: PUBLIC_URL's hostname. */
+    PORTS_DOMAIN: z.string().min(1).optional(),
+    /** Lifetime of a session (fractions allowed, e.g. for tests). */
+    SESSION_TTL_MINUTES: z.coerce.number().positive().default(240),
+    /** Active sessions one client address may hold. */
+    MAX_SESSIONS_PER_CLIENT: positiveInt(20),
+    /** Live instances one session may hold. */
+    MAX_INSTANCES_PER_SESSION: positiveInt(5),
+    /** CPU limit of each instance (cores). */
+    INSTANCE_CPUS: z.coerce.number().positive().default(1),
+    /** Memory limit of each instance. */
+    INSTANCE_MEMORY_MB: positiveInt(1024),
+    /** Process limit of each instance. */
+    INSTANCE_PIDS: positiveInt(1000),
+    /** How long POST …/instances waits for the node to create the instance. */
+    INSTANCE_CREATE_TIMEOUT_MS: positiveInt(90_000),
+    /** A node whose heartbeat is older than this is `down` and gets no new sessions. */
+    NODE_DOWN_AFTER_MS: positiveInt(15_000),
+    /** How often the reaper sweeps Postgres (expiry, closing, stale jobs, node monitor). */
+    REAPER_INTERVAL_MS: positiveInt(2_000),
+    /** Comma-separated proxy addresses whose X-Forwarded-For is believed (loopback always is). */
+    TRUSTED_PROXY: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      ),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .transform((env) => {
+    const publicUrl = new URL(env.PUBLIC_URL);
+    return {
+      ...env,
+      PUBLIC_URL: publicUrl.origin,
+      PORTS_DOMAIN: (env.PORTS_DOMAIN ?? publicUrl.hostname).toLowerCase(),
+      /** The port the browser uses (explicit or the scheme's default), for host-form port URLs. */
+      publicPort: Number(publicUrl.port || (publicUrl.protocol === 'https:' ? 443 : 80)),
+      publicScheme: publicUrl.protocol.replace(':', ''),
+    };
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}

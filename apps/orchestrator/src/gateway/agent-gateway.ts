@@ -1,0 +1,160 @@
+import {
+  AGENT_NAMESPACE,
+  AgentAuth,
+  EVENT,
+  InstanceId,
+  NodeAnnouncement,
+  NodeId,
+  type AgentToOrchestrator,
+  type LiveInstances,
+  type OrchestratorToAgent,
+} from '@playground/contracts';
+import { timingSafeEqual } from 'node:crypto';
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { AuditLog } from '../audit.ts';
+import type { Db } from '../db.ts';
+import type { Logger } from '../logger.ts';
+import type { TerminalExits } from '../terminal-exits.ts';
+
+// `/agent`: node agents dial in with { nodeId, token }. One live socket per node; a newer
+// connection of the same node replaces the older. The record (Postgres) is updated from
+// what agents report; terminal bytes are handed to whoever subscribed (the terminal gateway).
+
+export type AgentSocket = Socket<AgentToOrchestrator, OrchestratorToAgent, Record<string, never>, { nodeId: string }>;
+type AgentNamespace = Namespace<AgentToOrchestrator, OrchestratorToAgent, Record<string, never>, { nodeId: string }>;
+
+export interface AgentListener {
+  agentConnected(nodeId: string, socket: AgentSocket): void;
+  agentDisconnected(nodeId: string): void;
+}
+
+function tokensEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export class AgentGateway {
+  private readonly agents = new Map<string, AgentSocket>();
+  private readonly listeners: AgentListener[] = [];
+  private readonly namespace: AgentNamespace;
+
+  constructor(
+    io: Server,
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+    private readonly logger: Logger,
+    private readonly agentToken: string,
+    private readonly terminals: TerminalExits,
+  ) {
+    this.namespace = io.of(AGENT_NAMESPACE) as AgentNamespace;
+    this.namespace.use((socket, next) => {
+      const auth = AgentAuth.safeParse(socket.handshake.auth);
+      if (!auth.success || !NodeId.safeParse(auth.data.nodeId).success || !tokensEqual(auth.data.token, this.agentToken)) {
+        this.logger.warn({ address: socket.handshake.address }, 'agent.refused');
+        return next(new Error('Agent authentication failed: a valid nodeId and AGENT_TOKEN are required.'));
+      }
+      socket.data.nodeId = auth.data.nodeId;
+      next();
+    });
+    this.namespace.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  subscribe(listener: AgentListener): void {
+    this.listeners.push(listener);
+  }
+
+  socketFor(nodeId: string): AgentSocket | undefined {
+    return this.agents.get(nodeId);
+  }
+
+  connectedNodes(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  private onConnection(socket: AgentSocket): void {
+    const nodeId = socket.data.nodeId;
+    const previous = this.agents.get(nodeId);
+    this.agents.set(nodeId, socket);
+    if (previous && previous.id !== socket.id) {
+      // Normal after an agent restart; repeated, it means two agents share one NODE_ID.
+      this.logger.warn({ nodeId, address: socket.handshake.address }, 'agent.replaced');
+      previous.disconnect(true);
+      for (const listener of this.listeners) listener.agentDisconnected(nodeId);
+    }
+    this.logger.info({ nodeId }, 'agent.connected');
+    for (const listener of this.listeners) listener.agentConnected(nodeId, socket);
+
+    socket.on('node.announce', (announcement) => void this.guard('node.announce', () => this.announce(nodeId, announcement)));
+    socket.on('node.live', (reply) => {
+      void this.guard('node.live', async () => {
+        if (typeof reply === 'function') reply(await this.live(nodeId));
+      });
+    });
+    socket.on('instance.ports', (instanceId, ports) => void this.guard('instance.ports', () => this.ports(nodeId, instanceId, ports)));
+    socket.on('instance.gone', (instanceId, reason) => void this.guard('instance.gone', () => this.gone(nodeId, instanceId, reason)));
+    socket.on('disconnect', (reason) => {
+      if (this.agents.get(nodeId) !== socket) return;
+      this.agents.delete(nodeId);
+      this.logger.info({ nodeId, reason }, 'agent.disconnected');
+      for (const listener of this.listeners) listener.agentDisconnected(nodeId);
+    });
+  }
+
+  /** An agent's message must never take the process down; a failure is logged. */
+  private async guard(event: string, action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      this.logger.warn({ err: error, event }, 'agent.event_failed');
+    }
+  }
+
+  private async announce(nodeId: string, raw: unknown): Promise<void> {
+    const announcement = NodeAnnouncement.parse(raw);
+    if (announcement.nodeId !== nodeId) throw new Error(`announcement for ${announcement.nodeId} on the socket of ${nodeId}`);
+    const fields = {
+      name: announcement.name,
+      engineVersion: announcement.engineVersion,
+      capacityInstances: announcement.capacity.instances,
+      capacityMemory: BigInt(announcement.capacity.memoryBytes),
+      status: 'ready' as const,
+      lastSeenAt: new Date(),
+    };
+    const before = await this.db.node.findUnique({ where: { id: nodeId }, select: { status: true } });
+    await this.db.node.upsert({ where: { id: nodeId }, create: { id: nodeId, ...fields }, update: fields });
+    if (before?.status !== 'ready') await this.audit.record(EVENT.nodeUp, { nodeId, data: { name: announcement.name } });
+  }
+
+  /** What the node should still have; everything else it labelled is garbage. */
+  async live(nodeId: string): Promise<LiveInstances> {
+    const [sessions, instances] = await Promise.all([
+      this.db.session.findMany({ where: { nodeId, status: { in: ['active', 'closing'] } }, select: { id: true } }),
+      this.db.instance.findMany({
+        where: { nodeId, status: { in: ['creating', 'running', 'deleting'] } },
+        select: { id: true },
+      }),
+    ]);
+    return { sessionIds: sessions.map((s) => s.id), instanceIds: instances.map((i) => i.id) };
+  }
+
+  private async ports(nodeId: string, instanceId: unknown, rawPorts: unknown): Promise<void> {
+    if (!InstanceId.safeParse(instanceId).success || !Array.isArray(rawPorts)) return;
+    const ports = [...new Set(rawPorts.filter((p): p is number => Number.isInteger(p) && p >= 1 && p <= 65535))].sort(
+      (a, b) => a - b,
+    );
+    // Scoped to the reporting node: an agent can only describe its own instances.
+    await this.db.instance.updateMany({ where: { id: instanceId as string, nodeId }, data: { ports } });
+  }
+
+  private async gone(nodeId: string, instanceId: unknown, reason: unknown): Promise<void> {
+    if (!InstanceId.safeParse(instanceId).success) return;
+    const id = instanceId as string;
+    const changed = await this.db.instance.updateMany({
+      where: { id, nodeId, status: { in: ['creating', 'running'] } },
+      data: { status: 'lost', error: String(reason).slice(0, 500) },
+    });
+    this.terminals.exitInstance(id, 'The instance stopped.');
+    if (changed.count > 0) await this.audit.record(EVENT.instanceGone, { instanceId: id, nodeId, data: { reason: String(reason) } });
+  }
+}

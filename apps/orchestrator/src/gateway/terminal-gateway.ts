@@ -1,0 +1,172 @@
+import {
+  TERMINAL_NAMESPACE,
+  TerminalAuth,
+  TerminalInput,
+  TerminalSize,
+  type AttachReply,
+  type TerminalClientToServer,
+  type TerminalServerToClient,
+} from '@playground/contracts';
+import { randomUUID } from 'node:crypto';
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { Db } from '../db.ts';
+import type { Logger } from '../logger.ts';
+import type { TerminalExits } from '../terminal-exits.ts';
+import type { AgentGateway, AgentListener, AgentSocket } from './agent-gateway.ts';
+
+// `/terminal`: one browser socket = one viewer of one instance's shell. We authorise the
+// handshake, then relay bytes between the browser and the instance's node agent. Flow
+// control: the agent's `terminal.output` is acknowledged only once the browser's engine
+// write buffer is short again, so a slow browser makes the agent pause the shell instead
+// of growing a buffer here.
+
+interface ViewerData {
+  sessionId: string;
+  instanceId: string;
+  nodeId: string;
+  size?: { cols: number; rows: number };
+}
+type BrowserSocket = Socket<TerminalClientToServer, TerminalServerToClient, Record<string, never>, ViewerData>;
+type TerminalNamespace = Namespace<TerminalClientToServer, TerminalServerToClient, Record<string, never>, ViewerData>;
+
+interface Viewer {
+  id: string;
+  socket: BrowserSocket;
+  nodeId: string;
+  sessionId: string;
+  instanceId: string;
+  /** Acks held back until the browser's write buffer drains. */
+  pendingAcks: Array<() => void>;
+}
+
+/** Packets that may wait in a browser's engine write buffer before we stop acknowledging. */
+export const MAX_BUFFERED_PACKETS = 16;
+const ATTACH_TIMEOUT_MS = 10_000;
+
+/** engine.io keeps packets the transport has not taken yet here; its typings mark it private. */
+function bufferedPackets(socket: BrowserSocket): number {
+  return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+}
+
+export class TerminalGateway implements TerminalExits, AgentListener {
+  private readonly viewers = new Map<string, Viewer>();
+  private readonly namespace: TerminalNamespace;
+
+  constructor(
+    io: Server,
+    private readonly db: Db,
+    private readonly agents: AgentGateway,
+    private readonly logger: Logger,
+  ) {
+    this.namespace = io.of(TERMINAL_NAMESPACE) as TerminalNamespace;
+    this.namespace.use((socket, next) => {
+      this.authorize(socket)
+        .then(() => next())
+        .catch((error: unknown) => next(error instanceof Error ? error : new Error(String(error))));
+    });
+    this.namespace.on('connection', (socket) => void this.onConnection(socket));
+    agents.subscribe(this);
+  }
+
+  private async authorize(socket: BrowserSocket): Promise<void> {
+    const auth = TerminalAuth.safeParse(socket.handshake.auth);
+    if (!auth.success) throw new Error('This terminal needs a valid sessionId and instanceId.');
+    const instance = await this.db.instance.findUnique({
+      where: { id: auth.data.instanceId },
+      select: { sessionId: true, nodeId: true, status: true, session: { select: { status: true } } },
+    });
+    if (!instance || instance.sessionId !== auth.data.sessionId) {
+      throw new Error('This instance does not belong to this session.');
+    }
+    if (instance.session.status !== 'active') throw new Error('This session has ended.');
+    if (instance.status !== 'running') throw new Error(`This instance is not running (it is ${instance.status}).`);
+    if (!this.agents.socketFor(instance.nodeId)) {
+      throw new Error('The node of this instance is not connected right now. Try again in a few seconds.');
+    }
+    const size = auth.data.cols && auth.data.rows ? { cols: auth.data.cols, rows: auth.data.rows } : undefined;
+    socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, size };
+  }
+
+  private async onConnection(socket: BrowserSocket): Promise<void> {
+    const { sessionId, instanceId, nodeId, size } = socket.data;
+    const viewer: Viewer = { id: randomUUID(), socket, nodeId, sessionId, instanceId, pendingAcks: [] };
+    this.viewers.set(viewer.id, viewer);
+
+    socket.conn.on('drain', () => this.releaseAcks(viewer));
+    socket.on('input', (data) => {
+      if (TerminalInput.safeParse(data).success) this.agents.socketFor(nodeId)?.emit('terminal.input', viewer.id, data);
+    });
+    socket.on('resize', (raw) => {
+      const parsed = TerminalSize.safeParse(raw);
+      if (parsed.success) this.agents.socketFor(nodeId)?.emit('terminal.resize', viewer.id, parsed.data);
+    });
+    socket.on('disconnect', () => {
+      this.viewers.delete(viewer.id);
+      this.agents.socketFor(nodeId)?.emit('terminal.detach', viewer.id);
+      this.flushAcks(viewer);
+      this.logger.debug({ viewerId: viewer.id, instanceId }, 'terminal.detached');
+    });
+
+    const agent = this.agents.socketFor(nodeId);
+    if (!agent) return this.end(viewer, 'The node of this instance is not connected right now.');
+    let reply: AttachReply;
+    try {
+      reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, size });
+    } catch {
+      reply = { ok: false, code: 'timeout', message: 'The node did not answer in time.' };
+    }
+    if (!reply.ok) {
+      this.logger.warn({ instanceId, code: reply.code, message: reply.message }, 'terminal.attach_failed');
+      return this.end(viewer, `Could not open the terminal: ${reply.message}`);
+    }
+    this.logger.debug({ viewerId: viewer.id, instanceId }, 'terminal.attached');
+  }
+
+  agentConnected(nodeId: string, socket: AgentSocket): void {
+    socket.on('terminal.output', (viewerId, data, ack) => {
+      const viewer = this.viewers.get(viewerId);
+      const done = typeof ack === 'function' ? ack : () => undefined;
+      // Output for a viewer that left: acknowledge so the agent's window never stalls on it.
+      if (!viewer || viewer.nodeId !== nodeId) return done();
+      viewer.socket.emit('output', data);
+      if (bufferedPackets(viewer.socket) <= MAX_BUFFERED_PACKETS) done();
+      else viewer.pendingAcks.push(done);
+    });
+    socket.on('terminal.exit', (viewerId, info) => {
+      const viewer = this.viewers.get(viewerId);
+      if (viewer && viewer.nodeId === nodeId) this.end(viewer, info?.reason ?? 'The shell ended.', info?.code ?? null);
+    });
+  }
+
+  agentDisconnected(nodeId: string): void {
+    for (const viewer of this.viewers.values()) {
+      if (viewer.nodeId === nodeId) this.end(viewer, 'The connection to the node was lost. Reconnecting…');
+    }
+  }
+
+  exitSession(sessionId: string, reason: string): void {
+    for (const viewer of this.viewers.values()) if (viewer.sessionId === sessionId) this.end(viewer, reason);
+  }
+
+  exitInstance(instanceId: string, reason: string): void {
+    for (const viewer of this.viewers.values()) if (viewer.instanceId === instanceId) this.end(viewer, reason);
+  }
+
+  viewerCount(): number {
+    return this.viewers.size;
+  }
+
+  private releaseAcks(viewer: Viewer): void {
+    if (bufferedPackets(viewer.socket) <= MAX_BUFFERED_PACKETS) this.flushAcks(viewer);
+  }
+
+  private flushAcks(viewer: Viewer): void {
+    const acks = viewer.pendingAcks.splice(0);
+    for (const ack of acks) ack();
+  }
+
+  private end(viewer: Viewer, reason: string, code: number | null = null): void {
+    viewer.socket.emit('exit', { code, reason });
+    viewer.socket.disconnect();
+  }
+}

@@ -1,0 +1,49 @@
+import type { HealthView } from '@playground/contracts';
+import type { Redis } from 'ioredis';
+import type { Db } from './db.ts';
+
+// Health never hangs: each dependency gets a fixed time box and a down one is reported, not awaited.
+
+const CHECK_TIMEOUT_MS = 1_000;
+
+async function timeBoxed(check: () => Promise<unknown>): Promise<{ ok: boolean; message?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class Health {
+  constructor(
+    private readonly db: Db,
+    private readonly redis: Redis,
+  ) {}
+
+  async check(): Promise<HealthView> {
+    const [postgres, redis] = await Promise.all([
+      timeBoxed(() => this.db.$queryRaw`SELECT 1`),
+      timeBoxed(() => this.redis.ping()),
+    ]);
+    let nodes: HealthView['nodes'] = [];
+    if (postgres.ok) {
+      const rows = await timeBoxed(async () => {
+        nodes = (await this.db.node.findMany({ orderBy: { id: 'asc' } })).map((node) => ({
+          id: node.id,
+          name: node.name,
+          status: node.status,
+          lastSeenAt: node.lastSeenAt?.toISOString() ?? null,
+        }));
+      });
+      if (!rows.ok) nodes = [];
+    }
+    return { ok: postgres.ok && redis.ok, postgres, redis, nodes };
+  }
+}

@@ -1,0 +1,101 @@
+import { CreateInstanceBody, CreateSessionBody, PlaygroundError } from '@playground/contracts';
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Health } from '../health.ts';
+import type { Instances } from '../instances.ts';
+import type { Logger } from '../logger.ts';
+import type { PortUrls } from '../port-urls.ts';
+import type { Sessions } from '../sessions.ts';
+import { instanceView, sessionView } from '../views.ts';
+import { createErrorHandler, sendError } from './errors.ts';
+
+// The public REST API, /api/v1. Handlers are thin: parse, call the lifecycle services, view.
+
+export interface ApiDeps {
+  config: Pick<Config, 'MAX_INSTANCES_PER_SESSION' | 'ADMIN_TOKEN'>;
+  logger: Logger;
+  sessions: Sessions;
+  instances: Instances;
+  health: Health;
+  urls: PortUrls;
+  clientAddress: (req: FastifyRequest['raw']) => string;
+  /** How long close-all waits for the nodes to confirm. */
+  closeAllTimeoutMs?: number;
+}
+
+function tokensEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const { config, sessions, instances, urls } = deps;
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+
+  // An empty body counts as `{}`; malformed JSON is a 400 with our error shape.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new PlaygroundError('bad_request', 'The request body is not valid JSON.'), undefined);
+    }
+  });
+  app.setErrorHandler(createErrorHandler(deps.logger));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new PlaygroundError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+
+  const maxInstances = config.MAX_INSTANCES_PER_SESSION;
+
+  app.get('/api/v1/health', async (_request, reply) => {
+    const health = await deps.health.check();
+    return reply.code(health.ok ? 200 : 503).send(health);
+  });
+
+  app.post('/api/v1/sessions', async (request, reply) => {
+    CreateSessionBody.parse(request.body ?? {});
+    const session = await sessions.create(deps.clientAddress(request.raw));
+    return reply.code(201).send(sessionView(session, [], maxInstances, urls));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/sessions/:id', async (request) => {
+    const session = await sessions.requireActive(request.params.id);
+    return sessionView(session, await instances.listVisible(session.id), maxInstances, urls);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', async (request, reply) => {
+    await sessions.close(request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/sessions/:id/instances', async (request, reply) => {
+    CreateInstanceBody.parse(request.body ?? {});
+    const instance = await instances.create(request.params.id);
+    return reply.code(201).send(instanceView(instance, urls));
+  });
+
+  app.delete<{ Params: { id: string; instanceId: string } }>(
+    '/api/v1/sessions/:id/instances/:instanceId',
+    async (request, reply) => {
+      await instances.delete(request.params.id, request.params.instanceId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post('/api/v1/admin/sessions/close-all', async (request, reply) => {
+    const header = request.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!token || !tokensEqual(token, config.ADMIN_TOKEN)) {
+      throw new PlaygroundError('unauthorized', 'This needs the admin token (Authorization: Bearer …).');
+    }
+    const result = await sessions.closeAll(deps.closeAllTimeoutMs ?? 60_000);
+    return reply.code(200).send(result);
+  });
+
+  return app;
+}

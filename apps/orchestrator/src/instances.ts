@@ -1,0 +1,172 @@
+import {
+  CreateInstanceResult,
+  EVENT,
+  InstanceId,
+  JOB,
+  PlaygroundError,
+  jobId,
+  newInstanceId,
+  type CreateInstanceJob,
+  type DeleteInstanceJob,
+} from '@playground/contracts';
+import type { AuditLog } from './audit.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db.ts';
+import type { Instance } from './generated/prisma/client.ts';
+import { JobFailed, JobWaitTimeout, type NodeQueues } from './node-queues.ts';
+import type { Sessions } from './sessions.ts';
+import type { TerminalExits } from './terminal-exits.ts';
+
+// Instance lifecycle: creating → running (create job completed) | failed; deleting → deleted.
+// The row is written before the job is sent, so the reaper can settle any job whose
+// waiting request went away (timeout, restart).
+
+export const CREATE_JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 1_000 } } as const;
+export const DELETE_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1_000 } } as const;
+
+type InstanceConfig = Pick<
+  Config,
+  'MAX_INSTANCES_PER_SESSION' | 'INSTANCE_CPUS' | 'INSTANCE_MEMORY_MB' | 'INSTANCE_PIDS' | 'INSTANCE_CREATE_TIMEOUT_MS'
+>;
+
+export class Instances {
+  constructor(
+    private readonly db: Db,
+    private readonly queues: NodeQueues,
+    private readonly sessions: Sessions,
+    private readonly audit: AuditLog,
+    private readonly terminals: TerminalExits,
+    private readonly config: InstanceConfig,
+  ) {}
+
+  /** Live (not deleted) instances of a session, oldest first. */
+  listVisible(sessionId: string): Promise<Instance[]> {
+    return this.db.instance.findMany({
+      where: { sessionId, status: { not: 'deleted' } },
+      orderBy: { createdAt: 'asc' },
+    });
+  }
+
+  async create(sessionId: string): Promise<Instance> {
+    const session = await this.sessions.requireActive(sessionId);
+    const nodeId = session.nodeId;
+    if (!nodeId) throw new PlaygroundError('no_capacity', 'This session has no node.', { retryAfterSeconds: 30 });
+    const max = this.config.MAX_INSTANCES_PER_SESSION;
+    const instance = await this.db.$transaction(async (tx) => {
+      // The session row lock makes "count, then add" safe against parallel requests.
+      await tx.$queryRaw`SELECT id FROM "Session" WHERE id = ${sessionId} FOR UPDATE`;
+      const live = await tx.instance.count({ where: { sessionId, status: { in: ['creating', 'running'] } } });
+      if (live >= max) {
+        throw new PlaygroundError(
+          'instance_limit',
+          `This session already has ${live} instances, the most allowed. Delete one to add another.`,
+        );
+      }
+      const { nextOrdinal } = await tx.session.update({
+        where: { id: sessionId },
+        data: { nextOrdinal: { increment: 1 } },
+        select: { nextOrdinal: true },
+      });
+      return tx.instance.create({
+        data: { id: newInstanceId(), sessionId, nodeId, hostname: `node${nextOrdinal - 1}`, status: 'creating' },
+      });
+    });
+
+    const job: CreateInstanceJob = {
+      sessionId,
+      instanceId: instance.id,
+      hostname: instance.hostname,
+      limits: {
+        cpus: this.config.INSTANCE_CPUS,
+        memoryBytes: this.config.INSTANCE_MEMORY_MB * 1024 * 1024,
+        pids: this.config.INSTANCE_PIDS,
+      },
+    };
+    try {
+      const result = await this.queues.addAndWait<unknown>(
+        nodeId,
+        JOB.createInstance,
+        job,
+        jobId.createInstance(instance.id),
+        CREATE_JOB_OPTIONS,
+        this.config.INSTANCE_CREATE_TIMEOUT_MS,
+      );
+      return (await this.markRunning(instance.id, result)) ?? instance;
+    } catch (error) {
+      if (error instanceof JobFailed) {
+        await this.markFailed(instance.id, error.message);
+        throw new PlaygroundError('instance_failed', `The instance could not be created: ${error.message}`);
+      }
+      if (error instanceof JobWaitTimeout) {
+        throw new PlaygroundError(
+          'timeout',
+          `The instance did not start within ${Math.round(this.config.INSTANCE_CREATE_TIMEOUT_MS / 1000)} s. It may still appear; reload the session in a moment.`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** creating → running with the agent's result; returns null when the row moved on meanwhile. */
+  async markRunning(instanceId: string, rawResult: unknown): Promise<Instance | null> {
+    const result = CreateInstanceResult.safeParse(rawResult);
+    if (!result.success) {
+      await this.markFailed(instanceId, 'the node returned an unreadable result');
+      throw new PlaygroundError('instance_failed', 'The node returned an unreadable result for the new instance.');
+    }
+    const changed = await this.db.instance.updateMany({
+      where: { id: instanceId, status: 'creating' },
+      data: { status: 'running', ip: result.data.ip, containerId: result.data.containerId },
+    });
+    const instance = await this.db.instance.findUnique({ where: { id: instanceId } });
+    if (changed.count > 0 && instance) {
+      await this.audit.record(EVENT.instanceCreated, {
+        sessionId: instance.sessionId,
+        instanceId,
+        nodeId: instance.nodeId,
+        data: { hostname: instance.hostname, ip: instance.ip },
+      });
+    }
+    return instance;
+  }
+
+  async markFailed(instanceId: string, reason: string): Promise<void> {
+    const changed = await this.db.instance.updateMany({
+      where: { id: instanceId, status: 'creating' },
+      data: { status: 'failed', error: reason },
+    });
+    if (changed.count > 0) await this.audit.record(EVENT.instanceFailed, { instanceId, data: { reason } });
+  }
+
+  async delete(sessionId: string, instanceId: string): Promise<void> {
+    await this.sessions.requireActive(sessionId);
+    const instance = InstanceId.safeParse(instanceId).success
+      ? await this.db.instance.findFirst({ where: { id: instanceId, sessionId, status: { not: 'deleted' } } })
+      : null;
+    if (!instance) throw new PlaygroundError('not_found', 'No such instance in this session.');
+    if (instance.status !== 'deleting') {
+      await this.db.instance.update({ where: { id: instanceId }, data: { status: 'deleting' } });
+    }
+    this.terminals.exitInstance(instanceId, 'The instance was deleted.');
+    await this.sendDeleteJob(instance);
+  }
+
+  async sendDeleteJob(instance: Pick<Instance, 'id' | 'sessionId' | 'nodeId'>): Promise<void> {
+    const data: DeleteInstanceJob = { sessionId: instance.sessionId, instanceId: instance.id };
+    await this.queues.add(instance.nodeId, JOB.deleteInstance, data, jobId.deleteInstance(instance.id), DELETE_JOB_OPTIONS);
+  }
+
+  async finishDelete(instance: Pick<Instance, 'id' | 'sessionId' | 'nodeId'>): Promise<void> {
+    const changed = await this.db.instance.updateMany({
+      where: { id: instance.id, status: 'deleting' },
+      data: { status: 'deleted', deletedAt: new Date() },
+    });
+    if (changed.count > 0) {
+      await this.audit.record(EVENT.instanceDeleted, {
+        sessionId: instance.sessionId,
+        instanceId: instance.id,
+        nodeId: instance.nodeId,
+      });
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { decodePortHost, decodePortPath, ErrorBody, type PortTarget } from '@playground/contracts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import type { Db } from './db.ts';
+import type { Logger } from './logger.ts';
+
+// Public URLs of instance ports, host form (<id>-<port>.<PORTS_DOMAIN>) and path form
+// (/ports/<id>/<port>/…), HTTP and WebSocket. Lookups are cached briefly: a page load
+// fans out into many requests for the same instance.
+
+export interface PortRoute extends PortTarget {
+  /** Path form only: the URL to send upstream, with /ports/<id>/<port> removed. */
+  forwardPath?: string;
+  /** Path form without anything after the port: redirect to the slash form for relative links. */
+  bare?: boolean;
+}
+
+interface Upstream {
+  ip: string;
+  hostname: string;
+}
+
+const HIT_TTL_MS = 2_000;
+const MISS_TTL_MS = 500;
+
+export class PortProxy {
+  private readonly proxy = createProxyServer({ xfwd: true, ws: true, proxyTimeout: 0 });
+  private readonly cache = new Map<string, { upstream: Upstream | null; until: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+    private readonly portsDomain: string,
+  ) {
+    // Without a listener an upstream error would be thrown; callers pass their own callbacks.
+    this.proxy.on('error', () => undefined);
+  }
+
+  /** The port a request is for, or null when it is for the orchestrator itself. Host form wins. */
+  match(req: IncomingMessage): PortRoute | null {
+    const byHost = decodePortHost(req.headers.host, this.portsDomain);
+    if (byHost) return byHost;
+    const url = req.url ?? '/';
+    if (!url.startsWith('/ports/')) return null;
+    const byPath = decodePortPath(url);
+    if (!byPath) return null;
+    const pathname = url.split('?')[0]!;
+    return { ...byPath, bare: !pathname.endsWith('/') && pathname.split('/').length === 4 };
+  }
+
+  async web(req: IncomingMessage, res: ServerResponse, route: PortRoute): Promise<void> {
+    const upstream = await this.lookup(route.instanceId).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'port_proxy.lookup_failed');
+      return null;
+    });
+    if (!upstream) return this.sendPage(req, res, 404, 'not_found', 'No running instance has this address.');
+    if (route.bare && (req.method === 'GET' || req.method === 'HEAD')) {
+      const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+      res.writeHead(308, { location: `/ports/${route.instanceId}/${route.port}/${query}` }).end();
+      return;
+    }
+    if (route.forwardPath !== undefined) req.url = route.forwardPath;
+    this.proxy.web(req, res, { target: `http://${upstream.ip}:${route.port}` }, (error) => {
+      this.logger.debug({ err: (error as Error).message, instanceId: route.instanceId, port: route.port }, 'port_proxy.upstream_error');
+      if (res.headersSent) return void res.destroy();
+      this.sendPage(
+        req,
+        res,
+        502,
+        'instance_failed',
+        `Nothing is answering on port ${route.port} of ${upstream.hostname} yet. Start a server on that port and reload.`,
+      );
+    });
+  }
+
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: PortRoute): Promise<void> {
+    const upstream = await this.lookup(route.instanceId).catch(() => null);
+    if (!upstream) return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (route.forwardPath !== undefined) req.url = route.forwardPath;
+    this.proxy.ws(req, socket, head, { target: `http://${upstream.ip}:${route.port}` }, () => {
+      if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  private async lookup(instanceId: string): Promise<Upstream | null> {
+    const now = Date.now();
+    const cached = this.cache.get(instanceId);
+    if (cached && cached.until > now) return cached.upstream;
+    const instance = await this.db.instance.findUnique({
+      where: { id: instanceId },
+      select: { ip: true, hostname: true, status: true, session: { select: { status: true } } },
+    });
+    const upstream =
+      instance && instance.status === 'running' && instance.ip && instance.session.status === 'active'
+        ? { ip: instance.ip, hostname: instance.hostname }
+        : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(instanceId, { upstream, until: now + (upstream ? HIT_TTL_MS : MISS_TTL_MS) });
+    return upstream;
+  }
+
+  private sendPage(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+    if ((req.headers.accept ?? '').includes('text/html')) {
+      const html = `<!doctype html><html><head><meta charset="utf-8"><title>Playground</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${status === 404 ? 'Not found' : 'Nothing here yet'}</h1><p>${escapeHtml(message)}</p></body></html>`;
+      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
+      return;
+    }
+    const body: ErrorBody = { error: { code, message } };
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+  }
+
+  close(): void {
+    this.proxy.close();
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

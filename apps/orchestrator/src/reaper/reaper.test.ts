@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { EVENT, JOB, jobId, newInstanceId, nodeHeartbeatKey, type SessionView } from '@playground/contracts';
+import { Redis } from 'ioredis';
+import { json, REDIS_URL, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+
+// The reaper running on its own timer against real Postgres and a real BullMQ queue.
+
+async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 8_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('reaper', () => {
+  let t: TestOrchestrator;
+  let redis: Redis;
+  let nodeId: string;
+
+  before(async () => {
+    // 0.01 minutes = 600 ms sessions, swept every 200 ms.
+    t = await startTestOrchestrator('reaper', { SESSION_TTL_MINUTES: '0.01', REAPER_INTERVAL_MS: '200', NODE_DOWN_AFTER_MS: '1000' }, { startReaper: true });
+    redis = new Redis(REDIS_URL);
+    nodeId = await t.addNode();
+  });
+  after(async () => {
+    await redis?.del(nodeHeartbeatKey(nodeId));
+    redis?.disconnect();
+    await t?.close();
+  });
+
+  it('expires a session: closing, close job on the node queue, audit session.expired; ended once the job completed', async () => {
+    // Keep the node alive for the node monitor while this test runs.
+    const beat = () =>
+      redis.set(
+        nodeHeartbeatKey(nodeId),
+        JSON.stringify({ nodeId, name: nodeId, engineVersion: '20.10', capacity: { instances: 10, memoryBytes: 1 << 30 }, usage: { instances: 0 } }),
+        'PX',
+        5_000,
+      );
+    await beat();
+    const response = await t.request('POST', '/api/v1/sessions');
+    assert.equal(response.status, 201);
+    const session = await json<SessionView>(response);
+    const instanceId = newInstanceId();
+    await t.app.db.instance.create({ data: { id: instanceId, sessionId: session.id, nodeId, hostname: 'node1', status: 'running', ip: '10.0.0.9' } });
+
+    await waitFor(async () => (await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).status === 'closing');
+    const job = await waitFor(() => t.app.queues.queue(nodeId).getJob(jobId.closeSession(session.id)));
+    assert.equal(job.name, JOB.closeSession);
+    assert.deepEqual(job.data, { sessionId: session.id });
+    assert.equal(await job.getState(), 'waiting');
+    const audit = await t.app.db.auditEvent.findFirst({ where: { sessionId: session.id, type: EVENT.sessionExpired } });
+    assert.ok(audit, 'session.expired recorded');
+    assert.equal((await t.request('GET', `/api/v1/sessions/${session.id}`)).status, 404);
+
+    // A lost close job is sent again.
+    await job.remove();
+    await waitFor(() => t.app.queues.queue(nodeId).getJob(jobId.closeSession(session.id)));
+
+    await beat();
+    t.worker(nodeId, async () => ({ ok: true }));
+    await waitFor(async () => (await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).status === 'ended');
+    const instance = await t.app.db.instance.findUniqueOrThrow({ where: { id: instanceId } });
+    assert.equal(instance.status, 'deleted');
+    assert.ok(instance.deletedAt);
+  });
+
+  it('node monitor: a fresh heartbeat keeps the node ready; silence past NODE_DOWN_AFTER_MS marks it down', async () => {
+    await redis.set(
+      nodeHeartbeatKey(nodeId),
+      JSON.stringify({ nodeId, name: 'renamed', engineVersion: '24.0', capacity: { instances: 3, memoryBytes: 1 << 30 }, usage: { instances: 0 } }),
+      'PX',
+      5_000,
+    );
+    const node = await waitFor(async () => {
+      const row = await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } });
+      return row.name === 'renamed' ? row : null;
+    });
+    assert.equal(node.status, 'ready');
+    assert.equal(node.capacityInstances, 3);
+    await redis.del(nodeHeartbeatKey(nodeId));
+    await waitFor(async () => (await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status === 'down');
+    assert.ok(await t.app.db.auditEvent.findFirst({ where: { nodeId, type: EVENT.nodeDown } }));
+  });
+});

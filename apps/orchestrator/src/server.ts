@@ -1,0 +1,35 @@
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Server as EngineServer } from 'engine.io';
+import type { FastifyInstance } from 'fastify';
+import type { PortProxy } from './port-proxy.ts';
+
+// One dispatcher for 'request' and 'upgrade'. Port hosts are decided first, before
+// Socket.IO or Fastify see anything: a learner's app may itself serve /socket.io or /api.
+
+const SOCKET_IO_PATH = '/socket.io/';
+
+export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineServer; api: FastifyInstance }): HttpServer {
+  const { portProxy, engine, api } = parts;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const route = portProxy.match(req);
+    if (route) {
+      portProxy.web(req, res, route).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'internal', message: 'The port proxy failed.' } }));
+      });
+      return;
+    }
+    if (req.url?.startsWith(SOCKET_IO_PATH)) return engine.handleRequest(req, res);
+    api.routing(req, res);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    (socket as Socket).on('error', () => socket.destroy());
+    const route = portProxy.match(req);
+    if (route) return void portProxy.upgrade(req, socket, head, route).catch(() => socket.destroy());
+    if (req.url?.startsWith(SOCKET_IO_PATH)) return engine.handleUpgrade(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  return server;
+}

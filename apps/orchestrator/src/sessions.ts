@@ -1,0 +1,139 @@
+import { CloseSessionJob, EVENT, JOB, PlaygroundError, SessionId, jobId, newSessionId } from '@playground/contracts';
+import type { AuditLog } from './audit.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db.ts';
+import type { Session } from './generated/prisma/client.ts';
+import type { NodeQueues } from './node-queues.ts';
+import type { Placement } from './placement.ts';
+import type { TerminalExits } from './terminal-exits.ts';
+
+// Session lifecycle: active → closing (close job sent to its node) → ended (job completed).
+// Postgres holds the state; the reaper drives the later steps, so a restart loses nothing.
+
+export const LIVE_INSTANCE_STATUSES = ['creating', 'running'] as const;
+/** Close jobs are retried by BullMQ first, then re-sent by the reaper. */
+export const CLOSE_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1_000 } } as const;
+
+export type CloseReason = 'closed' | 'expired' | 'admin';
+
+export class Sessions {
+  constructor(
+    private readonly db: Db,
+    private readonly queues: NodeQueues,
+    private readonly placement: Placement,
+    private readonly audit: AuditLog,
+    private readonly terminals: TerminalExits,
+    private readonly config: Pick<Config, 'SESSION_TTL_MINUTES' | 'MAX_SESSIONS_PER_CLIENT'>,
+  ) {}
+
+  async create(clientKey: string): Promise<Session> {
+    const max = this.config.MAX_SESSIONS_PER_CLIENT;
+    const session = await this.db.$transaction(async (tx) => {
+      // Serialises creates of one client so two parallel requests cannot both slip under the limit.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`session-limit:${clientKey}`}))`;
+      const active = await tx.session.count({ where: { clientKey, status: 'active' } });
+      if (active >= max) {
+        throw new PlaygroundError(
+          'session_limit',
+          `You already have ${active} active sessions, the most allowed per client (${max}). Close one to start another.`,
+        );
+      }
+      const node = await this.placement.pickNode();
+      if (!node) {
+        throw new PlaygroundError('no_capacity', 'No node has room for a new session right now. Please try again in a minute.', {
+          retryAfterSeconds: 30,
+        });
+      }
+      return tx.session.create({
+        data: {
+          id: newSessionId(),
+          clientKey,
+          nodeId: node.nodeId,
+          expiresAt: new Date(Date.now() + this.config.SESSION_TTL_MINUTES * 60_000),
+        },
+      });
+    });
+    await this.audit.record(EVENT.sessionCreated, { sessionId: session.id, nodeId: session.nodeId ?? undefined });
+    return session;
+  }
+
+  /** The session if it is active; otherwise the 404 the API shows (ids are opaque: malformed is unknown). */
+  async requireActive(id: string): Promise<Session> {
+    const session = SessionId.safeParse(id).success ? await this.db.session.findUnique({ where: { id } }) : null;
+    if (!session) throw new PlaygroundError('not_found', 'No such session.');
+    if (session.status !== 'active') throw new PlaygroundError('session_ended', 'This session has ended.');
+    return session;
+  }
+
+  /** DELETE: closing twice is fine; an unknown or ended session is a 404. */
+  async close(id: string): Promise<void> {
+    const session = SessionId.safeParse(id).success ? await this.db.session.findUnique({ where: { id } }) : null;
+    if (!session) throw new PlaygroundError('not_found', 'No such session.');
+    if (session.status === 'closing') return;
+    if (session.status !== 'active') throw new PlaygroundError('session_ended', 'This session has ended.');
+    await this.beginClose(session, 'closed');
+  }
+
+  /** active → closing, then the close job on its node; terminals end at once. */
+  async beginClose(session: Pick<Session, 'id' | 'nodeId'>, reason: CloseReason): Promise<boolean> {
+    const changed = await this.db.session.updateMany({
+      where: { id: session.id, status: 'active' },
+      data: { status: 'closing', endReason: reason },
+    });
+    if (changed.count === 0) return false;
+    this.terminals.exitSession(session.id, reason === 'expired' ? 'The session expired.' : 'The session was closed.');
+    await this.sendCloseJob(session);
+    await this.audit.record(reason === 'expired' ? EVENT.sessionExpired : EVENT.sessionClosed, {
+      sessionId: session.id,
+      nodeId: session.nodeId ?? undefined,
+      data: { reason },
+    });
+    return true;
+  }
+
+  async sendCloseJob(session: Pick<Session, 'id' | 'nodeId'>): Promise<void> {
+    if (!session.nodeId) return;
+    const data: CloseSessionJob = { sessionId: session.id };
+    await this.queues.add(session.nodeId, JOB.closeSession, data, jobId.closeSession(session.id), CLOSE_JOB_OPTIONS);
+  }
+
+  /** closing → ended once its node removed everything; its instances are gone with it. */
+  async finishClose(sessionId: string): Promise<void> {
+    const now = new Date();
+    await this.db.$transaction([
+      this.db.instance.updateMany({
+        where: { sessionId, status: { not: 'deleted' } },
+        data: { status: 'deleted', deletedAt: now },
+      }),
+      this.db.session.updateMany({ where: { id: sessionId, status: 'closing' }, data: { status: 'ended', endedAt: now } }),
+    ]);
+  }
+
+  /**
+   * Closes every active session and waits (bounded) until their nodes confirmed; used on a
+   * deliberate shutdown of the whole playground.
+   */
+  async closeAll(timeoutMs: number): Promise<{ closed: number; pending: number }> {
+    const sessions = await this.db.session.findMany({ where: { status: { in: ['active', 'closing'] } } });
+    for (const session of sessions) {
+      if (session.status === 'active') await this.beginClose(session, 'admin');
+      else await this.sendCloseJob(session);
+    }
+    const deadline = Date.now() + timeoutMs;
+    let pending = sessions;
+    while (pending.length > 0) {
+      const still: Session[] = [];
+      for (const session of pending) {
+        const state = session.nodeId
+          ? (await this.queues.jobState(session.nodeId, jobId.closeSession(session.id))).state
+          : 'completed';
+        if (state === 'completed') await this.finishClose(session.id);
+        else still.push(session);
+      }
+      pending = still;
+      if (pending.length === 0 || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return { closed: sessions.length - pending.length, pending: pending.length };
+  }
+}

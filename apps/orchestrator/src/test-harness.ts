@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { Worker, type Processor } from 'bullmq';
+import { nodeQueueName } from '@playground/contracts';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { buildOrchestrator, type Orchestrator } from './app.ts';
+import { parseConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+
+// Shared by this app's tests: a real orchestrator on a free port, with its own migrated
+// database and its own BullMQ prefix, against the real Postgres and Redis of this host.
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+export interface TestOrchestrator {
+  app: Orchestrator;
+  baseUrl: string;
+  port: number;
+  prefix: string;
+  database: TestDatabase;
+  agentToken: string;
+  adminToken: string;
+  /** A node that is ready now (fresh lastSeenAt) with room for `capacity` instances. */
+  addNode(capacity?: number, id?: string): Promise<string>;
+  /** A BullMQ worker on a node's queue, standing in for its agent. */
+  worker(nodeId: string, processor: Processor): Worker;
+  request(method: string, path: string, init?: { body?: string; headers?: Record<string, string> }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestOrchestrator(
+  name: string,
+  env: Record<string, string> = {},
+  options: { closeAllTimeoutMs?: number; startReaper?: boolean } = {},
+): Promise<TestOrchestrator> {
+  const database = await createTestDatabase(`orch-${name}`);
+  const suffix = randomBytes(4).toString('hex');
+  const prefix = `test-${name}-${suffix}`;
+  const agentToken = randomBytes(16).toString('hex');
+  const adminToken = randomBytes(16).toString('hex');
+  const config = parseConfig({
+    ORCHESTRATOR_PORT: '0',
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    AGENT_TOKEN: agentToken,
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const app = await buildOrchestrator(config, createLogger(config.LOG_LEVEL), {
+    queuePrefix: prefix,
+    startReaper: options.startReaper ?? false,
+    closeAllTimeoutMs: options.closeAllTimeoutMs ?? 5_000,
+  });
+  const { port } = await app.listen();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const workers: Worker[] = [];
+  let nodes = 0;
+
+  return {
+    app,
+    baseUrl,
+    port,
+    prefix,
+    database,
+    agentToken,
+    adminToken,
+    async addNode(capacity = 10, id = `n${suffix}-${++nodes}`) {
+      await app.db.node.create({
+        data: { id, name: id, capacityInstances: capacity, capacityMemory: 8n << 30n, lastSeenAt: new Date() },
+      });
+      return id;
+    },
+    worker(nodeId, processor) {
+      const worker = new Worker(nodeQueueName(nodeId), processor, {
+        connection: { url: REDIS_URL, maxRetriesPerRequest: null },
+        prefix,
+      });
+      workers.push(worker);
+      return worker;
+    },
+    request(method, path, init = {}) {
+      return fetch(`${baseUrl}${path}`, { method, body: init.body, headers: init.headers });
+    },
+    async close() {
+      await Promise.allSettled(workers.map((worker) => worker.close()));
+      await app.close();
+      await obliterate(prefix);
+      await database.drop();
+    },
+  };
+}
+
+/** Removes every Redis key under a test's BullMQ prefix. */
+async function obliterate(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function json<T = any>(response: Response): Promise<T> {
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}

@@ -1,0 +1,27 @@
+import type { InstanceView, SessionView } from '@playground/contracts';
+import type { Instance, Session } from './generated/prisma/client.ts';
+import type { PortUrls } from './port-urls.ts';
+
+/** Record → public view. Only these functions decide what the API shows. */
+export function instanceView(instance: Instance, urls: PortUrls): InstanceView {
+  return {
+    id: instance.id,
+    hostname: instance.hostname,
+    ip: instance.ip,
+    status: instance.status,
+    createdAt: instance.createdAt.toISOString(),
+    ports: [...instance.ports].sort((a, b) => a - b).map((port) => urls.port(instance.id, port)),
+    portUrlTemplate: urls.template(instance.id),
+  };
+}
+
+export function sessionView(session: Session, instances: Instance[], maxInstances: number, urls: PortUrls): SessionView {
+  return {
+    id: session.id,
+    status: session.status,
+    createdAt: session.createdAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    limits: { maxInstances },
+    instances: instances.map((instance) => instanceView(instance, urls)),
+  };
+}
