@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from './config.ts';
+
+test('defaults apply; AGENT_TOKEN is required', () => {
+  const c = loadConfig({ AGENT_TOKEN: 's3cret' });
+  assert.equal(c.NODE_ID, 'node-1');
+  assert.equal(c.SECURITY_MODE, 'minimal-caps');
+  assert.equal(c.TERMINAL_WINDOW_BYTES, 262144);
+  assert.ok(c.CAPACITY_MEMORY_MB > 0);
+  assert.throws(() => loadConfig({}), /AGENT_TOKEN/);
+});
+
+test('runtime mode needs OCI_RUNTIME; bad values are refused with their names', () => {
+  assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', SECURITY_MODE: 'runtime' }), /OCI_RUNTIME/);
+  assert.equal(loadConfig({ AGENT_TOKEN: 'x', SECURITY_MODE: 'runtime', OCI_RUNTIME: 'sysbox-runc' }).OCI_RUNTIME, 'sysbox-runc');
+  assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', DOCKER_HOST: 'http://x' }), /DOCKER_HOST/);
+  assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', NODE_ID: 'Bad_Id' }), /NODE_ID/);
+  assert.equal(loadConfig({ AGENT_TOKEN: 'x', DOCKER_HOST: 'tcp://10.0.0.2:2375' }).DOCKER_HOST, 'tcp://10.0.0.2:2375');
+});

@@ -1,0 +1,76 @@
+import os from 'node:os';
+import { z } from 'zod';
+import { NodeId } from '@playground/contracts';
+
+// The only module that reads the environment. Every variable is documented here; a bad
+// value stops the agent at start-up rather than at the first job.
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const SECURITY_MODES = ['minimal-caps', 'privileged', 'runtime'] as const;
+export type SecurityMode = (typeof SECURITY_MODES)[number];
+
+const ConfigSchema = z
+  .object({
+    /** Names this node's queue, labels and record; unique per Docker host. */
+    NODE_ID: NodeId.default('node-1'),
+    /** Human-readable name shown to operators. */
+    NODE_NAME: z.string().min(1).default(os.hostname()),
+    /** Where the orchestrator's Socket.IO server listens (the agent dials out). */
+    ORCHESTRATOR_URL: z.url().default('http://127.0.0.1:4000'),
+    /** Shared secret that proves to the orchestrator that this is one of our agents. */
+    AGENT_TOKEN: z.string().min(1, 'AGENT_TOKEN is required'),
+    /** BullMQ queue and heartbeats. */
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be redis:// or rediss://').default('redis://127.0.0.1:6379'),
+    /** Docker engine: unix:///path/to/docker.sock or tcp://host:port. Default: the local socket. */
+    DOCKER_HOST: z
+      .string()
+      .regex(/^(unix:\/\/\/.+|tcp:\/\/[^/]+:\d+\/?)$/, 'DOCKER_HOST must be unix:///path or tcp://host:port')
+      .optional(),
+    /** Docker-in-Docker image every instance runs (built by infra/setup.sh). */
+    INSTANCE_IMAGE: z.string().min(1).default('playground/instance:latest'),
+    /**
+     * How an instance may run its own Docker engine. `minimal-caps`: SYS_ADMIN + NET_ADMIN,
+     * no seccomp/apparmor, private cgroup namespace (works where --privileged does not, and
+     * does NOT stop a determined root user from escaping to the host). `privileged`: Docker's
+     * --privileged (same trust level). `runtime`: a named OCI runtime such as sysbox-runc that
+     * isolates with user namespaces; no extra capabilities are added.
+     */
+    SECURITY_MODE: z.enum(SECURITY_MODES).default('minimal-caps'),
+    /** OCI runtime name for SECURITY_MODE=runtime (as registered in the engine's daemon.json). */
+    OCI_RUNTIME: z.string().min(1).optional(),
+    /** Port of the node-local registry mirror on each instance's default gateway. */
+    MIRROR_PORT: z.coerce.number().int().min(1).max(65535).default(5000),
+    /** Most instances this node accepts (announced to the scheduler). */
+    CAPACITY_INSTANCES: positiveInt(20),
+    /** Memory the scheduler may hand out on this node; default: all host memory. */
+    CAPACITY_MEMORY_MB: positiveInt(Math.floor(os.totalmem() / 1024 / 1024)),
+    HEARTBEAT_INTERVAL_MS: positiveInt(5000),
+    PORT_SCAN_INTERVAL_MS: positiveInt(1000),
+    /** Recent terminal output replayed to a viewer that (re)attaches. */
+    TERMINAL_REPLAY_BYTES: positiveInt(65536),
+    /** Unacknowledged bytes per viewer before the shell's output is paused. */
+    TERMINAL_WINDOW_BYTES: positiveInt(262144),
+    /** Lifecycle jobs processed at once. */
+    JOB_CONCURRENCY: positiveInt(4),
+    /** How long a new instance's inner Docker engine may take to answer. */
+    INSTANCE_READY_TIMEOUT_MS: positiveInt(60000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SECURITY_MODE === 'runtime' && !env.OCI_RUNTIME) {
+      ctx.addIssue({ code: 'custom', path: ['OCI_RUNTIME'], message: 'OCI_RUNTIME is required when SECURITY_MODE=runtime' });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Parses the environment; throws a readable error listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new Error(`invalid node-agent configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

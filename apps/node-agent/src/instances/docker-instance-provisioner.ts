@@ -1,0 +1,345 @@
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import {
+  LABEL,
+  instanceContainerName,
+  instanceVolumeName,
+  sessionNetworkName,
+  type CreateInstanceJob,
+  type CreateInstanceResult,
+  type DeleteInstanceJob,
+  type LiveInstances,
+} from '@playground/contracts';
+import type { SecurityMode } from '../config.ts';
+import { AgentError, ImageMissingError, InstanceFailedError, InstanceTimeoutError, isDockerConflict, isDockerNotFound } from '../errors.ts';
+import { engineAnswers, type ReadinessProbe } from './engine-readiness.ts';
+import type { BusyWork, InstanceProvisioner, ManagedInstance, ReconcileOutcome } from './instance-provisioner.ts';
+
+export interface DockerInstanceProvisionerOptions {
+  docker: Docker;
+  nodeId: string;
+  image: string;
+  securityMode: SecurityMode;
+  ociRuntime?: string;
+  mirrorPort: number;
+  readyTimeoutMs: number;
+  logger: Logger;
+  /** How readiness is probed; `auto` prefers /proc and falls back to exec. */
+  readinessProbe?: ReadinessProbe;
+  /** Called before an instance's container is removed (terminals close first). */
+  onRemoving?: (instanceId: string) => void;
+}
+
+const READY_POLL_MS = 100;
+/** After this long without finding the inner socket through /proc, probe with `docker version` too. */
+const EXEC_PROBE_AFTER_MS = 5000;
+/** How long a stop we caused is remembered, so its late `die` event is not taken for a crash. */
+const EXPECTED_STOP_TTL_MS = 120_000;
+
+/** Instances as Docker containers on per-session bridge networks, each with a volume for its inner engine. */
+export class DockerInstanceProvisioner implements InstanceProvisioner {
+  private readonly docker: Docker;
+  private readonly opts: DockerInstanceProvisionerOptions;
+  private readonly log: Logger;
+  /** Serialises network creation/removal per session (Docker allows duplicate network names). */
+  private readonly sessionLocks = new Map<string, Promise<unknown>>();
+  private readonly expectedStops = new Map<string, number>();
+
+  constructor(opts: DockerInstanceProvisionerOptions) {
+    this.opts = opts;
+    this.docker = opts.docker;
+    this.log = opts.logger;
+  }
+
+  private labels(extra: Record<string, string>): Record<string, string> {
+    return { [LABEL.managed]: 'true', [LABEL.node]: this.opts.nodeId, ...extra };
+  }
+
+  private nodeFilter(extra: string[] = []): { label: string[] } {
+    return { label: [`${LABEL.managed}=true`, `${LABEL.node}=${this.opts.nodeId}`, ...extra] };
+  }
+
+  private withSessionLock<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.sessionLocks.get(sessionId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.sessionLocks.set(sessionId, settled);
+    void settled.then(() => {
+      if (this.sessionLocks.get(sessionId) === settled) this.sessionLocks.delete(sessionId);
+    });
+    return next;
+  }
+
+  private markExpectedStop(instanceId: string): void {
+    const now = Date.now();
+    this.expectedStops.set(instanceId, now);
+    for (const [id, at] of this.expectedStops) if (now - at > EXPECTED_STOP_TTL_MS) this.expectedStops.delete(id);
+  }
+
+  isExpectedStop(instanceId: string): boolean {
+    const at = this.expectedStops.get(instanceId);
+    return at !== undefined && Date.now() - at <= EXPECTED_STOP_TTL_MS;
+  }
+
+  private async ensureImage(): Promise<void> {
+    try {
+      await this.docker.getImage(this.opts.image).inspect();
+    } catch (err) {
+      if (isDockerNotFound(err)) throw new ImageMissingError(this.opts.image, this.opts.nodeId);
+      throw new AgentError('engine_unavailable', `the Docker engine of node ${this.opts.nodeId} does not answer`, { cause: err });
+    }
+  }
+
+  private async ensureNetwork(sessionId: string): Promise<void> {
+    const name = sessionNetworkName(sessionId);
+    try {
+      await this.docker.getNetwork(name).inspect();
+      return;
+    } catch (err) {
+      if (!isDockerNotFound(err)) throw err;
+    }
+    try {
+      await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: this.labels({ [LABEL.session]: sessionId }),
+      });
+      this.log.info({ sessionId, network: name }, 'session.network.created');
+    } catch (err) {
+      if (!isDockerConflict(err)) throw err; // made meanwhile by another agent process: fine
+    }
+  }
+
+  private hostConfig(job: CreateInstanceJob): Docker.HostConfig & { CgroupnsMode?: string } {
+    const { limits } = job;
+    const base: Docker.HostConfig & { CgroupnsMode?: string } = {
+      NetworkMode: sessionNetworkName(job.sessionId),
+      Init: true,
+      NanoCpus: Math.round(limits.cpus * 1e9),
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes,
+      PidsLimit: limits.pids,
+      // Only the instance's own volume: never the host's Docker socket nor any host path.
+      Mounts: [
+        {
+          Type: 'volume',
+          Source: instanceVolumeName(job.instanceId),
+          Target: '/var/lib/docker',
+        },
+      ],
+    };
+    switch (this.opts.securityMode) {
+      case 'minimal-caps':
+        return {
+          ...base,
+          CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
+          SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+          CgroupnsMode: 'private',
+        };
+      case 'privileged':
+        return { ...base, Privileged: true, CgroupnsMode: 'private' };
+      case 'runtime':
+        return { ...base, Runtime: this.opts.ociRuntime };
+    }
+  }
+
+  async createInstance(job: CreateInstanceJob): Promise<CreateInstanceResult> {
+    const started = Date.now();
+    const name = instanceContainerName(job.instanceId);
+    const container = this.docker.getContainer(name);
+    this.expectedStops.delete(job.instanceId);
+
+    // Idempotent: a retried or re-sent job finds the container it made before.
+    let existing: Docker.ContainerInspectInfo | undefined;
+    try {
+      existing = await container.inspect();
+    } catch (err) {
+      if (!isDockerNotFound(err)) throw err;
+    }
+
+    let made = false;
+    try {
+      if (!existing) {
+        await this.ensureImage();
+        await this.withSessionLock(job.sessionId, async () => {
+          await this.ensureNetwork(job.sessionId);
+          await this.docker.createVolume({
+            Name: instanceVolumeName(job.instanceId),
+            Labels: this.labels({ [LABEL.session]: job.sessionId, [LABEL.instance]: job.instanceId }),
+          });
+          made = true;
+          await this.docker.createContainer({
+            name,
+            Image: this.opts.image,
+            Hostname: job.hostname,
+            // Init gives every image a zombie reaper as PID 1; an image that brings its own tini
+            // (ours does) would warn that it is not PID 1, so it is told to act as a subreaper.
+            Env: [`MIRROR_PORT=${this.opts.mirrorPort}`, 'TINI_SUBREAPER=1'],
+            Labels: this.labels({
+              [LABEL.session]: job.sessionId,
+              [LABEL.instance]: job.instanceId,
+              [LABEL.hostname]: job.hostname,
+            }),
+            HostConfig: this.hostConfig(job),
+            NetworkingConfig: {
+              EndpointsConfig: { [sessionNetworkName(job.sessionId)]: { Aliases: [job.hostname] } },
+            },
+          });
+        });
+      }
+      if (!existing?.State.Running) await container.start();
+      const info = await this.waitUntilReady(container, job);
+      const ip = info.NetworkSettings.Networks[sessionNetworkName(job.sessionId)]?.IPAddress;
+      if (!ip) throw new InstanceFailedError(`instance ${job.hostname} has no address on its session network`);
+      this.log.info({ instanceId: job.instanceId, sessionId: job.sessionId, ms: Date.now() - started, adopted: !!existing }, 'instance.created');
+      return { instanceId: job.instanceId, containerId: info.Id, ip };
+    } catch (err) {
+      if (made) await this.removeInstance(job.instanceId).catch(() => undefined);
+      if (err instanceof AgentError) throw err;
+      if (isDockerConflict(err) && !made) {
+        throw new InstanceFailedError(`instance ${job.hostname} is being created by another request; try again`, err);
+      }
+      this.log.warn({ instanceId: job.instanceId, err: String(err) }, 'instance.failed');
+      throw new InstanceFailedError(`instance ${job.hostname} could not be started on node ${this.opts.nodeId}`, err);
+    }
+  }
+
+  private async waitUntilReady(container: Docker.Container, job: CreateInstanceJob): Promise<Docker.ContainerInspectInfo> {
+    const started = Date.now();
+    const deadline = started + this.opts.readyTimeoutMs;
+    let info = await container.inspect();
+    for (;;) {
+      if (!info.State.Running) {
+        const tail = await this.logTail(container);
+        throw new InstanceFailedError(
+          `instance ${job.hostname} stopped while starting its Docker engine (exit code ${info.State.ExitCode})${tail ? `: ${tail}` : ''}`,
+        );
+      }
+      const slow = Date.now() - started > EXEC_PROBE_AFTER_MS;
+      if (await engineAnswers(container, info.State.Pid, this.opts.readinessProbe ?? 'auto', slow).catch(() => false)) return info;
+      if (Date.now() > deadline) throw new InstanceTimeoutError(job.hostname, this.opts.readyTimeoutMs);
+      await new Promise((r) => setTimeout(r, READY_POLL_MS));
+      info = await container.inspect();
+    }
+  }
+
+  /** Last line the instance printed, to tell the learner why it stopped. */
+  private async logTail(container: Docker.Container): Promise<string> {
+    try {
+      const buf = (await container.logs({ stdout: true, stderr: true, tail: 5 })) as unknown as Buffer;
+      // Multiplexed frames (no TTY): strip the 8-byte headers.
+      const lines: string[] = [];
+      let off = 0;
+      while (off + 8 <= buf.length) {
+        const len = buf.readUInt32BE(off + 4);
+        lines.push(buf.subarray(off + 8, off + 8 + len).toString('utf8'));
+        off += 8 + len;
+      }
+      const last = lines.join('').trim().split('\n').pop() ?? '';
+      return last.slice(0, 300);
+    } catch {
+      return '';
+    }
+  }
+
+  /** Force-removes the container and its volume; silent when they are already gone. */
+  private async removeInstance(instanceId: string): Promise<void> {
+    this.markExpectedStop(instanceId);
+    this.opts.onRemoving?.(instanceId);
+    try {
+      await this.docker.getContainer(instanceContainerName(instanceId)).remove({ force: true, v: true });
+    } catch (err) {
+      if (!isDockerNotFound(err) && !isDockerConflict(err)) throw err; // 409: removal already in progress
+    }
+    await this.removeVolume(instanceVolumeName(instanceId));
+  }
+
+  private async removeVolume(name: string): Promise<void> {
+    // A volume stays "in use" for a moment after a concurrent removal of its container.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.docker.getVolume(name).remove();
+        return;
+      } catch (err) {
+        if (isDockerNotFound(err)) return;
+        if (!isDockerConflict(err) || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  async deleteInstance(job: DeleteInstanceJob): Promise<void> {
+    await this.removeInstance(job.instanceId);
+    this.log.info({ instanceId: job.instanceId, sessionId: job.sessionId }, 'instance.deleted');
+  }
+
+  async closeSession(sessionId: string): Promise<void> {
+    const containers = await this.docker.listContainers({ all: true, filters: this.nodeFilter([`${LABEL.session}=${sessionId}`]) });
+    await Promise.all(
+      containers.map((c) => {
+        const instanceId = c.Labels[LABEL.instance];
+        return instanceId ? this.removeInstance(instanceId) : undefined;
+      }),
+    );
+    const volumes = await this.docker.listVolumes({ filters: this.nodeFilter([`${LABEL.session}=${sessionId}`]) });
+    await Promise.all((volumes.Volumes ?? []).map((v) => this.removeVolume(v.Name)));
+    await this.withSessionLock(sessionId, () => this.removeNetwork(sessionNetworkName(sessionId)));
+    this.log.info({ sessionId, instances: containers.length }, 'session.closed');
+  }
+
+  private async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (err) {
+      if (!isDockerNotFound(err)) throw err;
+    }
+  }
+
+  async listInstances(): Promise<ManagedInstance[]> {
+    const containers = await this.docker.listContainers({ all: true, filters: this.nodeFilter() });
+    const out: ManagedInstance[] = [];
+    for (const c of containers) {
+      const instanceId = c.Labels[LABEL.instance];
+      const sessionId = c.Labels[LABEL.session];
+      if (!instanceId || !sessionId) continue;
+      out.push({ instanceId, sessionId, hostname: c.Labels[LABEL.hostname] ?? '', containerId: c.Id, running: c.State === 'running' });
+    }
+    return out;
+  }
+
+  async reconcile(live: LiveInstances, busy: BusyWork): Promise<ReconcileOutcome> {
+    const liveInstances = new Set(live.instanceIds);
+    const liveSessions = new Set(live.sessionIds);
+    const outcome: ReconcileOutcome = { removedInstances: [], removedSessions: [], gone: [] };
+
+    const instances = await this.listInstances();
+    const present = new Map(instances.map((i) => [i.instanceId, i]));
+    for (const inst of instances) {
+      if (liveInstances.has(inst.instanceId) || busy.instanceIds.has(inst.instanceId)) continue;
+      await this.removeInstance(inst.instanceId);
+      outcome.removedInstances.push(inst.instanceId);
+    }
+    const volumes = await this.docker.listVolumes({ filters: this.nodeFilter() });
+    for (const v of volumes.Volumes ?? []) {
+      const instanceId = v.Labels?.[LABEL.instance];
+      if (instanceId && !liveInstances.has(instanceId) && !busy.instanceIds.has(instanceId)) await this.removeVolume(v.Name);
+    }
+    const networks = await this.docker.listNetworks({ filters: this.nodeFilter() });
+    for (const n of networks) {
+      const sessionId = n.Labels?.[LABEL.session];
+      if (!sessionId || liveSessions.has(sessionId) || busy.sessionIds.has(sessionId)) continue;
+      await this.withSessionLock(sessionId, () => this.removeNetwork(n.Name)).catch((err) =>
+        this.log.warn({ sessionId, err: String(err) }, 'session.network.remove_failed'),
+      );
+      outcome.removedSessions.push(sessionId);
+    }
+    for (const instanceId of live.instanceIds) {
+      if (busy.instanceIds.has(instanceId)) continue;
+      const inst = present.get(instanceId);
+      if (!inst) outcome.gone.push({ instanceId, reason: 'its container no longer exists on the node' });
+      else if (!inst.running) outcome.gone.push({ instanceId, reason: 'its container stopped' });
+    }
+    return outcome;
+  }
+}

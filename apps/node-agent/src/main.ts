@@ -1,0 +1,135 @@
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { loadConfig, type Config } from './config.ts';
+import { createDockerClient } from './docker-client.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { DockerInstanceProvisioner } from './instances/docker-instance-provisioner.ts';
+import { InstanceWatcher } from './instances/instance-watcher.ts';
+import { LifecycleWorker } from './jobs/worker.ts';
+import { nodeAnnouncer } from './node-announcement.ts';
+import { OrchestratorLink } from './orchestrator-link.ts';
+import { PortScanner } from './ports/port-scanner.ts';
+import { reconcileNode } from './reconcile.ts';
+import { dockerShellFactory } from './terminals/shell.ts';
+import { TerminalManager } from './terminals/terminal-manager.ts';
+
+// Builds the node agent from its parts and connects them. No database credentials here: the
+// agent speaks only to Redis (its queue, heartbeats), the orchestrator and its Docker engine.
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}
+const logger = pino({ name: 'node-agent', level: config.LOG_LEVEL }).child({ nodeId: config.NODE_ID });
+
+const docker = createDockerClient(config.DOCKER_HOST);
+try {
+  await docker.ping();
+} catch (err) {
+  logger.fatal({ dockerHost: config.DOCKER_HOST ?? 'unix:///var/run/docker.sock', err: String(err) }, 'docker.unreachable');
+  process.exit(1);
+}
+
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+
+// Late-bound: the provisioner tells the terminals to close before removing an instance.
+let terminals: TerminalManager | undefined;
+const provisioner = new DockerInstanceProvisioner({
+  docker,
+  nodeId: config.NODE_ID,
+  image: config.INSTANCE_IMAGE,
+  securityMode: config.SECURITY_MODE,
+  ociRuntime: config.OCI_RUNTIME,
+  mirrorPort: config.MIRROR_PORT,
+  readyTimeoutMs: config.INSTANCE_READY_TIMEOUT_MS,
+  logger,
+  onRemoving: (instanceId) => terminals?.closeInstance(instanceId, 'the instance was deleted'),
+});
+terminals = new TerminalManager({
+  openShell: dockerShellFactory(docker),
+  replayBytes: config.TERMINAL_REPLAY_BYTES,
+  windowBytes: config.TERMINAL_WINDOW_BYTES,
+  logger,
+});
+
+const announcement = nodeAnnouncer({
+  docker,
+  provisioner,
+  nodeId: config.NODE_ID,
+  name: config.NODE_NAME,
+  capacityInstances: config.CAPACITY_INSTANCES,
+  capacityMemoryMb: config.CAPACITY_MEMORY_MB,
+});
+
+const worker = new LifecycleWorker({
+  nodeId: config.NODE_ID,
+  provisioner,
+  connection: redis,
+  concurrency: config.JOB_CONCURRENCY,
+  logger,
+});
+
+const onGone = (instanceId: string, reason: string) => {
+  terminals?.closeInstance(instanceId, reason);
+  link.gone(instanceId, reason);
+};
+
+const link: OrchestratorLink = new OrchestratorLink({
+  url: config.ORCHESTRATOR_URL,
+  nodeId: config.NODE_ID,
+  token: config.AGENT_TOKEN,
+  terminals,
+  announcement,
+  logger,
+  onConnected: async (live) => {
+    await reconcileNode({ live, provisioner, busy: worker.busy(), onGone, logger });
+    ports.resendAll();
+  },
+});
+
+const ports = new PortScanner({
+  docker,
+  listInstances: () => provisioner.listInstances(),
+  onPorts: (instanceId, list) => link.ports(instanceId, list),
+  intervalMs: config.PORT_SCAN_INTERVAL_MS,
+  logger,
+});
+
+const watcher = new InstanceWatcher({
+  docker,
+  nodeId: config.NODE_ID,
+  isExpectedStop: (id) => provisioner.isExpectedStop(id),
+  onGone,
+  logger,
+});
+
+const heartbeat = new Heartbeat({ redis, nodeId: config.NODE_ID, intervalMs: config.HEARTBEAT_INTERVAL_MS, announcement, logger });
+
+await watcher.start();
+heartbeat.start();
+ports.start();
+worker.start();
+link.connect();
+logger.info({ queue: worker.worker.name, securityMode: config.SECURITY_MODE, image: config.INSTANCE_IMAGE }, 'node.started');
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'node.stopping');
+  // Instances stay: a restarted agent adopts them through their labels.
+  await worker.close().catch((err) => logger.warn({ err: String(err) }, 'worker.close_failed'));
+  heartbeat.stop();
+  ports.stop();
+  watcher.stop();
+  link.close();
+  terminals?.closeAll('the node agent is restarting');
+  await redis.quit().catch(() => undefined);
+  logger.info('node.stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,157 @@
+import { io, type Socket } from 'socket.io-client';
+import type { Logger } from 'pino';
+import {
+  AGENT_NAMESPACE,
+  AttachRequest,
+  TerminalInput,
+  TerminalSize,
+  type AgentToOrchestrator,
+  type LiveInstances,
+  type NodeAnnouncement,
+  type OrchestratorToAgent,
+} from '@playground/contracts';
+import type { TerminalManager } from './terminals/terminal-manager.ts';
+
+// The agent's one connection to the orchestrator (Socket.IO namespace /agent). The agent
+// dials out, so nodes need no inbound port. Terminal viewers live only as long as the
+// connection: on disconnect they are detached (their shells stay for the next attach).
+
+export type AgentSocket = Socket<OrchestratorToAgent, AgentToOrchestrator>;
+
+export interface OrchestratorLinkOptions {
+  url: string;
+  nodeId: string;
+  token: string;
+  terminals: TerminalManager;
+  announcement: () => Promise<NodeAnnouncement>;
+  /** Runs after each (re)connect with the orchestrator's answer to `node.live`. */
+  onConnected: (live: LiveInstances) => Promise<void>;
+  logger: Logger;
+}
+
+const LIVE_TIMEOUT_MS = 10_000;
+const AUTH_RETRY_MS = 5_000;
+
+export class OrchestratorLink {
+  readonly socket: AgentSocket;
+  private readonly viewers = new Set<string>();
+  private closed = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: OrchestratorLinkOptions) {
+    const url = new URL(AGENT_NAMESPACE, opts.url).toString();
+    this.socket = io(url, {
+      auth: { nodeId: opts.nodeId, token: opts.token },
+      transports: ['websocket'],
+      autoConnect: false,
+      reconnectionDelayMax: 5000,
+    });
+    this.wire();
+  }
+
+  connect(): void {
+    this.closed = false;
+    this.socket.connect();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.socket.disconnect();
+    this.detachAll();
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  ports(instanceId: string, ports: number[]): void {
+    if (this.socket.connected) this.socket.emit('instance.ports', instanceId, ports);
+  }
+
+  /** Buffered by Socket.IO while disconnected, so a crash seen offline still reaches the orchestrator. */
+  gone(instanceId: string, reason: string): void {
+    this.socket.emit('instance.gone', instanceId, reason);
+  }
+
+  private detachAll(): void {
+    for (const viewerId of this.viewers) this.opts.terminals.detach(viewerId);
+    this.viewers.clear();
+  }
+
+  private wire(): void {
+    const { socket, opts } = this;
+    const log = opts.logger;
+
+    socket.on('connect', () => {
+      log.info({ url: opts.url }, 'orchestrator.connected');
+      void this.onConnect();
+    });
+    socket.on('disconnect', (reason) => {
+      log.warn({ reason }, 'orchestrator.disconnected');
+      this.detachAll();
+      // A disconnect by the server is not retried by Socket.IO itself; the agent always comes back.
+      if (reason === 'io server disconnect' && !this.closed) {
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => !this.closed && socket.connect(), 1000);
+      }
+    });
+    socket.on('connect_error', (err) => {
+      log.warn({ err: err.message }, 'orchestrator.connect_failed');
+      // A refusal by the server's auth middleware stops automatic reconnection; keep trying
+      // (the orchestrator may be restarting with a new token), slowly.
+      if (!socket.active && !this.closed) {
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => !this.closed && socket.connect(), AUTH_RETRY_MS);
+      }
+    });
+
+    socket.on('terminal.attach', (raw, reply) => {
+      const parsed = AttachRequest.safeParse(raw);
+      if (!parsed.success || typeof reply !== 'function') {
+        if (typeof reply === 'function') reply({ ok: false, code: 'bad_request', message: 'malformed attach request' });
+        return;
+      }
+      const request = parsed.data;
+      this.viewers.add(request.viewerId);
+      void opts.terminals
+        .attach(request, {
+          output: (data, ack) => {
+            if (socket.connected) socket.emit('terminal.output', request.viewerId, data, ack);
+          },
+          exit: (info) => {
+            this.viewers.delete(request.viewerId);
+            if (socket.connected) socket.emit('terminal.exit', request.viewerId, info);
+          },
+        })
+        .then((result) => {
+          if (!result.ok) this.viewers.delete(request.viewerId);
+          reply(result);
+        });
+    });
+    socket.on('terminal.input', (viewerId, data) => {
+      if (typeof viewerId === 'string' && TerminalInput.safeParse(data).success) opts.terminals.input(viewerId, data);
+    });
+    socket.on('terminal.resize', (viewerId, size) => {
+      const parsed = TerminalSize.safeParse(size);
+      if (typeof viewerId === 'string' && parsed.success) opts.terminals.resize(viewerId, parsed.data);
+    });
+    socket.on('terminal.detach', (viewerId) => {
+      if (typeof viewerId !== 'string') return;
+      this.viewers.delete(viewerId);
+      opts.terminals.detach(viewerId);
+    });
+  }
+
+  private async onConnect(): Promise<void> {
+    const { socket, opts } = this;
+    try {
+      socket.emit('node.announce', await opts.announcement());
+      const live = await socket.timeout(LIVE_TIMEOUT_MS).emitWithAck('node.live');
+      if (!live || !Array.isArray(live.instanceIds) || !Array.isArray(live.sessionIds)) throw new Error('malformed node.live reply');
+      await opts.onConnected(live);
+    } catch (err) {
+      opts.logger.warn({ err: String(err) }, 'node.reconcile_failed');
+    }
+  }
+}

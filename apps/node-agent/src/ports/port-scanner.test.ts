@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type Docker from 'dockerode';
+import { instanceContainerName, newInstanceId, newSessionId } from '@playground/contracts';
+import { DockerInstanceProvisioner } from '../instances/docker-instance-provisioner.ts';
+import { execCollect } from '../instances/exec-collect.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_IMAGE, uniqueNodeId, waitFor } from '../test-support.ts';
+import { PortScanner, type PortReadMode } from './port-scanner.ts';
+
+const nodeId = uniqueNodeId();
+const sessionId = newSessionId();
+const instanceId = newInstanceId();
+
+let docker: Docker;
+let provisioner: DockerInstanceProvisioner;
+const sh = (script: string) => execCollect(docker.getContainer(instanceContainerName(instanceId)), ['sh', '-c', script], 10000);
+
+before(async () => {
+  docker = await requireDocker();
+  provisioner = new DockerInstanceProvisioner({
+    docker,
+    nodeId,
+    image: TEST_IMAGE,
+    securityMode: 'minimal-caps',
+    mirrorPort: 5000,
+    readyTimeoutMs: 60000,
+    logger: testLogger,
+  });
+  await provisioner.createInstance({ sessionId, instanceId, hostname: 'node1', limits: { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 } });
+  // A web server on all addresses and one on loopback only (python3 comes with docker-compose).
+  await sh('nohup python3 -m http.server 8080 --bind 0.0.0.0 >/dev/null 2>&1 &');
+  await sh('nohup python3 -m http.server 8081 --bind 127.0.0.1 >/dev/null 2>&1 &');
+});
+
+after(async () => {
+  if (docker) await removeNodeResources(docker, nodeId);
+});
+
+function scanner(mode: PortReadMode) {
+  const reports: { instanceId: string; ports: number[] }[] = [];
+  const s = new PortScanner({
+    docker,
+    listInstances: () => provisioner.listInstances(),
+    onPorts: (id, ports) => reports.push({ instanceId: id, ports }),
+    intervalMs: 200,
+    logger: testLogger,
+    mode,
+  });
+  return { s, reports, latest: () => reports.filter((r) => r.instanceId === instanceId).at(-1)?.ports };
+}
+
+for (const mode of ['proc', 'exec'] as const) {
+  test(`reports a listener on 8080 and not a loopback-only one (${mode})`, async () => {
+    const { s, reports, latest } = scanner(mode);
+    s.start();
+    try {
+      await waitFor('port 8080 reported', () => latest()?.includes(8080), 10000);
+      assert.deepEqual(latest(), [8080]);
+      const count = reports.length;
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(reports.length, count, 'unchanged ports are not re-sent');
+      s.resendAll();
+      await waitFor('resend after reconnect', () => reports.length > count);
+    } finally {
+      s.stop();
+    }
+  });
+}
+
+test('a port that closes is reported as gone', async () => {
+  const { s, latest } = scanner('auto');
+  s.start();
+  try {
+    await waitFor('port 8080 reported', () => latest()?.includes(8080), 10000);
+    await sh("pkill -f 'http.server 8080'");
+    await waitFor('port 8080 gone', () => latest()?.length === 0, 10000);
+  } finally {
+    s.stop();
+  }
+});

@@ -1,0 +1,104 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import { instanceContainerName, type TerminalSize } from '@playground/contracts';
+import { InstanceNotFoundError, isDockerNotFound } from '../errors.ts';
+
+/**
+ * A login shell in an instance, with a TTY. Output is paused/resumed for flow control. A new
+ * shell starts paused, so no byte is emitted before its owner subscribed and calls resume().
+ */
+export interface Shell {
+  /** Emits 'data' (Buffer) while not paused, and 'exit' ({ code }) once. */
+  readonly events: EventEmitter<{ data: [Buffer]; exit: [{ code: number | null }] }>;
+  write(data: string): void;
+  resize(size: TerminalSize): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** Ends the connection to the shell (the process ends with its TTY). */
+  close(): void;
+}
+
+export type ShellFactory = (instanceId: string, size?: TerminalSize) => Promise<Shell>;
+
+/**
+ * `docker exec -it <instance> bash -l`. The hijacked connection is a raw two-way byte stream
+ * (no multiplexing with a TTY); pausing it stops reading the socket, so the engine, and then
+ * the shell, block on a full buffer, as a real terminal would.
+ */
+class DockerExecShell implements Shell {
+  readonly events = new EventEmitter<{ data: [Buffer]; exit: [{ code: number | null }] }>();
+  private exited = false;
+
+  constructor(
+    private readonly exec: Docker.Exec,
+    private readonly stream: Duplex,
+  ) {
+    stream.on('data', (chunk: Buffer) => this.events.emit('data', chunk));
+    stream.pause();
+    const finish = () => void this.finish();
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', finish);
+  }
+
+  private async finish(): Promise<void> {
+    if (this.exited) return;
+    this.exited = true;
+    let code: number | null = null;
+    try {
+      code = (await this.exec.inspect()).ExitCode ?? null;
+    } catch {
+      // the instance is gone with its exec records
+    }
+    this.events.emit('exit', { code });
+  }
+
+  write(data: string): void {
+    if (!this.exited) this.stream.write(data);
+  }
+
+  async resize(size: TerminalSize): Promise<void> {
+    if (!this.exited) await this.exec.resize({ h: size.rows, w: size.cols });
+  }
+
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+/** Opens shells with `docker exec` in instance containers. */
+export function dockerShellFactory(docker: Docker): ShellFactory {
+  return async (instanceId, size) => {
+    const container = docker.getContainer(instanceContainerName(instanceId));
+    let exec: Docker.Exec;
+    try {
+      exec = await container.exec({
+        Cmd: ['bash', '-l'],
+        Tty: true,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Env: ['TERM=xterm-256color', 'LANG=C.UTF-8'],
+        WorkingDir: '/root',
+        User: 'root',
+      });
+    } catch (err) {
+      // 404: no such container; 409: container not running.
+      if (isDockerNotFound(err) || (err as { statusCode?: number }).statusCode === 409) throw new InstanceNotFoundError(instanceId);
+      throw err;
+    }
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+    const shell = new DockerExecShell(exec, stream);
+    if (size) await shell.resize(size).catch(() => undefined);
+    return shell;
+  };
+}

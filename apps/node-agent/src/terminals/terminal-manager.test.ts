@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type Docker from 'dockerode';
+import { newInstanceId, newSessionId } from '@playground/contracts';
+import { DockerInstanceProvisioner } from '../instances/docker-instance-provisioner.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_IMAGE, uniqueNodeId, waitFor } from '../test-support.ts';
+import { dockerShellFactory } from './shell.ts';
+import { TerminalManager, type ViewerSink } from './terminal-manager.ts';
+
+const nodeId = uniqueNodeId();
+const sessionId = newSessionId();
+const instanceId = newInstanceId();
+const WINDOW = 64 * 1024;
+
+let docker: Docker;
+let terminals: TerminalManager;
+
+/** A viewer that records what it receives and acks at once unless told not to. */
+function viewer(opts: { ack: boolean } = { ack: true }) {
+  const chunks: Buffer[] = [];
+  const exits: { code: number | null; reason: string }[] = [];
+  let received = 0;
+  const sink: ViewerSink = {
+    output(data, ack) {
+      received += data.length;
+      if (opts.ack) {
+        chunks.push(Buffer.from(data));
+        ack();
+      } else if (chunks.length < 4) chunks.push(Buffer.from(data));
+    },
+    exit(info) {
+      exits.push(info);
+    },
+  };
+  return {
+    sink,
+    exits,
+    text: () => Buffer.concat(chunks).toString('utf8'),
+    get received() {
+      return received;
+    },
+    reset: () => chunks.splice(0),
+  };
+}
+
+before(async () => {
+  docker = await requireDocker();
+  const provisioner = new DockerInstanceProvisioner({
+    docker,
+    nodeId,
+    image: TEST_IMAGE,
+    securityMode: 'minimal-caps',
+    mirrorPort: 5000,
+    readyTimeoutMs: 60000,
+    logger: testLogger,
+  });
+  await provisioner.createInstance({ sessionId, instanceId, hostname: 'node1', limits: { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 } });
+  terminals = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: WINDOW, logger: testLogger });
+});
+
+after(async () => {
+  terminals?.closeAll('test over');
+  if (docker) await removeNodeResources(docker, nodeId);
+});
+
+test('attach, type a command, see its output', async () => {
+  const v = viewer();
+  const reply = await terminals.attach({ viewerId: 'v1', instanceId, size: { cols: 120, rows: 40 } }, v.sink);
+  assert.deepEqual(reply, { ok: true });
+  await waitFor('a prompt', () => v.text().includes('#'), 30000);
+  terminals.input('v1', 'echo hi\r');
+  await waitFor('hi', () => /[\r\n]hi\r\n/.test(v.text()));
+  terminals.input('v1', 'stty size\r');
+  await waitFor('the size of the viewer', () => v.text().includes('40 120'));
+});
+
+test('detach and re-attach replays the screen from the same shell', async () => {
+  terminals.input('v1', 'export MARK=same-shell\r');
+  await new Promise((r) => setTimeout(r, 200));
+  terminals.detach('v1');
+  assert.ok(terminals.inspect(instanceId), 'the shell outlives its viewers');
+  const v = viewer();
+  await terminals.attach({ viewerId: 'v2', instanceId }, v.sink);
+  assert.match(v.text(), /echo hi/, 'replay holds earlier output');
+  terminals.input('v2', 'echo $MARK\r');
+  await waitFor('the variable set before the re-attach', () => /[\r\n]same-shell\r\n/.test(v.text()));
+  terminals.detach('v2');
+});
+
+test('two viewers see the same output', async () => {
+  const a = viewer();
+  const b = viewer();
+  await terminals.attach({ viewerId: 'va', instanceId }, a.sink);
+  await terminals.attach({ viewerId: 'vb', instanceId }, b.sink);
+  terminals.input('vb', 'echo both-$((20+22))\r');
+  await waitFor('output in a', () => a.text().includes('both-42'));
+  await waitFor('output in b', () => b.text().includes('both-42'));
+  terminals.detach('va');
+  terminals.detach('vb');
+});
+
+test('a viewer that never acks pauses the shell; memory stays bounded; leaving resumes it', async (t) => {
+  const fast = viewer();
+  const stuck = viewer({ ack: false });
+  await terminals.attach({ viewerId: 'fast', instanceId }, fast.sink);
+  await terminals.attach({ viewerId: 'stuck', instanceId }, stuck.sink);
+  // Unbounded output: without flow control this would pile up at ~8 MiB/s.
+  terminals.input('fast', 'yes 0123456789abcdefghijklmnopqrstuvwxyz\r');
+  await waitFor('the shell paused', () => terminals.inspect(instanceId)?.paused, 10000);
+  await new Promise((r) => setTimeout(r, 500));
+  const mem0 = process.memoryUsage();
+  const fast0 = fast.received;
+  await new Promise((r) => setTimeout(r, 3000));
+  const mem1 = process.memoryUsage();
+  const state = terminals.inspect(instanceId)!;
+  assert.equal(state.paused, true);
+  const stuckUnacked = state.viewers.find((v) => v.id === 'stuck')!.unacked;
+  // At most the window plus what was in flight when the pause took effect (one read).
+  assert.ok(stuckUnacked <= WINDOW + 256 * 1024, `stuck viewer holds ${stuckUnacked} bytes`);
+  assert.ok(fast.received - fast0 < 1024 * 1024, `output kept flowing while paused: ${fast.received - fast0} bytes`);
+  const grew = mem1.heapUsed + mem1.arrayBuffers - (mem0.heapUsed + mem0.arrayBuffers);
+  t.diagnostic(`stuck viewer unacked ${stuckUnacked} B; output while paused ${fast.received - fast0} B; memory growth ${grew} B`);
+  assert.ok(grew < 8 * 1024 * 1024, `agent memory grew by ${grew} bytes while paused`);
+
+  terminals.detach('stuck');
+  const before = fast.received;
+  await waitFor('output flows again', () => fast.received > before + 1024 * 1024, 10000);
+  terminals.input('fast', '\x03');
+  await new Promise((r) => setTimeout(r, 300));
+  fast.reset();
+  terminals.input('fast', 'echo after-$((1+1))\r');
+  await waitFor('the shell answers again', () => fast.text().includes('after-2'), 10000);
+  terminals.detach('fast');
+});
+
+test('the shell exiting tells its viewers; the next attach starts a new shell', async () => {
+  const v = viewer();
+  await terminals.attach({ viewerId: 'vx', instanceId }, v.sink);
+  terminals.input('vx', 'exit 3\r');
+  await waitFor('exit', () => v.exits[0]);
+  assert.equal(v.exits[0]!.code, 3);
+  assert.equal(terminals.inspect(instanceId), undefined);
+  const w = viewer();
+  assert.deepEqual(await terminals.attach({ viewerId: 'vy', instanceId }, w.sink), { ok: true });
+  terminals.input('vy', 'echo $MARK-unset\r');
+  await waitFor('fresh shell', () => /[\r\n]-unset\r\n/.test(w.text()));
+  terminals.closeInstance(instanceId, 'the instance was deleted');
+  assert.equal(w.exits[0]?.reason, 'the instance was deleted');
+});
+
+test('attaching to an instance that does not exist replies with an error', async () => {
+  const reply = await terminals.attach({ viewerId: 'vz', instanceId: newInstanceId() }, viewer().sink);
+  assert.equal(reply.ok, false);
+  assert.equal(!reply.ok && reply.code, 'instance_not_found');
+});

@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import type { AttachReply, TerminalSize } from '@playground/contracts';
+import { AgentError } from '../errors.ts';
+import { ReplayBuffer } from './replay-buffer.ts';
+import type { Shell, ShellFactory } from './shell.ts';
+
+// The agent owns terminals (like coder's reconnectingpty): one shell per instance, started on
+// the first attach, living until it exits or the instance goes away. Viewers come and go; a
+// new viewer first receives the replay of recent output.
+//
+// Flow control: every byte sent to a viewer counts as unacknowledged until its ack arrives.
+// While any viewer holds more than `windowBytes` unacknowledged, the shell's output is
+// paused, so memory per viewer stays within the window plus one chunk.
+
+/** Where a viewer's bytes go (the orchestrator link, or a test). */
+export interface ViewerSink {
+  output(data: Uint8Array, ack: () => void): void;
+  exit(info: { code: number | null; reason: string }): void;
+}
+
+interface Viewer {
+  id: string;
+  instanceId: string;
+  sink: ViewerSink;
+  unacked: number;
+}
+
+interface Terminal {
+  instanceId: string;
+  shell: Shell;
+  replay: ReplayBuffer;
+  viewers: Map<string, Viewer>;
+  paused: boolean;
+}
+
+export interface TerminalManagerOptions {
+  openShell: ShellFactory;
+  replayBytes: number;
+  windowBytes: number;
+  logger: Logger;
+}
+
+export class TerminalManager {
+  private readonly terminals = new Map<string, Terminal>();
+  private readonly starting = new Map<string, Promise<Terminal>>();
+  private readonly viewers = new Map<string, Viewer>();
+  /** Attaches waiting for their shell; a detach meanwhile cancels the attach. */
+  private readonly pendingAttach = new Map<string, symbol>();
+
+  constructor(private readonly opts: TerminalManagerOptions) {}
+
+  async attach(request: { viewerId: string; instanceId: string; size?: TerminalSize }, sink: ViewerSink): Promise<AttachReply> {
+    this.detach(request.viewerId);
+    const token = Symbol(request.viewerId);
+    this.pendingAttach.set(request.viewerId, token);
+    let terminal: Terminal;
+    try {
+      terminal = await this.terminalFor(request.instanceId, request.size);
+      if (this.pendingAttach.get(request.viewerId) !== token) return { ok: false, code: 'detached', message: 'the viewer left' };
+    } catch (err) {
+      const code = err instanceof AgentError ? err.code : 'terminal_failed';
+      const message = err instanceof AgentError ? err.message : 'the terminal could not be opened';
+      this.opts.logger.warn({ instanceId: request.instanceId, err: String(err) }, 'terminal.attach_failed');
+      return { ok: false, code, message };
+    } finally {
+      if (this.pendingAttach.get(request.viewerId) === token) this.pendingAttach.delete(request.viewerId);
+    }
+    const viewer: Viewer = { id: request.viewerId, instanceId: request.instanceId, sink, unacked: 0 };
+    terminal.viewers.set(viewer.id, viewer);
+    this.viewers.set(viewer.id, viewer);
+    const replay = terminal.replay.snapshot();
+    if (replay.length > 0) this.send(terminal, viewer, replay);
+    if (request.size) void terminal.shell.resize(request.size).catch(() => undefined);
+    this.opts.logger.debug({ viewerId: viewer.id, instanceId: request.instanceId, replay: replay.length }, 'terminal.attached');
+    return { ok: true };
+  }
+
+  private terminalFor(instanceId: string, size?: TerminalSize): Promise<Terminal> {
+    const existing = this.terminals.get(instanceId);
+    if (existing) return Promise.resolve(existing);
+    let pending = this.starting.get(instanceId);
+    if (!pending) {
+      pending = this.start(instanceId, size).finally(() => this.starting.delete(instanceId));
+      this.starting.set(instanceId, pending);
+    }
+    return pending;
+  }
+
+  private async start(instanceId: string, size?: TerminalSize): Promise<Terminal> {
+    const shell = await this.opts.openShell(instanceId, size);
+    const terminal: Terminal = { instanceId, shell, replay: new ReplayBuffer(this.opts.replayBytes), viewers: new Map(), paused: false };
+    shell.events.on('data', (chunk) => {
+      terminal.replay.append(chunk);
+      for (const viewer of terminal.viewers.values()) this.send(terminal, viewer, chunk);
+    });
+    shell.events.once('exit', ({ code }) => this.end(terminal, code, code === null ? 'the shell ended' : `the shell exited with code ${code}`));
+    this.terminals.set(instanceId, terminal);
+    shell.resume(); // subscribed: let the first bytes (motd, prompt) flow into the replay
+    this.opts.logger.info({ instanceId }, 'terminal.started');
+    return terminal;
+  }
+
+  private send(terminal: Terminal, viewer: Viewer, data: Buffer): void {
+    viewer.unacked += data.length;
+    let acked = false;
+    viewer.sink.output(data, () => {
+      if (acked) return;
+      acked = true;
+      viewer.unacked -= data.length;
+      this.updateFlow(terminal);
+    });
+    this.updateFlow(terminal);
+  }
+
+  private updateFlow(terminal: Terminal): void {
+    let behind = false;
+    for (const v of terminal.viewers.values()) if (v.unacked > this.opts.windowBytes) behind = true;
+    if (behind && !terminal.paused) {
+      terminal.paused = true;
+      terminal.shell.pause();
+    } else if (!behind && terminal.paused) {
+      terminal.paused = false;
+      terminal.shell.resume();
+    }
+  }
+
+  private end(terminal: Terminal, code: number | null, reason: string): void {
+    if (this.terminals.get(terminal.instanceId) !== terminal) return;
+    this.terminals.delete(terminal.instanceId);
+    for (const viewer of terminal.viewers.values()) {
+      this.viewers.delete(viewer.id);
+      viewer.sink.exit({ code, reason });
+    }
+    terminal.viewers.clear();
+    this.opts.logger.info({ instanceId: terminal.instanceId, code }, 'terminal.exited');
+  }
+
+  input(viewerId: string, data: string): void {
+    const viewer = this.viewers.get(viewerId);
+    if (viewer) this.terminals.get(viewer.instanceId)?.shell.write(data);
+  }
+
+  /** The shell takes the size of whichever viewer resized last. */
+  resize(viewerId: string, size: TerminalSize): void {
+    const viewer = this.viewers.get(viewerId);
+    if (viewer) void this.terminals.get(viewer.instanceId)?.shell.resize(size).catch(() => undefined);
+  }
+
+  /** The viewer leaves; the shell stays for the next one. */
+  detach(viewerId: string): void {
+    this.pendingAttach.delete(viewerId);
+    const viewer = this.viewers.get(viewerId);
+    if (!viewer) return;
+    this.viewers.delete(viewerId);
+    const terminal = this.terminals.get(viewer.instanceId);
+    if (terminal?.viewers.get(viewerId) === viewer) {
+      terminal.viewers.delete(viewerId);
+      this.updateFlow(terminal); // a slow viewer leaving may unblock the others
+    }
+  }
+
+  /** The instance is going away: end its shell and tell its viewers. */
+  closeInstance(instanceId: string, reason: string): void {
+    const terminal = this.terminals.get(instanceId);
+    if (!terminal) return;
+    this.end(terminal, null, reason);
+    terminal.shell.close();
+  }
+
+  closeAll(reason: string): void {
+    for (const instanceId of [...this.terminals.keys()]) this.closeInstance(instanceId, reason);
+  }
+
+  /** For tests and metrics. */
+  inspect(instanceId: string): { paused: boolean; viewers: { id: string; unacked: number }[]; replayBytes: number } | undefined {
+    const t = this.terminals.get(instanceId);
+    if (!t) return undefined;
+    return { paused: t.paused, viewers: [...t.viewers.values()].map((v) => ({ id: v.id, unacked: v.unacked })), replayBytes: t.replay.length };
+  }
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+
+// Shared by this app's tests: real services or a clear failure, never a silent skip.
+
+export const TEST_IMAGE = process.env.PLAYGROUND_TEST_IMAGE ?? 'playground/instance:latest';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** A node id of its own per test file, so labels and queues never collide with a real agent. */
+export function uniqueNodeId(): string {
+  return `test-${randomBytes(4).toString('hex')}`;
+}
+
+export async function requireDocker(): Promise<Docker> {
+  const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new Error(`these tests need a Docker engine at /var/run/docker.sock (run infra/setup.sh): ${String(err)}`);
+  }
+  try {
+    await docker.getImage(TEST_IMAGE).inspect();
+  } catch {
+    throw new Error(`these tests need the instance image ${TEST_IMAGE} (run infra/setup.sh)`);
+  }
+  return docker;
+}
+
+export async function requireRedis(): Promise<Redis> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`these tests need Redis at ${REDIS_URL}: ${String(err)}`);
+  }
+  return redis;
+}
+
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Removes everything labelled with this test node id (containers, volumes, networks). */
+export async function removeNodeResources(docker: Docker, nodeId: string): Promise<void> {
+  const filters = { label: [`playground.node=${nodeId}`] };
+  for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+}
