@@ -1,0 +1,12 @@
+import type { NextConfig } from 'next';
+
+const nextConfig: NextConfig = {
+  // The contracts package ships TypeScript sources (no build step).
+  transpilePackages: ['@playground/contracts'],
+  // Socket.IO and port URLs need their exact paths (`/socket.io/`, `/ports/x/80/`).
+  skipTrailingSlashRedirect: true,
+  poweredByHeader: false,
+  reactStrictMode: true,
+};
+
+export default nextConfig;

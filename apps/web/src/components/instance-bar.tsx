@@ -1,0 +1,73 @@
+'use client';
+
+import type { InstanceView } from '@playground/contracts';
+import { useState, type FormEvent } from 'react';
+import { parsePort } from '@/lib/format-remaining';
+import { ExternalIcon } from './icons';
+
+/** The selected instance's name and address, its open ports, and a way to open any port. */
+export function InstanceBar({ instance }: { instance: InstanceView }) {
+  const [portText, setPortText] = useState('');
+  const [portError, setPortError] = useState<string | null>(null);
+
+  function openPort(event: FormEvent) {
+    event.preventDefault();
+    const parsed = parsePort(portText);
+    if ('error' in parsed) {
+      setPortError(parsed.error);
+      return;
+    }
+    setPortError(null);
+    window.open(instance.portUrlTemplate.replace('{port}', String(parsed.port)), '_blank', 'noopener,noreferrer');
+  }
+
+  return (
+    <div className="instance-bar">
+      <div className="instance-header" data-testid="instance-header">
+        <span className="host">{instance.hostname}</span>
+        <span className="ip">{instance.ip ?? 'no IP yet'}</span>
+      </div>
+      <div className="ports" aria-label="Open ports">
+        {instance.ports.length > 0 ? <span className="label">Ports</span> : null}
+        {instance.ports.map((port) => (
+          <a
+            key={port.port}
+            className="port-badge"
+            data-testid="port-badge"
+            href={port.url}
+            target="_blank"
+            rel="noopener noreferrer"
+            title={`${port.url}\n${port.pathUrl}`}
+          >
+            {port.port}
+          </a>
+        ))}
+      </div>
+      <form className="open-port" onSubmit={openPort} noValidate>
+        <input
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={65535}
+          placeholder="port"
+          aria-label="Port number"
+          data-testid="open-port-input"
+          value={portText}
+          aria-invalid={portError ? 'true' : 'false'}
+          onChange={(event) => {
+            setPortText(event.target.value);
+            if (portError) setPortError(null);
+          }}
+        />
+        <button type="submit" className="btn" data-testid="open-port-button">
+          Open port <ExternalIcon />
+        </button>
+        {portError ? (
+          <div className="open-port-error" role="alert" data-testid="open-port-error">
+            {portError}
+          </div>
+        ) : null}
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,79 @@
+'use client';
+
+import type { InstanceView } from '@playground/contracts';
+import { CloseIcon } from './icons';
+
+const STATUS_TEXT: Record<InstanceView['status'], string> = {
+  creating: 'starting',
+  running: 'running',
+  deleting: 'deleting',
+  deleted: 'deleted',
+  failed: 'failed',
+  lost: 'unreachable',
+};
+
+export function InstanceList(props: {
+  instances: InstanceView[];
+  selectedId: string | null;
+  pendingHostname: string | null;
+  deletingIds: ReadonlySet<string>;
+  onSelect: (id: string) => void;
+  onDelete: (id: string) => void;
+}) {
+  const { instances, selectedId, pendingHostname, deletingIds, onSelect, onDelete } = props;
+  return (
+    <ul className="instance-list" aria-label="Instances">
+      {instances.map((instance) => {
+        const selected = instance.id === selectedId;
+        const status = deletingIds.has(instance.id) ? 'deleting' : instance.status;
+        return (
+          <li
+            key={instance.id}
+            className={`instance-item${selected ? ' selected' : ''}`}
+            data-testid="instance-item"
+            data-instance-id={instance.id}
+            data-selected={selected ? 'true' : 'false'}
+            aria-current={selected ? 'true' : undefined}
+            tabIndex={0}
+            onClick={() => onSelect(instance.id)}
+            onKeyDown={(event) => {
+              if (event.key === 'Enter' || event.key === ' ') {
+                event.preventDefault();
+                onSelect(instance.id);
+              }
+            }}
+          >
+            <span className={`status-dot ${status}`} title={STATUS_TEXT[status]} aria-label={STATUS_TEXT[status]} />
+            <span className="meta">
+              <span className="host">{instance.hostname}</span>
+              <span className="ip">{instance.ip ?? STATUS_TEXT[status]}</span>
+            </span>
+            <button
+              type="button"
+              className="delete"
+              data-testid="delete-instance"
+              title={`Delete ${instance.hostname}`}
+              aria-label={`Delete ${instance.hostname}`}
+              disabled={deletingIds.has(instance.id)}
+              onClick={(event) => {
+                event.stopPropagation();
+                onDelete(instance.id);
+              }}
+            >
+              <CloseIcon />
+            </button>
+          </li>
+        );
+      })}
+      {pendingHostname ? (
+        <li className="instance-item pending" data-testid="pending-instance" aria-busy="true">
+          <span className="spinner" aria-hidden="true" />
+          <span className="meta">
+            <span className="host">Starting {pendingHostname}…</span>
+            <span className="ip">docker engine booting</span>
+          </span>
+        </li>
+      ) : null}
+    </ul>
+  );
+}

@@ -1,0 +1,223 @@
+'use client';
+
+import type { InstanceView } from '@playground/contracts';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ApiError, closeSession, createInstance, deleteInstance } from '@/lib/api-client';
+import { nextHostname } from '@/lib/format-remaining';
+import { useSession } from '@/lib/use-session';
+import { Brand } from './brand';
+import { Countdown } from './countdown';
+import { ErrorBanner } from './error-banner';
+import { InstanceBar } from './instance-bar';
+import { PlusIcon } from './icons';
+import { InstanceList } from './instance-list';
+import { SessionEnded } from './session-ended';
+import { TerminalView } from './terminal-view';
+
+/** Instances whose shell can be attached (a lost node may come back, so it stays mounted). */
+function hasShell(instance: InstanceView): boolean {
+  return instance.status === 'running' || instance.status === 'lost' || instance.status === 'deleting';
+}
+
+function messageOf(err: unknown, fallback: string): string {
+  return err instanceof ApiError || err instanceof Error ? err.message : fallback;
+}
+
+export function Playground({ sessionId }: { sessionId: string }) {
+  const { state, refresh, markEnded } = useSession(sessionId);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [pendingHostname, setPendingHostname] = useState<string | null>(null);
+  const [deletingIds, setDeletingIds] = useState<ReadonlySet<string>>(new Set());
+  const [error, setError] = useState<string | null>(null);
+  const [closing, setClosing] = useState(false);
+  // Instances this page deleted leave the list at once; the record may say `deleting` a while.
+  const [removedIds, setRemovedIds] = useState<ReadonlySet<string>>(new Set());
+  const seenIds = useRef(new Set<string>());
+
+  const session = state.kind === 'active' ? state.session : null;
+  const instances = useMemo(
+    () => (session?.instances ?? []).filter((i) => i.status !== 'deleted' && !removedIds.has(i.id)),
+    [session, removedIds],
+  );
+
+  // Keep a valid selection: the first instance when nothing is selected or the selected one
+  // went away. A just-created id not seen yet in a poll is kept: the next poll brings it.
+  useEffect(() => {
+    if (!session) return;
+    for (const i of instances) seenIds.current.add(i.id);
+    if (selectedId && (instances.some((i) => i.id === selectedId) || !seenIds.current.has(selectedId))) return;
+    setSelectedId(instances[0]?.id ?? null);
+  }, [session, instances, selectedId]);
+
+  const selected = instances.find((i) => i.id === selectedId) ?? null;
+  // Once the record lists the new instance (as `creating`), it stands in for the pending row.
+  const pendingRow = instances.some((i) => i.status === 'creating') ? null : pendingHostname;
+  const atLimit = session ? instances.length >= session.limits.maxInstances : false;
+
+  const addInstance = useCallback(async () => {
+    setError(null);
+    setPendingHostname(nextHostname(instances.map((i) => i.hostname)));
+    try {
+      const created = await createInstance(sessionId);
+      await refresh();
+      if (created) setSelectedId(created.id);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) markEnded();
+      else setError(messageOf(err, 'Could not start an instance.'));
+    } finally {
+      setPendingHostname(null);
+    }
+  }, [instances, sessionId, refresh, markEnded]);
+
+  const removeInstance = useCallback(
+    async (instanceId: string) => {
+      const hostname = instances.find((i) => i.id === instanceId)?.hostname ?? 'this instance';
+      if (!window.confirm(`Delete ${hostname}? Its containers and files are lost.`)) return;
+      setError(null);
+      setDeletingIds((prev) => new Set(prev).add(instanceId));
+      try {
+        await deleteInstance(sessionId, instanceId);
+        setRemovedIds((prev) => new Set(prev).add(instanceId));
+        await refresh();
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) setRemovedIds((prev) => new Set(prev).add(instanceId));
+        else setError(messageOf(err, 'Could not delete the instance.'));
+        await refresh();
+      } finally {
+        setDeletingIds((prev) => {
+          const next = new Set(prev);
+          next.delete(instanceId);
+          return next;
+        });
+      }
+    },
+    [instances, sessionId, refresh],
+  );
+
+  const close = useCallback(async () => {
+    if (!window.confirm('Close this session? Every instance in it is deleted.')) return;
+    setError(null);
+    setClosing(true);
+    try {
+      await closeSession(sessionId);
+      markEnded();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) markEnded();
+      else setError(messageOf(err, 'Could not close the session.'));
+    } finally {
+      setClosing(false);
+    }
+  }, [sessionId, markEnded]);
+
+  if (state.kind === 'ended') return <SessionEnded />;
+
+
+  return (
+    <div className="pg">
+      <header className="pg-header">
+        <Brand />
+        <span className="session-chip" title="Session id">
+          {sessionId.slice(0, 8)}
+        </span>
+        <span className="spacer" />
+        {state.kind === 'active' && state.stale ? (
+          <span className="offline-pill" role="status">
+            <span className="spinner" aria-hidden="true" /> Reconnecting…
+          </span>
+        ) : null}
+        {session ? <Countdown expiresAt={session.expiresAt} /> : <span className="skeleton" style={{ width: 120, height: 32 }} />}
+        <button type="button" className="btn btn-danger" data-testid="close-session" onClick={close} disabled={closing || !session}>
+          {closing ? <span className="spinner" aria-hidden="true" /> : null}
+          Close session
+        </button>
+      </header>
+
+      <div className="pg-banner">
+        <ErrorBanner message={error ?? (state.kind === 'loading' ? state.error : null)} onDismiss={error ? () => setError(null) : undefined} />
+      </div>
+
+      <div className="pg-body">
+        <aside className="sidebar">
+          <div className="sidebar-top">
+            <div className="sidebar-title">
+              <span>Instances</span>
+              {session ? (
+                <span>
+                  {instances.length}/{session.limits.maxInstances}
+                </span>
+              ) : null}
+            </div>
+            <button
+              type="button"
+              className="btn btn-primary btn-block"
+              data-testid="add-instance"
+              onClick={addInstance}
+              disabled={!session || pendingHostname !== null}
+              title={atLimit ? `This session can hold ${session?.limits.maxInstances} instances.` : undefined}
+            >
+              {pendingHostname ? <span className="spinner" aria-hidden="true" /> : <PlusIcon />}
+              Add new instance
+            </button>
+          </div>
+          <InstanceList
+            instances={instances}
+            selectedId={selectedId}
+            pendingHostname={pendingRow}
+            deletingIds={deletingIds}
+            onSelect={setSelectedId}
+            onDelete={removeInstance}
+          />
+          <div className="sidebar-foot">Instances are deleted when the session ends.</div>
+        </aside>
+
+        <main className="main">
+          {selected ? <InstanceBar instance={selected} /> : null}
+          {selected && !hasShell(selected) ? <InstanceNotReady instance={selected} /> : null}
+          {!selected ? <NoInstance loading={!session} pending={pendingHostname !== null} onAdd={addInstance} /> : null}
+          <div className="terminal-stack" hidden={!selected || !hasShell(selected)}>
+            {instances.filter(hasShell).map((instance) => (
+              <TerminalView key={instance.id} sessionId={sessionId} instanceId={instance.id} visible={instance.id === selectedId} />
+            ))}
+          </div>
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function NoInstance({ loading, pending, onAdd }: { loading: boolean; pending: boolean; onAdd: () => void }) {
+  if (loading) {
+    return (
+      <div className="empty">
+        <span className="spinner" aria-label="Loading" />
+      </div>
+    );
+  }
+  return (
+    <div className="empty">
+      <div>
+        <div className="big">&gt;_</div>
+        <h2>{pending ? 'Starting your first instance…' : 'No instances yet'}</h2>
+        <p>An instance is a fresh Linux host with its own Docker engine. Add one to get a terminal.</p>
+        {pending ? null : (
+          <button type="button" className="btn btn-primary" onClick={onAdd}>
+            <PlusIcon /> Add new instance
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function InstanceNotReady({ instance }: { instance: InstanceView }) {
+  const failed = instance.status === 'failed';
+  return (
+    <div className="empty">
+      <div>
+        {failed ? null : <span className="spinner" style={{ display: 'inline-block', marginBottom: 14 }} aria-hidden="true" />}
+        <h2>{failed ? `${instance.hostname} failed to start` : `Starting ${instance.hostname}…`}</h2>
+        <p>{failed ? 'Delete it and add a new instance to try again.' : 'Its Docker engine is booting; the terminal opens in a moment.'}</p>
+      </div>
+    </div>
+  );
+}

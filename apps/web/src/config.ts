@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+// The web app's whole configuration, parsed once from the environment. Nothing else in
+// apps/web reads process.env (pages get what they need from the API, not from env).
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const ConfigSchema = z.object({
+  /** Port the edge server listens on (pages, API, terminals and port URLs share it). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Interface to bind; 0.0.0.0 for every interface. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Where the orchestrator serves /api/v1, /socket.io (terminals) and /ports. */
+  ORCHESTRATOR_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4000'),
+  /** Parent domain of host-based port URLs: <instanceId>-<port>.<PORTS_DOMAIN>. */
+  PORTS_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, 'PORTS_DOMAIN is a bare domain such as localhost or play.example.com')
+    .default('localhost'),
+  /** development runs Next in dev mode (compiles on demand, HMR); production serves `.next`. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /**
+   * When true, X-Forwarded-* headers from the client are kept and appended to (a trusted
+   * load balancer sits in front). When false they are dropped, so a browser cannot spoof
+   * its address to the orchestrator.
+   */
+  TRUST_PROXY: z.stringbool().default(false),
+  LOG_LEVEL: LogLevel.default('info'),
+});
+
+export interface WebConfig {
+  port: number;
+  host: string;
+  orchestratorUrl: string;
+  portsDomain: string;
+  dev: boolean;
+  trustProxy: boolean;
+  logLevel: z.infer<typeof LogLevel>;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'bad_config';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseConfig(env: Record<string, string | undefined>): WebConfig {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    orchestratorUrl: c.ORCHESTRATOR_URL.replace(/\/+$/, ''),
+    portsDomain: c.PORTS_DOMAIN.toLowerCase().replace(/\.$/, ''),
+    // `test` behaves like production: it serves the build, which is what tests should pin.
+    dev: c.NODE_ENV === 'development',
+    trustProxy: c.TRUST_PROXY,
+    logLevel: c.LOG_LEVEL,
+  };
+}

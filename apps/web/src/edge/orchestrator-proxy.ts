@@ -1,0 +1,107 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import type { Logger } from 'pino';
+import { wantsJson } from './route-request.ts';
+
+/** Forwards HTTP requests and WebSocket upgrades to the orchestrator, unchanged. */
+export interface OrchestratorProxy {
+  web(req: IncomingMessage, res: ServerResponse): void;
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): void;
+}
+
+const FORWARDED_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded'];
+
+const UNAVAILABLE_MESSAGE = 'The playground service is not reachable right now. Please try again in a moment.';
+
+export function createOrchestratorProxy(options: {
+  target: string;
+  trustProxy: boolean;
+  logger: Logger;
+  /** Bound on connecting to the orchestrator, so a dead host fails fast instead of hanging. */
+  connectTimeoutMs?: number;
+}): OrchestratorProxy {
+  const { logger } = options;
+  const proxy = createProxyServer({
+    target: options.target,
+    ws: true,
+    // The Host header names the learner's app on port hosts, so it must reach the
+    // orchestrator as the browser sent it.
+    changeOrigin: false,
+    xfwd: true,
+    // X-Forwarded-Proto says http/https for upgrades too, as load balancers do.
+    xfwdWsProtoAsHttp: true,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+  });
+  // Errors are handled per call below; this keeps an unexpected one from crashing the process.
+  proxy.on('error', (err) => logger.warn({ error: errorSummary(err) }, 'edge.proxy_error'));
+
+  function stripSpoofable(req: IncomingMessage): void {
+    if (options.trustProxy) return;
+    for (const header of FORWARDED_HEADERS) delete req.headers[header];
+  }
+
+  return {
+    web(req, res) {
+      stripSpoofable(req);
+      proxy.web(req, res, {}, (err) => {
+        logger.warn({ error: errorSummary(err), method: req.method, url: req.url }, 'edge.orchestrator_unavailable');
+        if (res.headersSent) {
+          // Failed mid-response: the only honest signal left is to cut the connection.
+          res.destroy();
+          return;
+        }
+        sendUnavailable(res, wantsJson(req.url));
+      });
+    },
+    ws(req, socket, head) {
+      stripSpoofable(req);
+      socket.on('error', () => socket.destroy());
+      // A kept-alive connection may have carried earlier responses: count from here.
+      const duplex = socket as Duplex & { bytesWritten?: number };
+      const writtenBefore = duplex.bytesWritten ?? 0;
+      proxy.ws(req, socket, head, {}, (err) => {
+        logger.warn({ error: errorSummary(err), url: req.url }, 'edge.orchestrator_unavailable');
+        // Nothing written yet means the handshake never happened: answer it with a 503
+        // (the proxy then ends the socket once this is flushed).
+        if (!duplex.destroyed && duplex.writable && (duplex.bytesWritten ?? 0) === writtenBefore) {
+          const body = JSON.stringify({ error: { code: 'unavailable', message: UNAVAILABLE_MESSAGE } });
+          duplex.write(
+            'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n' +
+              `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          );
+        }
+      });
+    },
+    close() {
+      proxy.close();
+    },
+  };
+}
+
+export function sendUnavailable(res: ServerResponse, json: boolean): void {
+  res.statusCode = 503;
+  res.setHeader('Retry-After', '5');
+  res.setHeader('Cache-Control', 'no-store');
+  if (json) {
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify({ error: { code: 'unavailable', message: UNAVAILABLE_MESSAGE } }));
+    return;
+  }
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.end(unavailablePage());
+}
+
+function unavailablePage(): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="refresh" content="10"><title>Playground is unavailable</title>
+<style>body{margin:0;min-height:100vh;display:grid;place-items:center;background:#0b0f14;color:#d7dee8;font:16px/1.5 system-ui,sans-serif}
+main{max-width:32rem;padding:2rem;text-align:center}h1{font-size:1.4rem;color:#fff}p{color:#8b98a9}code{color:#5eead4}</style></head>
+<body><main><h1>Playground is unavailable</h1><p>${UNAVAILABLE_MESSAGE}</p><p>This page retries every 10&nbsp;seconds.</p></main></body></html>`;
+}
+
+function errorSummary(err: unknown): { code?: string; message: string } {
+  if (err instanceof Error) return { code: (err as NodeJS.ErrnoException).code, message: err.message };
+  return { message: String(err) };
+}

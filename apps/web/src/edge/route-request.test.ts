@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { routeRequest, wantsJson } from './route-request.ts';
+
+const ID = 'abcdefghijklmnopqrstuvwxyz';
+
+test('routeRequest sends each host and path to its owner', () => {
+  const cases: Array<[string | undefined, string, string, string]> = [
+    ['localhost:8080', '/', 'localhost', 'next'],
+    ['localhost:8080', '/p/xyz', 'localhost', 'next'],
+    ['localhost:8080', '/_next/static/chunks/a.js', 'localhost', 'next'],
+    ['localhost:8080', '/apix', 'localhost', 'next'],
+    ['localhost:8080', '/api/v1/sessions', 'localhost', 'orchestrator'],
+    ['localhost:8080', '/api', 'localhost', 'orchestrator'],
+    ['localhost:8080', '/socket.io/?EIO=4&transport=websocket', 'localhost', 'orchestrator'],
+    ['localhost:8080', `/ports/${ID}/80/`, 'localhost', 'orchestrator'],
+    [`${ID}-80.localhost:8080`, '/', 'localhost', 'port-host'],
+    [`${ID}-8080.localhost`, '/api/v1/sessions', 'localhost', 'port-host'],
+    [`${ID}-3000.LOCALHOST:8080`, '/socket.io/?EIO=4', 'localhost', 'port-host'],
+    [`${ID}-3000.play.example.com`, '/_next/x', 'play.example.com', 'port-host'],
+    [`${ID}-3000.other.com`, '/', 'play.example.com', 'next'],
+    [`${ID}-0.localhost`, '/', 'localhost', 'next'],
+    [`${ID}-70000.localhost`, '/', 'localhost', 'next'],
+    [undefined, '/', 'localhost', 'next'],
+  ];
+  for (const [host, url, domain, want] of cases) {
+    assert.equal(routeRequest(host, url, domain), want, `${host} ${url}`);
+  }
+});
+
+test('wantsJson is true for API and socket paths only', () => {
+  assert.equal(wantsJson('/api/v1/sessions'), true);
+  assert.equal(wantsJson('/socket.io/?EIO=4'), true);
+  assert.equal(wantsJson('/'), false);
+  assert.equal(wantsJson('/ports/x/80/'), false);
+});

@@ -1,0 +1,83 @@
+import type { InstanceView, SessionView } from '@playground/contracts';
+
+// The browser's client for the orchestrator's /api/v1, through the edge (same origin).
+// Only types come from the contracts package: its runtime pulls in node:crypto.
+
+/** An API failure carrying the server's stable code and its human message. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(code: string, message: string, status: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+const NETWORK_MESSAGE = 'Could not reach the playground. Check your connection and try again.';
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError('network', NETWORK_MESSAGE, 0);
+  }
+  const text = await res.text().catch(() => '');
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  if (!res.ok) {
+    const error = (data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+    const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
+    const message =
+      typeof error?.message === 'string' && error.message
+        ? error.message
+        : `The playground answered ${res.status} ${res.statusText || ''}`.trim() + '. Please try again.';
+    throw new ApiError(code, message, res.status);
+  }
+  return data as T;
+}
+
+export function createSession(): Promise<SessionView> {
+  return request<SessionView>('POST', '/sessions', {});
+}
+
+export function getSession(sessionId: string): Promise<SessionView> {
+  return request<SessionView>('GET', `/sessions/${encodeURIComponent(sessionId)}`);
+}
+
+export async function closeSession(sessionId: string): Promise<void> {
+  await request<unknown>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`);
+}
+
+/** Creates an instance; answers the new instance whether the API returns it or the whole session. */
+export async function createInstance(sessionId: string): Promise<InstanceView | null> {
+  const data = await request<InstanceView | SessionView | undefined>(
+    'POST',
+    `/sessions/${encodeURIComponent(sessionId)}/instances`,
+    {},
+  );
+  if (!data) return null;
+  if ('instances' in data) return data.instances.at(-1) ?? null;
+  return 'hostname' in data ? data : null;
+}
+
+export async function deleteInstance(sessionId: string, instanceId: string): Promise<void> {
+  await request<unknown>(
+    'DELETE',
+    `/sessions/${encodeURIComponent(sessionId)}/instances/${encodeURIComponent(instanceId)}`,
+  );
+}

@@ -1,0 +1,76 @@
+'use client';
+
+import type { SessionView } from '@playground/contracts';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError, getSession } from './api-client';
+
+const POLL_MS = 1500;
+
+export type SessionState =
+  | { kind: 'loading'; error: string | null }
+  | { kind: 'active'; session: SessionView; stale: boolean }
+  | { kind: 'ended' };
+
+/**
+ * Keeps the session view fresh by polling GET /sessions/:id every 1.5 s while the tab is
+ * visible. A 404 means the session is gone for good (expired, closed, or never existed).
+ */
+export function useSession(sessionId: string) {
+  const [state, setState] = useState<SessionState>({ kind: 'loading', error: null });
+  const endedRef = useRef(false);
+  // Polls and explicit refreshes may overlap; only the newest answer is applied.
+  const issued = useRef(0);
+  const applied = useRef(0);
+
+  const markEnded = useCallback(() => {
+    endedRef.current = true;
+    setState({ kind: 'ended' });
+  }, []);
+
+  const refresh = useCallback(async () => {
+    if (endedRef.current) return;
+    const seq = ++issued.current;
+    try {
+      const session = await getSession(sessionId);
+      if (endedRef.current || seq < applied.current) return;
+      applied.current = seq;
+      if (session.status === 'ended' || session.status === 'closing') {
+        markEnded();
+        return;
+      }
+      setState({ kind: 'active', session, stale: false });
+    } catch (err) {
+      if (endedRef.current || seq < applied.current) return;
+      if (err instanceof ApiError && err.status === 404) {
+        markEnded();
+        return;
+      }
+      const message = err instanceof Error ? err.message : 'Could not load the session.';
+      setState((prev) => (prev.kind === 'active' ? { ...prev, stale: true } : { kind: 'loading', error: message }));
+    }
+  }, [sessionId, markEnded]);
+
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const tick = async () => {
+      if (stopped) return;
+      if (!document.hidden) await refresh();
+      if (!stopped && !endedRef.current) timer = setTimeout(tick, POLL_MS);
+    };
+    const onVisible = () => {
+      if (document.hidden || stopped) return;
+      clearTimeout(timer);
+      void tick();
+    };
+    void tick();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [refresh]);
+
+  return { state, refresh, markEnded };
+}
