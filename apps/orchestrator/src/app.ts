@@ -12,12 +12,13 @@ import { buildApi } from './http/api.ts';
 import { Instances } from './instances.ts';
 import type { Logger } from './logger.ts';
 import { NodeQueues } from './node-queues.ts';
+import { Nodes } from './nodes.ts';
 import { Placement } from './placement.ts';
 import { PortProxy } from './port-proxy.ts';
 import { PortUrls } from './port-urls.ts';
 import { Reaper } from './reaper/reaper.ts';
 import { reaperTasks } from './reaper/tasks.ts';
-import { createRedis } from './redis.ts';
+import { createRedis, waitForRedis } from './redis.ts';
 import { createHttpServer } from './server.ts';
 import { Sessions } from './sessions.ts';
 
@@ -39,7 +40,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const redis = createRedis(config.REDIS_URL, logger);
   const audit = new AuditLog(db, logger);
   const queues = new NodeQueues(redis, config.REDIS_URL, logger, options.queuePrefix);
-  const placement = new Placement(db, config.NODE_DOWN_AFTER_MS);
+  const placement = new Placement(db, config.NODE_DOWN_AFTER_MS, Math.random, config.INSTANCE_MEMORY_MB * 1024 * 1024);
   const urls = new PortUrls(config);
 
   // Socket.IO runs on an engine we feed ourselves, so the dispatcher decides what reaches it.
@@ -53,17 +54,19 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     exitSession: (sessionId: string, reason: string) => terminals.exitSession(sessionId, reason),
     exitInstance: (instanceId: string, reason: string) => terminals.exitInstance(instanceId, reason),
   };
-  const agents = new AgentGateway(io, db, audit, logger.child({ component: 'agents' }), config.AGENT_TOKEN, exits);
+  const nodes = new Nodes(db, queues, audit, exits, logger.child({ component: 'nodes' }));
+  const agents = new AgentGateway(io, db, audit, logger.child({ component: 'agents' }), config.AGENT_TOKEN, exits, nodes);
   const terminals: TerminalGateway = new TerminalGateway(io, db, agents, logger.child({ component: 'terminals' }));
 
   const sessions = new Sessions(db, queues, placement, audit, terminals, config);
-  const instances = new Instances(db, queues, sessions, audit, terminals, config);
+  const instances = new Instances(db, queues, sessions, audit, terminals, agents, config);
   const health = new Health(db, redis);
   const api = buildApi({
     config,
     logger,
     sessions,
     instances,
+    nodes,
     health,
     urls,
     clientAddress: createClientAddressResolver(config.TRUSTED_PROXY),
@@ -81,12 +84,16 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
       sessions,
       instances,
       audit,
+      nodes,
+      links: agents,
       nodeDownAfterMs: config.NODE_DOWN_AFTER_MS,
-      instanceCreateTimeoutMs: config.INSTANCE_CREATE_TIMEOUT_MS,
     }),
     config.REAPER_INTERVAL_MS,
     logger.child({ component: 'reaper' }),
   );
+
+  // Start even when Redis is down (it recovers on its own), but do not race its first connect.
+  if (!(await waitForRedis(redis, 2_000))) logger.warn('redis.not_ready_at_start');
 
   async function listen(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
@@ -117,5 +124,5 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     redis.disconnect();
   }
 
-  return { config, db, redis, queues, sessions, instances, agents, terminals, reaper, server, io, listen, close };
+  return { config, db, redis, queues, sessions, instances, nodes, agents, terminals, reaper, server, io, listen, close };
 }

@@ -3,9 +3,18 @@ import { PrismaClient } from './generated/prisma/client.ts';
 
 export type Db = PrismaClient;
 
-/** The Prisma client over node-postgres; no native engine needed. */
+/**
+ * The Prisma client over node-postgres; no native engine needed. Every call is time-boxed
+ * so a stopped or hung Postgres makes requests fail fast (503 `unavailable`) instead of
+ * hanging: 2 s to connect, 10 s per query. The pool drops broken connections and opens
+ * new ones when Postgres is back, so the process recovers without a restart.
+ */
 export function createDb(databaseUrl: string): Db {
-  // A short connect timeout keeps health checks and requests from hanging when Postgres is down.
-  const adapter = new PrismaPg({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000, max: 10 });
-  return new PrismaClient({ adapter });
+  const adapter = new PrismaPg({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: 2_000,
+    query_timeout: 10_000,
+    max: 10,
+  });
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 3_000, timeout: 10_000 } });
 }

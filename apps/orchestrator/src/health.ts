@@ -30,7 +30,10 @@ export class Health {
   async check(): Promise<HealthView> {
     const [postgres, redis] = await Promise.all([
       timeBoxed(() => this.db.$queryRaw`SELECT 1`),
-      timeBoxed(() => this.redis.ping()),
+      timeBoxed(async () => {
+        if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
+        return this.redis.ping();
+      }),
     ]);
     let nodes: HealthView['nodes'] = [];
     if (postgres.ok) {

@@ -14,6 +14,10 @@ import type { Config } from './config.ts';
 import type { Db } from './db.ts';
 import type { Instance } from './generated/prisma/client.ts';
 import { JobFailed, JobWaitTimeout, type NodeQueues } from './node-queues.ts';
+import { SLOT_INSTANCE_STATUSES } from './nodes.ts';
+import { freeSlots } from './placement.ts';
+import type { AgentLinks } from './reaper/node-monitor.ts';
+import { SESSION_LOST_MESSAGE } from './session-lost.ts';
 import type { Sessions } from './sessions.ts';
 import type { TerminalExits } from './terminal-exits.ts';
 
@@ -26,8 +30,11 @@ export const DELETE_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential',
 
 type InstanceConfig = Pick<
   Config,
-  'MAX_INSTANCES_PER_SESSION' | 'INSTANCE_CPUS' | 'INSTANCE_MEMORY_MB' | 'INSTANCE_PIDS' | 'INSTANCE_CREATE_TIMEOUT_MS'
+  'MAX_INSTANCES_PER_SESSION' | 'INSTANCE_CPUS' | 'INSTANCE_MEMORY_MB' | 'INSTANCE_PIDS' | 'INSTANCE_CREATE_TIMEOUT_MS' | 'NODE_DOWN_AFTER_MS'
 >;
+
+/** Seconds a client should wait before asking again when the node is full. */
+export const NO_CAPACITY_RETRY_AFTER_SECONDS = 30;
 
 export class Instances {
   constructor(
@@ -36,6 +43,7 @@ export class Instances {
     private readonly sessions: Sessions,
     private readonly audit: AuditLog,
     private readonly terminals: TerminalExits,
+    private readonly links: AgentLinks,
     private readonly config: InstanceConfig,
   ) {}
 
@@ -50,16 +58,40 @@ export class Instances {
   async create(sessionId: string): Promise<Instance> {
     const session = await this.sessions.requireActive(sessionId);
     const nodeId = session.nodeId;
-    if (!nodeId) throw new PlaygroundError('no_capacity', 'This session has no node.', { retryAfterSeconds: 30 });
+    if (!nodeId) throw new PlaygroundError('no_capacity', 'This session has no node.', { retryAfterSeconds: NO_CAPACITY_RETRY_AFTER_SECONDS });
+    // Fail fast, before anything is written, when the command could not reach the node.
+    this.queues.assertConnected();
+    if (this.links.linkDroppedAt(nodeId) !== undefined) {
+      throw new PlaygroundError(
+        'unavailable',
+        `The machine running this session is not responding right now. If it does not come back within ${Math.round(this.config.NODE_DOWN_AFTER_MS / 1000)} s, the session is lost.`,
+        { retryAfterSeconds: 5 },
+      );
+    }
     const max = this.config.MAX_INSTANCES_PER_SESSION;
+    const instanceMemoryBytes = this.config.INSTANCE_MEMORY_MB * 1024 * 1024;
     const instance = await this.db.$transaction(async (tx) => {
       // The session row lock makes "count, then add" safe against parallel requests.
       await tx.$queryRaw`SELECT id FROM "Session" WHERE id = ${sessionId} FOR UPDATE`;
+      const current = await tx.session.findUniqueOrThrow({ where: { id: sessionId }, select: { status: true } });
+      if (current.status === 'lost') throw new PlaygroundError('session_lost', SESSION_LOST_MESSAGE);
+      if (current.status !== 'active') throw new PlaygroundError('session_ended', 'This session has ended.');
       const live = await tx.instance.count({ where: { sessionId, status: { in: ['creating', 'running'] } } });
       if (live >= max) {
         throw new PlaygroundError(
           'instance_limit',
           `This session already has ${live} instances, the most allowed. Delete one to add another.`,
+        );
+      }
+      // The node's own room, counted under a per-node lock so parallel sessions cannot overfill it.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`node-capacity:${nodeId}`}))`;
+      const node = await tx.node.findUniqueOrThrow({ where: { id: nodeId } });
+      const onNode = await tx.instance.count({ where: { nodeId, status: { in: [...SLOT_INSTANCE_STATUSES] } } });
+      if (freeSlots(node, onNode, instanceMemoryBytes) <= 0) {
+        throw new PlaygroundError(
+          'no_capacity',
+          `No capacity: the machine running this session is full right now (${onNode} instances). Please try again in a minute.`,
+          { retryAfterSeconds: NO_CAPACITY_RETRY_AFTER_SECONDS },
         );
       }
       const { nextOrdinal } = await tx.session.update({
@@ -148,7 +180,12 @@ export class Instances {
       await this.db.instance.update({ where: { id: instanceId }, data: { status: 'deleting' } });
     }
     this.terminals.exitInstance(instanceId, 'The instance was deleted.');
-    await this.sendDeleteJob(instance);
+    try {
+      await this.sendDeleteJob(instance);
+    } catch (error) {
+      // Recorded as deleting in Postgres: the reaper sends the job once Redis is back.
+      if (!(error instanceof PlaygroundError && error.code === 'unavailable')) throw error;
+    }
   }
 
   async sendDeleteJob(instance: Pick<Instance, 'id' | 'sessionId' | 'nodeId'>): Promise<void> {

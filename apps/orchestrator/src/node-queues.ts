@@ -2,10 +2,15 @@ import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { nodeQueueName } from '@playground/contracts';
 import type { Logger } from './logger.ts';
+import { queueUnavailable, ServiceTimeout, timeBox } from './service-errors.ts';
 
 // One BullMQ queue per node (the node's agent is its only worker). Queues and their event
 // streams are opened on first use and kept; every job id is derived from its entity, so
 // adding a job that already exists is a no-op (idempotent re-sends).
+//
+// Redis down: every call fails fast with 503 `unavailable` (the shared connection has no
+// offline queue, and each call is time-boxed), so no request hangs and no command is sent
+// late. Queues, QueueEvents and the connections reconnect by themselves when Redis is back.
 
 export type JobState = Awaited<ReturnType<Job['getState']>>;
 
@@ -18,10 +23,18 @@ export class JobFailed extends Error {
 
 /** Completed and failed jobs are kept for a day so the reaper can see how a command ended. */
 const KEEP = { age: 24 * 3600, count: 10_000 };
+/** Time box of one queue command (add, getJob, getState). */
+export const REDIS_CALL_TIMEOUT_MS = 5_000;
+
+interface Waiter {
+  fail(error: Error): void;
+}
 
 export class NodeQueues {
   private readonly queues = new Map<string, Queue>();
   private readonly events = new Map<string, Promise<QueueEvents>>();
+  /** Requests waiting for a job's outcome, per node, so a node that went down can fail them at once. */
+  private readonly waiters = new Map<string, Set<Waiter>>();
 
   constructor(
     private readonly redis: Redis,
@@ -47,19 +60,72 @@ export class NodeQueues {
       // QueueEvents blocks on XREAD, so it needs its own connection.
       // Given options rather than a client, BullMQ owns that connection and closes it with the events.
       const made = new QueueEvents(nodeQueueName(nodeId), {
-        connection: { url: this.redisUrl, maxRetriesPerRequest: null },
+        // Reconnect quickly after a Redis restart (BullMQ's default backs off to 20 s).
+        connection: { url: this.redisUrl, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 100, 1_000) },
         prefix: this.prefix,
       });
       made.on('error', (error) => this.logger.warn({ err: error.message, nodeId }, 'queue_events.error'));
-      events = made.waitUntilReady().then(() => made);
-      events.catch(() => this.events.delete(nodeId));
+      events = timeBox('redis', REDIS_CALL_TIMEOUT_MS, made.waitUntilReady()).then(() => made);
+      events.catch(() => {
+        this.events.delete(nodeId);
+        void made.close().catch(() => undefined);
+      });
       this.events.set(nodeId, events);
     }
     return events;
   }
 
+  /** Throws 503 `unavailable` at once while the shared connection is down. */
+  assertConnected(): void {
+    if (this.redis.status !== 'ready') throw queueUnavailable(new Error(`redis is ${this.redis.status}`));
+  }
+
+  /** The node's queue once initialised; a queue whose start-up failed (Redis dropped meanwhile) is made anew. */
+  private async readyQueue(nodeId: string): Promise<Queue> {
+    this.assertConnected();
+    const queue = this.queue(nodeId);
+    try {
+      await timeBox('redis', REDIS_CALL_TIMEOUT_MS, queue.waitUntilReady());
+    } catch (error) {
+      if (!(error instanceof ServiceTimeout) && this.queues.get(nodeId) === queue) {
+        this.queues.delete(nodeId);
+        void queue.close().catch(() => undefined);
+      }
+      throw queueUnavailable(error);
+    }
+    return queue;
+  }
+
+  /** A queue command, time-boxed; Redis errors become 503 `unavailable`. */
+  private async call<T>(nodeId: string, command: (queue: Queue) => Promise<T>): Promise<T> {
+    const queue = await this.readyQueue(nodeId);
+    try {
+      return await timeBox('redis', REDIS_CALL_TIMEOUT_MS, command(queue));
+    } catch (error) {
+      if (this.redis.status !== 'ready' || error instanceof ServiceTimeout) throw queueUnavailable(error);
+      throw error;
+    }
+  }
+
   async add(nodeId: string, name: string, data: unknown, jobId: string, options: JobsOptions = {}): Promise<Job> {
-    return this.queue(nodeId).add(name, data, { jobId, removeOnComplete: KEEP, removeOnFail: KEEP, ...options });
+    return this.call(nodeId, (queue) => queue.add(name, data, { jobId, removeOnComplete: KEEP, removeOnFail: KEEP, ...options }));
+  }
+
+  /** Removes a job that no worker holds (waiting, delayed); a job being worked on stays. */
+  async removeIfIdle(nodeId: string, jobId: string): Promise<boolean> {
+    return this.call(nodeId, async (queue) => {
+      const job = await queue.getJob(jobId);
+      if (!job) return false;
+      const state = await job.getState();
+      if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
+      await job.remove().catch(() => undefined);
+      return true;
+    });
+  }
+
+  /** Fails every request waiting on a job of this node (it went down: its jobs will not finish). */
+  failWaits(nodeId: string, error: Error): void {
+    for (const waiter of this.waiters.get(nodeId) ?? []) waiter.fail(error);
   }
 
   /**
@@ -77,10 +143,16 @@ export class NodeQueues {
     return new Promise<T>((resolve, reject) => {
       let events: QueueEvents | undefined;
       let settled = false;
+      const waiter: Waiter = { fail: (error) => finish(() => reject(error)) };
+      let waiting = this.waiters.get(nodeId);
+      if (!waiting) this.waiters.set(nodeId, (waiting = new Set()));
+      waiting.add(waiter);
       const finish = (action: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        waiting.delete(waiter);
+        if (waiting.size === 0 && this.waiters.get(nodeId) === waiting) this.waiters.delete(nodeId);
         events?.off('completed', onCompleted);
         events?.off('failed', onFailed);
         action();
@@ -94,8 +166,7 @@ export class NodeQueues {
       const onFailed = ({ jobId: id, failedReason }: { jobId: string; failedReason: string }) => {
         if (id !== jobId) return;
         // A failure with attempts left is a retry, not the end: only give up when the job is failed for good.
-        void this.queue(nodeId)
-          .getJob(jobId)
+        void this.call(nodeId, (queue) => queue.getJob(jobId))
           .then(async (job) => {
             const state = job ? await job.getState() : 'unknown';
             if (state === 'failed') finish(() => reject(new JobFailed(failedReason)));
@@ -106,7 +177,10 @@ export class NodeQueues {
         () => finish(() => reject(new JobWaitTimeout(`job ${jobId} did not finish within ${timeoutMs} ms`))),
         timeoutMs,
       );
-      this.queueEvents(nodeId)
+      // Fail fast while Redis is down: nothing is written, nothing is sent later.
+      Promise.resolve()
+        .then(() => this.assertConnected())
+        .then(() => this.queueEvents(nodeId).catch((error: unknown) => Promise.reject(queueUnavailable(error))))
         .then((ready) => {
           if (settled) return undefined;
           events = ready;
@@ -117,7 +191,7 @@ export class NodeQueues {
         .then(async (job) => {
           if (!job) return;
           // The job may already have existed (a re-send) and be finished: settle from its state.
-          const state = await job.getState();
+          const state = await timeBox('redis', REDIS_CALL_TIMEOUT_MS, job.getState());
           if (state === 'completed') finish(() => resolve(job.returnvalue as T));
           else if (state === 'failed') finish(() => reject(new JobFailed(job.failedReason)));
         })
@@ -126,9 +200,11 @@ export class NodeQueues {
   }
 
   async jobState(nodeId: string, jobId: string): Promise<{ state: JobState | 'missing'; job?: Job }> {
-    const job = await this.queue(nodeId).getJob(jobId);
-    if (!job) return { state: 'missing' };
-    return { state: await job.getState(), job };
+    return this.call(nodeId, async (queue) => {
+      const job = await queue.getJob(jobId);
+      if (!job) return { state: 'missing' as const };
+      return { state: await job.getState(), job };
+    });
   }
 
   async close(): Promise<void> {

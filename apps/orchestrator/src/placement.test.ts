@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newInstanceId, newSessionId } from '@playground/contracts';
 import { createDb, type Db } from './db.ts';
-import { Placement } from './placement.ts';
+import { freeSlots, Placement } from './placement.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 
 describe('placement', () => {
@@ -63,5 +63,19 @@ describe('placement', () => {
       picks.add((await new Placement(db, 15_000, random).pickNode(now))!.nodeId);
     }
     assert.deepEqual([...picks].sort(), ['tie-a', 'tie-b']);
+  });
+
+  it('counts memory as well as slots: the tighter one wins; a node reporting no memory is limited by slots', async () => {
+    const GiB = 2 ** 30;
+    assert.equal(freeSlots({ capacityInstances: 10, capacityMemory: BigInt(4 * GiB) }, 1, GiB), 3);
+    assert.equal(freeSlots({ capacityInstances: 2, capacityMemory: BigInt(64 * GiB) }, 1, GiB), 1);
+    assert.equal(freeSlots({ capacityInstances: 5, capacityMemory: 0n }, 1, GiB), 4);
+    assert.equal(freeSlots({ capacityInstances: 5, capacityMemory: BigInt(8 * GiB) }, 1, 0), 4);
+    await node('mem-lean', 20, { capacityMemory: BigInt(2 * GiB) });
+    await node('mem-rich', 6, { capacityMemory: BigInt(64 * GiB) });
+    await db.node.updateMany({ where: { id: { notIn: ['mem-lean', 'mem-rich'] } }, data: { status: 'draining' } });
+    // By slots alone mem-lean (20) wins; by memory it fits 2 instances of 1 GiB, mem-rich 6.
+    assert.deepEqual(await new Placement(db, 15_000, Math.random, GiB).pickNode(now), { nodeId: 'mem-rich', freeInstances: 6 });
+    assert.equal((await new Placement(db, 15_000).pickNode(now))?.nodeId, 'mem-lean');
   });
 });

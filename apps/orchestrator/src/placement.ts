@@ -1,12 +1,25 @@
 import type { Db } from './db.ts';
 
-// Where a new session goes: a ready node whose heartbeat is fresh, with the most free
-// instance slots; ties go to the node with fewer active sessions, then at random, so
-// equal nodes share the load.
+// Where a new session goes: a ready node whose heartbeat is fresh, with the most free room.
+// Room is counted in instance slots and in memory (free memory ÷ one instance's memory),
+// whichever is tighter; ties go to the node with fewer active sessions, then at random,
+// so equal nodes share the load. A node that reports no memory (0) is limited by slots only.
 
 export interface NodeChoice {
   nodeId: string;
   freeInstances: number;
+}
+
+/** Instances a node can still take, by slots and by memory. */
+export function freeSlots(
+  node: { capacityInstances: number; capacityMemory: bigint },
+  liveInstances: number,
+  instanceMemoryBytes: number,
+): number {
+  const bySlots = node.capacityInstances - liveInstances;
+  if (instanceMemoryBytes <= 0 || node.capacityMemory <= 0n) return bySlots;
+  const byMemory = Math.floor(Number(node.capacityMemory) / instanceMemoryBytes) - liveInstances;
+  return Math.min(bySlots, byMemory);
 }
 
 export class Placement {
@@ -14,6 +27,8 @@ export class Placement {
     private readonly db: Db,
     private readonly nodeDownAfterMs: number,
     private readonly random: () => number = Math.random,
+    /** Memory one instance is given (its limit); 0 leaves memory out of the count. */
+    private readonly instanceMemoryBytes = 0,
   ) {}
 
   async pickNode(now = new Date()): Promise<NodeChoice | null> {
@@ -22,6 +37,7 @@ export class Placement {
       select: {
         id: true,
         capacityInstances: true,
+        capacityMemory: true,
         _count: {
           select: {
             instances: { where: { status: { in: ['creating', 'running', 'deleting'] } } },
@@ -33,7 +49,7 @@ export class Placement {
     const scored = nodes
       .map((node) => ({
         nodeId: node.id,
-        freeInstances: node.capacityInstances - node._count.instances,
+        freeInstances: freeSlots(node, node._count.instances, this.instanceMemoryBytes),
         sessions: node._count.sessions,
         tieBreak: this.random(),
       }))

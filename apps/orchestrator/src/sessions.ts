@@ -5,10 +5,12 @@ import type { Db } from './db.ts';
 import type { Session } from './generated/prisma/client.ts';
 import type { NodeQueues } from './node-queues.ts';
 import type { Placement } from './placement.ts';
+import { SESSION_LOST_MESSAGE } from './session-lost.ts';
 import type { TerminalExits } from './terminal-exits.ts';
 
-// Session lifecycle: active → closing (close job sent to its node) → ended (job completed).
-// Postgres holds the state; the reaper drives the later steps, so a restart loses nothing.
+// Session lifecycle: active → closing (close job sent to its node) → ended (job completed);
+// active → lost when its node stops answering (Nodes.markDown). Postgres holds the state;
+// the reaper drives the later steps, so a restart loses nothing.
 
 export const LIVE_INSTANCE_STATUSES = ['creating', 'running'] as const;
 /** Close jobs are retried by BullMQ first, then re-sent by the reaper. */
@@ -40,7 +42,7 @@ export class Sessions {
       }
       const node = await this.placement.pickNode();
       if (!node) {
-        throw new PlaygroundError('no_capacity', 'No node has room for a new session right now. Please try again in a minute.', {
+        throw new PlaygroundError('no_capacity', 'No capacity: no machine has room for a new session right now. Please try again in a minute.', {
           retryAfterSeconds: 30,
         });
       }
@@ -57,11 +59,18 @@ export class Sessions {
     return session;
   }
 
-  /** The session if it is active; otherwise the 404 the API shows (ids are opaque: malformed is unknown). */
+  /** The session if it is active; otherwise 404 (unknown, ended) or 410 session_lost (ids are opaque: malformed is unknown). */
   async requireActive(id: string): Promise<Session> {
+    const session = await this.requireViewable(id);
+    if (session.status === 'lost') throw new PlaygroundError('session_lost', SESSION_LOST_MESSAGE);
+    return session;
+  }
+
+  /** For GET: an active session, or a lost one (200 with status `lost`, so the page can explain). */
+  async requireViewable(id: string): Promise<Session> {
     const session = SessionId.safeParse(id).success ? await this.db.session.findUnique({ where: { id } }) : null;
     if (!session) throw new PlaygroundError('not_found', 'No such session.');
-    if (session.status !== 'active') throw new PlaygroundError('session_ended', 'This session has ended.');
+    if (session.status !== 'active' && session.status !== 'lost') throw new PlaygroundError('session_ended', 'This session has ended.');
     return session;
   }
 
@@ -70,6 +79,11 @@ export class Sessions {
     const session = SessionId.safeParse(id).success ? await this.db.session.findUnique({ where: { id } }) : null;
     if (!session) throw new PlaygroundError('not_found', 'No such session.');
     if (session.status === 'closing') return;
+    if (session.status === 'lost') {
+      // Nothing left to remove (its node removes the leftovers when it returns): it simply ends.
+      await this.db.session.updateMany({ where: { id, status: 'lost' }, data: { status: 'ended', endedAt: new Date() } });
+      return;
+    }
     if (session.status !== 'active') throw new PlaygroundError('session_ended', 'This session has ended.');
     await this.beginClose(session, 'closed');
   }
@@ -82,7 +96,12 @@ export class Sessions {
     });
     if (changed.count === 0) return false;
     this.terminals.exitSession(session.id, reason === 'expired' ? 'The session expired.' : 'The session was closed.');
-    await this.sendCloseJob(session);
+    try {
+      await this.sendCloseJob(session);
+    } catch (error) {
+      // Recorded as closing in Postgres: the reaper sends the job once Redis is back.
+      if (!(error instanceof PlaygroundError && error.code === 'unavailable')) throw error;
+    }
     await this.audit.record(reason === 'expired' ? EVENT.sessionExpired : EVENT.sessionClosed, {
       sessionId: session.id,
       nodeId: session.nodeId ?? undefined,

@@ -37,10 +37,12 @@ export async function startTestOrchestrator(
   const prefix = `test-${name}-${suffix}`;
   const agentToken = randomBytes(16).toString('hex');
   const adminToken = randomBytes(16).toString('hex');
+  // A test may point at another Redis (a private server, or another logical database).
+  const redisUrl = env.REDIS_URL ?? REDIS_URL;
   const config = parseConfig({
     ORCHESTRATOR_PORT: '0',
     DATABASE_URL: database.url,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     AGENT_TOKEN: agentToken,
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'silent',
@@ -72,9 +74,11 @@ export async function startTestOrchestrator(
     },
     worker(nodeId, processor) {
       const worker = new Worker(nodeQueueName(nodeId), processor, {
-        connection: { url: REDIS_URL, maxRetriesPerRequest: null },
+        connection: { url: redisUrl, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 100, 1_000) },
         prefix,
       });
+      // Outage tests stop Redis under it; the worker reconnects by itself.
+      worker.on('error', () => undefined);
       workers.push(worker);
       return worker;
     },
@@ -84,16 +88,16 @@ export async function startTestOrchestrator(
     async close() {
       await Promise.allSettled(workers.map((worker) => worker.close()));
       await app.close();
-      await obliterate(prefix);
+      await obliterate(redisUrl, prefix).catch(() => undefined);
       await database.drop();
     },
   };
 }
 
 /** Removes every Redis key under a test's BullMQ prefix. */
-async function obliterate(prefix: string): Promise<void> {
+async function obliterate(redisUrl: string, prefix: string): Promise<void> {
   const { Redis } = await import('ioredis');
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
   try {
     let cursor = '0';
     do {

@@ -61,3 +61,22 @@ export const HealthView = z.object({
   ),
 });
 export type HealthView = z.infer<typeof HealthView>;
+
+export const NodeStatus = z.enum(['ready', 'draining', 'down']);
+export type NodeStatus = z.infer<typeof NodeStatus>;
+
+/** A Docker host as operators see it (GET /api/v1/nodes, admin token). */
+export const NodeView = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: NodeStatus,
+  /** What the node's agent says it may run: instances, and memory it may hand out. */
+  capacity: z.object({ instances: z.number().int(), memoryBytes: z.number().int() }),
+  /** What the record places on it: live instances (creating, running, deleting) and active sessions. */
+  usage: z.object({ instances: z.number().int(), sessions: z.number().int() }),
+  lastSeenAt: z.string().nullable(),
+});
+export type NodeView = z.infer<typeof NodeView>;
+
+export const NodeListView = z.object({ nodes: z.array(NodeView) });
+export type NodeListView = z.infer<typeof NodeListView>;

@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   not_found: 404,
   session_ended: 404,
+  /** The node running the session stopped responding; its instances are gone. */
+  session_lost: 410,
   instance_limit: 409,
   session_limit: 429,
   rate_limited: 429,

@@ -10,6 +10,8 @@ export const EVENT = {
   instanceGone: 'instance.gone',
   nodeUp: 'node.up',
   nodeDown: 'node.down',
+  nodeDrained: 'node.drained',
+  nodeUndrained: 'node.undrained',
 } as const;
 
 export type EventName = (typeof EVENT)[keyof typeof EVENT];

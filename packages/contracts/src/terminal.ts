@@ -25,11 +25,19 @@ export type TerminalSize = z.infer<typeof TerminalSize>;
 /** Keystrokes or pasted text; large pastes are split by the client. */
 export const TerminalInput = z.string().max(64 * 1024);
 
+/**
+ * Why a terminal ended. `retryable` is true when the shell probably still lives and the
+ * link to it broke (its node's agent disconnected): the client reconnects by itself.
+ * The same `{ retryable: true }` comes as `connect_error.data` when a handshake is refused
+ * only because the node is not connected right now.
+ */
+export type TerminalExitInfo = { code: number | null; reason: string; retryable?: boolean };
+
 export interface TerminalServerToClient {
   /** Terminal bytes (UTF-8). The first burst after connecting replays the recent screen. */
   output: (data: string | Uint8Array) => void;
   /** The shell ended (or the instance went away); `reason` is for display. */
-  exit: (info: { code: number | null; reason: string }) => void;
+  exit: (info: TerminalExitInfo) => void;
 }
 
 export interface TerminalClientToServer {

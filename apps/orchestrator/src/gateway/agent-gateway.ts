@@ -14,6 +14,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
+import type { Nodes } from '../nodes.ts';
 import type { TerminalExits } from '../terminal-exits.ts';
 
 // `/agent`: node agents dial in with { nodeId, token }. One live socket per node; a newer
@@ -36,6 +37,8 @@ function tokensEqual(given: string, expected: string): boolean {
 
 export class AgentGateway {
   private readonly agents = new Map<string, AgentSocket>();
+  /** When this process saw each node's link drop (cleared when it reconnects); the node monitor reads it. */
+  private readonly droppedAt = new Map<string, number>();
   private readonly listeners: AgentListener[] = [];
   private readonly namespace: AgentNamespace;
 
@@ -46,6 +49,7 @@ export class AgentGateway {
     private readonly logger: Logger,
     private readonly agentToken: string,
     private readonly terminals: TerminalExits,
+    private readonly nodes: Nodes,
   ) {
     this.namespace = io.of(AGENT_NAMESPACE) as AgentNamespace;
     this.namespace.use((socket, next) => {
@@ -72,10 +76,20 @@ export class AgentGateway {
     return [...this.agents.keys()];
   }
 
+  /**
+   * Since when (ms epoch) the node's link is down, if this process saw it drop and it has
+   * not come back. A node never connected to this process has no entry: after a restart
+   * its agent is given the heartbeat rule only, so a restart alone never loses a node.
+   */
+  linkDroppedAt(nodeId: string): number | undefined {
+    return this.droppedAt.get(nodeId);
+  }
+
   private onConnection(socket: AgentSocket): void {
     const nodeId = socket.data.nodeId;
     const previous = this.agents.get(nodeId);
     this.agents.set(nodeId, socket);
+    this.droppedAt.delete(nodeId);
     if (previous && previous.id !== socket.id) {
       // Normal after an agent restart; repeated, it means two agents share one NODE_ID.
       this.logger.warn({ nodeId, address: socket.handshake.address }, 'agent.replaced');
@@ -96,6 +110,8 @@ export class AgentGateway {
     socket.on('disconnect', (reason) => {
       if (this.agents.get(nodeId) !== socket) return;
       this.agents.delete(nodeId);
+      // A deliberate close of this process (io.close) is not the node's fault.
+      if (reason !== 'server shutting down') this.droppedAt.set(nodeId, Date.now());
       this.logger.info({ nodeId, reason }, 'agent.disconnected');
       for (const listener of this.listeners) listener.agentDisconnected(nodeId);
     });
@@ -113,25 +129,31 @@ export class AgentGateway {
   private async announce(nodeId: string, raw: unknown): Promise<void> {
     const announcement = NodeAnnouncement.parse(raw);
     if (announcement.nodeId !== nodeId) throw new Error(`announcement for ${announcement.nodeId} on the socket of ${nodeId}`);
+    const before = await this.db.node.findUnique({ where: { id: nodeId }, select: { status: true } });
+    // Draining is the operator's choice: announcing (a restart, a reconnect) never undoes it.
+    const status = await this.nodes.statusOnReturn(nodeId, before?.status);
     const fields = {
       name: announcement.name,
       engineVersion: announcement.engineVersion,
       capacityInstances: announcement.capacity.instances,
       capacityMemory: BigInt(announcement.capacity.memoryBytes),
-      status: 'ready' as const,
+      status,
       lastSeenAt: new Date(),
     };
-    const before = await this.db.node.findUnique({ where: { id: nodeId }, select: { status: true } });
     await this.db.node.upsert({ where: { id: nodeId }, create: { id: nodeId, ...fields }, update: fields });
-    if (before?.status !== 'ready') await this.audit.record(EVENT.nodeUp, { nodeId, data: { name: announcement.name } });
+    if (before?.status !== status) await this.audit.record(EVENT.nodeUp, { nodeId, data: { name: announcement.name, status } });
   }
 
-  /** What the node should still have; everything else it labelled is garbage. */
+  /**
+   * What the node should still have; everything else it labelled is garbage. Lost (and
+   * ended) sessions are left out, so a node that comes back removes what they left.
+   */
   async live(nodeId: string): Promise<LiveInstances> {
+    const liveSessions = ['active', 'closing'] as const;
     const [sessions, instances] = await Promise.all([
-      this.db.session.findMany({ where: { nodeId, status: { in: ['active', 'closing'] } }, select: { id: true } }),
+      this.db.session.findMany({ where: { nodeId, status: { in: [...liveSessions] } }, select: { id: true } }),
       this.db.instance.findMany({
-        where: { nodeId, status: { in: ['creating', 'running', 'deleting'] } },
+        where: { nodeId, status: { in: ['creating', 'running', 'deleting'] }, session: { status: { in: [...liveSessions] } } },
         select: { id: true },
       }),
     ]);

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
+import { SESSION_LOST_MESSAGE } from '../session-lost.ts';
 import type { TerminalExits } from '../terminal-exits.ts';
 import type { AgentGateway, AgentListener, AgentSocket } from './agent-gateway.ts';
 
@@ -42,6 +43,11 @@ interface Viewer {
 /** Packets that may wait in a browser's engine write buffer before we stop acknowledging. */
 export const MAX_BUFFERED_PACKETS = 16;
 const ATTACH_TIMEOUT_MS = 10_000;
+
+/** A refusal the browser should retry by itself (Socket.IO hands `data` to the client's connect_error). */
+function retryableError(message: string): Error {
+  return Object.assign(new Error(message), { data: { retryable: true } });
+}
 
 /** engine.io keeps packets the transport has not taken yet here; its typings mark it private. */
 function bufferedPackets(socket: BrowserSocket): number {
@@ -78,10 +84,11 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     if (!instance || instance.sessionId !== auth.data.sessionId) {
       throw new Error('This instance does not belong to this session.');
     }
+    if (instance.session.status === 'lost') throw new Error(SESSION_LOST_MESSAGE);
     if (instance.session.status !== 'active') throw new Error('This session has ended.');
     if (instance.status !== 'running') throw new Error(`This instance is not running (it is ${instance.status}).`);
     if (!this.agents.socketFor(instance.nodeId)) {
-      throw new Error('The node of this instance is not connected right now. Try again in a few seconds.');
+      throw retryableError('The node of this instance is not connected right now. Retrying…');
     }
     const size = auth.data.cols && auth.data.rows ? { cols: auth.data.cols, rows: auth.data.rows } : undefined;
     socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, size };
@@ -108,7 +115,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     });
 
     const agent = this.agents.socketFor(nodeId);
-    if (!agent) return this.end(viewer, 'The node of this instance is not connected right now.');
+    if (!agent) return this.end(viewer, 'The node of this instance is not connected right now. Reconnecting…', null, true);
     let reply: AttachReply;
     try {
       reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, size });
@@ -140,7 +147,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
 
   agentDisconnected(nodeId: string): void {
     for (const viewer of this.viewers.values()) {
-      if (viewer.nodeId === nodeId) this.end(viewer, 'The connection to the node was lost. Reconnecting…');
+      if (viewer.nodeId === nodeId) this.end(viewer, 'The connection to the node was lost. Reconnecting…', null, true);
     }
   }
 
@@ -165,8 +172,8 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     for (const ack of acks) ack();
   }
 
-  private end(viewer: Viewer, reason: string, code: number | null = null): void {
-    viewer.socket.emit('exit', { code, reason });
+  private end(viewer: Viewer, reason: string, code: number | null = null, retryable = false): void {
+    viewer.socket.emit('exit', retryable ? { code, reason, retryable } : { code, reason });
     viewer.socket.disconnect();
   }
 }

@@ -1,10 +1,11 @@
-import { CreateInstanceBody, CreateSessionBody, PlaygroundError } from '@playground/contracts';
+import { CreateInstanceBody, CreateSessionBody, PlaygroundError, type NodeListView, type NodeView } from '@playground/contracts';
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Health } from '../health.ts';
 import type { Instances } from '../instances.ts';
 import type { Logger } from '../logger.ts';
+import type { Nodes } from '../nodes.ts';
 import type { PortUrls } from '../port-urls.ts';
 import type { Sessions } from '../sessions.ts';
 import { instanceView, sessionView } from '../views.ts';
@@ -17,6 +18,7 @@ export interface ApiDeps {
   logger: Logger;
   sessions: Sessions;
   instances: Instances;
+  nodes: Nodes;
   health: Health;
   urls: PortUrls;
   clientAddress: (req: FastifyRequest['raw']) => string;
@@ -63,8 +65,18 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(201).send(sessionView(session, [], maxInstances, urls));
   });
 
+  /** Admin calls need `Authorization: Bearer <ADMIN_TOKEN>`; without it → 401. */
+  const requireAdmin = (request: FastifyRequest): void => {
+    const header = request.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!token || !tokensEqual(token, config.ADMIN_TOKEN)) {
+      throw new PlaygroundError('unauthorized', 'This needs the admin token (Authorization: Bearer …).');
+    }
+  };
+
+  // A lost session (its node stopped responding) answers 200 with status `lost`, so the page can explain.
   app.get<{ Params: { id: string } }>('/api/v1/sessions/:id', async (request) => {
-    const session = await sessions.requireActive(request.params.id);
+    const session = await sessions.requireViewable(request.params.id);
     return sessionView(session, await instances.listVisible(session.id), maxInstances, urls);
   });
 
@@ -87,12 +99,23 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     },
   );
 
+  app.get('/api/v1/nodes', async (request): Promise<NodeListView> => {
+    requireAdmin(request);
+    return { nodes: await deps.nodes.list() };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/nodes/:id/drain', async (request): Promise<NodeView> => {
+    requireAdmin(request);
+    return deps.nodes.drain(request.params.id);
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/nodes/:id/undrain', async (request): Promise<NodeView> => {
+    requireAdmin(request);
+    return deps.nodes.undrain(request.params.id);
+  });
+
   app.post('/api/v1/admin/sessions/close-all', async (request, reply) => {
-    const header = request.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!token || !tokensEqual(token, config.ADMIN_TOKEN)) {
-      throw new PlaygroundError('unauthorized', 'This needs the admin token (Authorization: Bearer …).');
-    }
+    requireAdmin(request);
     const result = await sessions.closeAll(deps.closeAllTimeoutMs ?? 60_000);
     return reply.code(200).send(result);
   });

@@ -2,6 +2,7 @@ import { PlaygroundError } from '@playground/contracts';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import type { Logger } from '../logger.ts';
+import { databaseUnavailable, isDatabaseUnavailable, isRedisUnavailable, queueUnavailable, ServiceTimeout } from '../service-errors.ts';
 
 // The one place where errors become HTTP responses. Users see a code and a message,
 // never a stack trace; anything unexpected is logged and shown as `internal`.
@@ -19,6 +20,10 @@ export function toPlaygroundError(error: unknown): PlaygroundError {
     // Fastify's own messages (bad JSON, wrong content type, body too large) are safe to show.
     return new PlaygroundError('bad_request', fastifyError.message ?? 'Bad request.');
   }
+  // A backing service that is down is a 503 with a plain message, not our bug.
+  if (error instanceof ServiceTimeout) return error.service === 'postgres' ? databaseUnavailable(error) : queueUnavailable(error);
+  if (isDatabaseUnavailable(error)) return databaseUnavailable(error);
+  if (isRedisUnavailable(error)) return queueUnavailable(error);
   return new PlaygroundError('internal', 'Something went wrong on our side. Please try again.', { cause: error });
 }
 
@@ -32,6 +37,8 @@ export function createErrorHandler(logger: Logger) {
     const translated = toPlaygroundError(error);
     if (translated.code === 'internal') {
       logger.error({ err: error, method: request.method, url: request.url }, 'http.internal_error');
+    } else if (translated.code === 'unavailable') {
+      logger.warn({ err: (error as Error)?.message, method: request.method, url: request.url }, 'http.service_unavailable');
     }
     return sendError(reply, translated);
   };

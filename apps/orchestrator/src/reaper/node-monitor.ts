@@ -2,22 +2,40 @@ import { EVENT, NodeAnnouncement, nodeHeartbeatKey } from '@playground/contracts
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
+import type { Nodes } from '../nodes.ts';
 import type { ReaperTask } from './task.ts';
 
 // Node liveness follows the heartbeat keys agents refresh in Redis (they expire when an
-// agent stops): a fresh key → ready and lastSeenAt = now; none for NODE_DOWN_AFTER_MS → down.
+// agent stops) and the agent's Socket.IO link: a fresh key → up, lastSeenAt = now; no key
+// for NODE_DOWN_AFTER_MS, or a link this process saw drop and not return within
+// NODE_DOWN_AFTER_MS → down, and its live sessions are lost (Nodes.markDown).
+
+/** What the monitor needs from the agent gateway. */
+export interface AgentLinks {
+  linkDroppedAt(nodeId: string): number | undefined;
+}
 
 export class NodeMonitor implements ReaperTask {
   readonly name = 'node-monitor';
+  /** Since when Redis answers this process; heartbeat silence before that is not the node's. */
+  private redisUpSince: number | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly redis: Redis,
     private readonly audit: AuditLog,
+    private readonly nodes: Nodes,
+    private readonly links: AgentLinks,
     private readonly downAfterMs: number,
   ) {}
 
   async run(now: Date): Promise<void> {
+    // No verdicts without Redis: its outage is not every node's death.
+    if (this.redis.status !== 'ready') {
+      this.redisUpSince = undefined;
+      return;
+    }
+    this.redisUpSince ??= now.getTime();
     const nodes = await this.db.node.findMany({ select: { id: true, status: true, lastSeenAt: true } });
     const known = new Set(nodes.map((n) => n.id));
     const ids = [...known, ...(await this.scanHeartbeatNodes()).filter((id) => !known.has(id))];
@@ -26,6 +44,14 @@ export class NodeMonitor implements ReaperTask {
     for (const [index, id] of ids.entries()) {
       const node = nodes.find((n) => n.id === id);
       const beat = beats[index];
+      const dropped = this.links.linkDroppedAt(id);
+      const linkLost = dropped !== undefined && now.getTime() - dropped >= this.downAfterMs;
+      if (linkLost) {
+        if (node && node.status !== 'down') {
+          await this.nodes.markDown(id, { reason: 'agent_link_lost', silentForMs: now.getTime() - dropped });
+        }
+        continue;
+      }
       const announcement = beat ? parseAnnouncement(beat) : null;
       if (announcement && announcement.nodeId === id) {
         const fields = {
@@ -36,18 +62,16 @@ export class NodeMonitor implements ReaperTask {
           lastSeenAt: now,
         };
         // `draining` is an operator's choice; a heartbeat does not undo it.
-        const status = node?.status === 'draining' ? 'draining' : 'ready';
+        const status = await this.nodes.statusOnReturn(id, node?.status);
         await this.db.node.upsert({ where: { id }, create: { id, ...fields, status }, update: { ...fields, status } });
-        if (node?.status !== status && status === 'ready') await this.audit.record(EVENT.nodeUp, { nodeId: id });
+        if (node?.status !== status) await this.audit.record(EVENT.nodeUp, { nodeId: id, data: { status } });
       } else if (beat && node && node.status !== 'down') {
         // A key we cannot read still proves the agent is alive.
         await this.db.node.update({ where: { id }, data: { lastSeenAt: now } });
       } else if (node && node.status !== 'down') {
-        const silentFor = now.getTime() - (node.lastSeenAt?.getTime() ?? 0);
-        if (silentFor >= this.downAfterMs) {
-          await this.db.node.update({ where: { id }, data: { status: 'down' } });
-          await this.audit.record(EVENT.nodeDown, { nodeId: id, data: { silentForMs: silentFor } });
-        }
+        // Agents re-write their key within an interval of Redis (or this process) coming back.
+        const silentFor = now.getTime() - Math.max(node.lastSeenAt?.getTime() ?? 0, this.redisUpSince);
+        if (silentFor >= this.downAfterMs) await this.nodes.markDown(id, { reason: 'heartbeat_timeout', silentForMs: silentFor });
       }
     }
   }

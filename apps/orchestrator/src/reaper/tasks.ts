@@ -3,11 +3,12 @@ import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
 import type { Instances } from '../instances.ts';
 import type { NodeQueues } from '../node-queues.ts';
+import type { Nodes } from '../nodes.ts';
 import type { Sessions } from '../sessions.ts';
 import { ExpireSessions } from './expire-sessions.ts';
 import { FinishClosingSessions } from './finish-closing-sessions.ts';
 import { FinishDeletingInstances } from './finish-deleting-instances.ts';
-import { NodeMonitor } from './node-monitor.ts';
+import { NodeMonitor, type AgentLinks } from './node-monitor.ts';
 import { ResendStaleJobs } from './resend-stale-jobs.ts';
 import { SettleCreatingInstances } from './settle-creating-instances.ts';
 import type { ReaperTask } from './task.ts';
@@ -19,19 +20,19 @@ export interface ReaperDeps {
   sessions: Sessions;
   instances: Instances;
   audit: AuditLog;
+  nodes: Nodes;
+  links: AgentLinks;
   nodeDownAfterMs: number;
-  instanceCreateTimeoutMs: number;
 }
 
 /** Every scheduled task, in the order one sweep runs them. */
 export function reaperTasks(deps: ReaperDeps): ReaperTask[] {
   return [
-    new NodeMonitor(deps.db, deps.redis, deps.audit, deps.nodeDownAfterMs),
+    new NodeMonitor(deps.db, deps.redis, deps.audit, deps.nodes, deps.links, deps.nodeDownAfterMs),
     new ExpireSessions(deps.db, deps.sessions),
     new FinishClosingSessions(deps.db, deps.queues, deps.sessions),
     new FinishDeletingInstances(deps.db, deps.queues, deps.instances),
-    // A little past the request's own wait, so the two never race for the same instance.
-    new SettleCreatingInstances(deps.db, deps.queues, deps.instances, deps.instanceCreateTimeoutMs + 10_000),
+    new SettleCreatingInstances(deps.db, deps.queues, deps.instances),
     new ResendStaleJobs(deps.db, deps.queues, deps.sessions, deps.instances),
   ];
 }

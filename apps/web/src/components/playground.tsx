@@ -12,6 +12,7 @@ import { InstanceBar } from './instance-bar';
 import { PlusIcon } from './icons';
 import { InstanceList } from './instance-list';
 import { SessionEnded } from './session-ended';
+import { SessionLost } from './session-lost';
 import { TerminalView } from './terminal-view';
 
 /** Instances whose shell can be attached (a lost node may come back, so it stays mounted). */
@@ -24,7 +25,7 @@ function messageOf(err: unknown, fallback: string): string {
 }
 
 export function Playground({ sessionId }: { sessionId: string }) {
-  const { state, refresh, markEnded } = useSession(sessionId);
+  const { state, refresh, markEnded, markLost } = useSession(sessionId);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [pendingHostname, setPendingHostname] = useState<string | null>(null);
   const [deletingIds, setDeletingIds] = useState<ReadonlySet<string>>(new Set());
@@ -63,11 +64,12 @@ export function Playground({ sessionId }: { sessionId: string }) {
       if (created) setSelectedId(created.id);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) markEnded();
+      else if (err instanceof ApiError && err.code === 'session_lost') markLost();
       else setError(messageOf(err, 'Could not start an instance.'));
     } finally {
       setPendingHostname(null);
     }
-  }, [instances, sessionId, refresh, markEnded]);
+  }, [instances, sessionId, refresh, markEnded, markLost]);
 
   const removeInstance = useCallback(
     async (instanceId: string) => {
@@ -110,6 +112,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
   }, [sessionId, markEnded]);
 
   if (state.kind === 'ended') return <SessionEnded />;
+  if (state.kind === 'lost') return <SessionLost />;
 
 
   return (

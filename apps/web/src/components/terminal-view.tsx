@@ -6,13 +6,14 @@ import type { FitAddon } from '@xterm/addon-fit';
 import { io, type Socket } from 'socket.io-client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { splitInput } from '@/lib/split-input';
+import { isRetryableDisconnect, isRetryableExit, isRetryableRefusal, retryDelayMs } from '@/lib/terminal-retry';
 
 type TerminalSocket = Socket<TerminalServerToClient, TerminalClientToServer>;
 
 type Status =
   | { kind: 'connecting' }
   | { kind: 'connected' }
-  | { kind: 'reconnecting' }
+  | { kind: 'reconnecting'; message?: string }
   /** The shell ended, or the server refused/closed the connection and will not retry. */
   | { kind: 'ended'; message: string };
 
@@ -58,6 +59,8 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
   const termRef = useRef<Terminal | null>(null);
   const fitRef = useRef<FitAddon | null>(null);
   const socketRef = useRef<TerminalSocket | null>(null);
+  /** Our own retry (Socket.IO does not retry a refused handshake or a server-side close). */
+  const retryRef = useRef<{ timer?: ReturnType<typeof setTimeout>; attempt: number }>({ attempt: 0 });
   const [status, setStatus] = useState<Status>({ kind: 'connecting' });
 
   const fit = useCallback(() => {
@@ -115,7 +118,18 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
       });
       socketRef.current = socket;
       let exited = false;
+      const retry = retryRef.current;
+      const scheduleRetry = (message?: string) => {
+        clearTimeout(retry.timer);
+        setStatus({ kind: 'reconnecting', message });
+        retry.timer = setTimeout(() => {
+          if (disposed) return;
+          if (socket.connected) socket.disconnect(); // the server's own close may still be on its way
+          socket.connect();
+        }, retryDelayMs(retry.attempt++));
+      };
       cleanups.push(() => {
+        clearTimeout(retry.timer);
         socketRef.current = null;
         socket.removeAllListeners();
         socket.disconnect();
@@ -123,6 +137,8 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
 
       socket.on('connect', () => {
         exited = false;
+        retry.attempt = 0;
+        clearTimeout(retry.timer);
         // The server replays the recent screen right after connecting; start from blank.
         term.reset();
         setStatus({ kind: 'connected' });
@@ -131,19 +147,25 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
         const bytes = data as unknown;
         term.write(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : (data as string | Uint8Array));
       });
-      socket.on('exit', ({ code, reason }) => {
+      socket.on('exit', (info) => {
+        const { code, reason } = info;
         exited = true;
+        // The link to the node broke, the shell probably lives: come back by ourselves.
+        if (isRetryableExit(info)) return scheduleRetry(reason);
         const suffix = code === null || code === undefined ? '' : ` (exit code ${code})`;
         setStatus({ kind: 'ended', message: `${reason || 'The shell ended.'}${suffix}` });
       });
       socket.on('disconnect', (reason) => {
         if (exited || reason === 'io client disconnect') return;
+        if (isRetryableDisconnect(reason, exited)) return scheduleRetry();
         if (socket.active) setStatus({ kind: 'reconnecting' });
         else setStatus({ kind: 'ended', message: 'The terminal was disconnected.' });
       });
       socket.on('connect_error', (err) => {
-        // `active` false means the server refused us (not a network blip): no auto-retry.
+        // `active` false means the server refused us (not a network blip): no auto-retry,
+        // unless it said the refusal is passing (the node is reconnecting).
         if (socket.active) setStatus({ kind: 'reconnecting' });
+        else if (isRetryableRefusal(err)) scheduleRetry(err.message);
         else setStatus({ kind: 'ended', message: err.message || 'The terminal could not connect.' });
       });
 
@@ -202,6 +224,8 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
   const restart = useCallback(() => {
     const socket = socketRef.current;
     if (!socket) return;
+    clearTimeout(retryRef.current.timer);
+    retryRef.current.attempt = 0;
     setStatus({ kind: 'connecting' });
     socket.disconnect();
     socket.connect();
@@ -213,6 +237,10 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
       {status.kind === 'reconnecting' ? (
         <div className="terminal-overlay" role="status" data-testid="terminal-status">
           <span className="spinner" aria-hidden="true" /> Reconnecting…
+          {status.message ? <span className="terminal-status-detail">{status.message}</span> : null}
+          <button type="button" className="btn" onClick={restart} data-testid="retry-terminal">
+            Retry now
+          </button>
         </div>
       ) : null}
       {status.kind === 'connecting' ? (

@@ -9,11 +9,14 @@ const POLL_MS = 1500;
 export type SessionState =
   | { kind: 'loading'; error: string | null }
   | { kind: 'active'; session: SessionView; stale: boolean }
-  | { kind: 'ended' };
+  | { kind: 'ended' }
+  /** Its node stopped responding; its instances are gone (GET answers 200 with status `lost`). */
+  | { kind: 'lost' };
 
 /**
  * Keeps the session view fresh by polling GET /sessions/:id every 1.5 s while the tab is
- * visible. A 404 means the session is gone for good (expired, closed, or never existed).
+ * visible. A 404 means the session is gone for good (expired, closed, or never existed);
+ * status `lost` (or 410 session_lost) means its node stopped responding.
  */
 export function useSession(sessionId: string) {
   const [state, setState] = useState<SessionState>({ kind: 'loading', error: null });
@@ -27,6 +30,11 @@ export function useSession(sessionId: string) {
     setState({ kind: 'ended' });
   }, []);
 
+  const markLost = useCallback(() => {
+    endedRef.current = true;
+    setState({ kind: 'lost' });
+  }, []);
+
   const refresh = useCallback(async () => {
     if (endedRef.current) return;
     const seq = ++issued.current;
@@ -38,6 +46,10 @@ export function useSession(sessionId: string) {
         markEnded();
         return;
       }
+      if (session.status === 'lost') {
+        markLost();
+        return;
+      }
       setState({ kind: 'active', session, stale: false });
     } catch (err) {
       if (endedRef.current || seq < applied.current) return;
@@ -45,10 +57,14 @@ export function useSession(sessionId: string) {
         markEnded();
         return;
       }
+      if (err instanceof ApiError && err.code === 'session_lost') {
+        markLost();
+        return;
+      }
       const message = err instanceof Error ? err.message : 'Could not load the session.';
       setState((prev) => (prev.kind === 'active' ? { ...prev, stale: true } : { kind: 'loading', error: message }));
     }
-  }, [sessionId, markEnded]);
+  }, [sessionId, markEnded, markLost]);
 
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -72,5 +88,5 @@ export function useSession(sessionId: string) {
     };
   }, [refresh]);
 
-  return { state, refresh, markEnded };
+  return { state, refresh, markEnded, markLost };
 }
