@@ -18,3 +18,9 @@ test('runtime mode needs OCI_RUNTIME; bad values are refused with their names', 
   assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', NODE_ID: 'Bad_Id' }), /NODE_ID/);
   assert.equal(loadConfig({ AGENT_TOKEN: 'x', DOCKER_HOST: 'tcp://10.0.0.2:2375' }).DOCKER_HOST, 'tcp://10.0.0.2:2375');
 });
+
+test('the warm pool defaults to 2 members; 0 disables it; negatives are refused', () => {
+  assert.equal(loadConfig({ AGENT_TOKEN: 'x' }).WARM_POOL_SIZE, 2);
+  assert.equal(loadConfig({ AGENT_TOKEN: 'x', WARM_POOL_SIZE: '0' }).WARM_POOL_SIZE, 0);
+  assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', WARM_POOL_SIZE: '-1' }), /WARM_POOL_SIZE/);
+});

@@ -41,8 +41,16 @@ const ConfigSchema = z
     OCI_RUNTIME: z.string().min(1).optional(),
     /** Port of the node-local registry mirror on each instance's default gateway. */
     MIRROR_PORT: z.coerce.number().int().min(1).max(65535).default(5000),
-    /** Most instances this node accepts (announced to the scheduler). */
+    /** Most instances this node accepts (announced to the scheduler). Warm pool members count against it too. */
     CAPACITY_INSTANCES: positiveInt(20),
+    /**
+     * Started, idle instances kept ready so a new instance is handed out in well under a
+     * second (renamed, moved to its session network, hostname and mirror set). 0 disables
+     * the pool. Members are never reused: each serves one instance, then a new one is made.
+     */
+    WARM_POOL_SIZE: z.coerce.number().int().min(0).max(100).default(2),
+    /** How often the pool checks its members (stopped, stale image, capacity) without a trigger. */
+    WARM_POOL_CHECK_INTERVAL_MS: positiveInt(30000),
     /** Memory the scheduler may hand out on this node; default: all host memory. */
     CAPACITY_MEMORY_MB: positiveInt(Math.floor(os.totalmem() / 1024 / 1024)),
     HEARTBEAT_INTERVAL_MS: positiveInt(5000),

@@ -67,6 +67,8 @@ function startAgent(): ChildProcess {
       INSTANCE_IMAGE: TEST_IMAGE,
       HEARTBEAT_INTERVAL_MS: '500',
       PORT_SCAN_INTERVAL_MS: '200',
+      // Exact container counts here; the pool has its own tests (warm-pool.test.ts).
+      WARM_POOL_SIZE: '0',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -47,6 +47,10 @@ const provisioner = new DockerInstanceProvisioner({
   readyTimeoutMs: config.INSTANCE_READY_TIMEOUT_MS,
   logger,
   onRemoving: (instanceId) => terminals?.closeInstance(instanceId, 'the instance was deleted'),
+  // The shell starts as soon as the instance is ready, so its prompt is waiting in the replay
+  // buffer when the learner's terminal attaches.
+  onReady: (instanceId) => terminals?.prewarm(instanceId),
+  warmPool: { size: config.WARM_POOL_SIZE, capacity: config.CAPACITY_INSTANCES, checkIntervalMs: config.WARM_POOL_CHECK_INTERVAL_MS },
 });
 terminals = new TerminalManager({
   openShell: dockerShellFactory(docker),
@@ -103,17 +107,19 @@ const watcher = new InstanceWatcher({
   nodeId: config.NODE_ID,
   isExpectedStop: (id) => provisioner.isExpectedStop(id),
   onGone,
+  onPoolMemberGone: () => provisioner.pool?.schedule(),
   logger,
 });
 
 const heartbeat = new Heartbeat({ redis, nodeId: config.NODE_ID, intervalMs: config.HEARTBEAT_INTERVAL_MS, announcement, logger });
 
 await watcher.start();
+provisioner.startPool();
 heartbeat.start();
 ports.start();
 worker.start();
 link.connect();
-logger.info({ queue: worker.worker.name, securityMode: config.SECURITY_MODE, image: config.INSTANCE_IMAGE }, 'node.started');
+logger.info({ queue: worker.worker.name, securityMode: config.SECURITY_MODE, image: config.INSTANCE_IMAGE, warmPool: config.WARM_POOL_SIZE }, 'node.started');
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -122,6 +128,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'node.stopping');
   // Instances stay: a restarted agent adopts them through their labels.
   await worker.close().catch((err) => logger.warn({ err: String(err) }, 'worker.close_failed'));
+  await provisioner.stopPool(); // warm members stay; the next start adopts them
   heartbeat.stop();
   ports.stop();
   watcher.stop();

@@ -5,7 +5,7 @@ import type { InstanceProvisioner } from './instances/instance-provisioner.ts';
 /** Builds what this node says about itself (announce on connect, and every heartbeat). */
 export function nodeAnnouncer(opts: {
   docker: Docker;
-  provisioner: InstanceProvisioner;
+  provisioner: InstanceProvisioner & { warmCount?: () => number };
   nodeId: string;
   name: string;
   capacityInstances: number;
@@ -20,7 +20,9 @@ export function nodeAnnouncer(opts: {
       name: opts.name,
       engineVersion,
       capacity: { instances: opts.capacityInstances, memoryBytes: opts.capacityMemoryMb * 1024 * 1024 },
-      usage: { instances },
+      // Warm members are not usage: each becomes an instance without a new slot. The pool
+      // only fills capacity the instances leave free.
+      usage: { instances, warm: opts.provisioner.warmCount?.() ?? 0 },
     };
   };
 }

@@ -27,7 +27,11 @@ export const NodeAnnouncement = z.object({
   name: z.string(),
   engineVersion: z.string(),
   capacity: NodeCapacity,
-  usage: z.object({ instances: z.number().int().min(0) }),
+  usage: z.object({
+    instances: z.number().int().min(0),
+    /** Started, idle instances ready to be claimed (warm pool); they fit within capacity. */
+    warm: z.number().int().min(0).optional(),
+  }),
 });
 export type NodeAnnouncement = z.infer<typeof NodeAnnouncement>;
 

@@ -8,12 +8,16 @@ import {
   type CreateInstanceJob,
   type CreateInstanceResult,
   type DeleteInstanceJob,
+  type InstanceLimits,
   type LiveInstances,
 } from '@playground/contracts';
 import type { SecurityMode } from '../config.ts';
 import { AgentError, ImageMissingError, InstanceFailedError, InstanceTimeoutError, isDockerConflict, isDockerNotFound } from '../errors.ts';
 import { engineAnswers, type ReadinessProbe } from './engine-readiness.ts';
 import type { BusyWork, InstanceProvisioner, ManagedInstance, ReconcileOutcome } from './instance-provisioner.ts';
+import { claimContainer } from './pool-claim.ts';
+import { claimRecordFromLabels, claimRecordLabels, claimRecordName, listClaimRecords, POOL_LABEL, type ClaimRecord } from './pool-records.ts';
+import { WarmPool } from './warm-pool.ts';
 
 export interface DockerInstanceProvisionerOptions {
   docker: Docker;
@@ -28,7 +32,14 @@ export interface DockerInstanceProvisionerOptions {
   readinessProbe?: ReadinessProbe;
   /** Called before an instance's container is removed (terminals close first). */
   onRemoving?: (instanceId: string) => void;
+  /** Called once an instance is ready (e.g. to start its shell before the first viewer). */
+  onReady?: (instanceId: string) => void;
+  /** Started, idle instances kept for instant creation; absent or size 0: none. */
+  warmPool?: { size: number; capacity: number; checkIntervalMs: number };
 }
+
+/** Limits of an idle pool member; a claim applies the job's own. */
+const POOL_MEMBER_LIMITS: InstanceLimits = { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1024 };
 
 const READY_POLL_MS = 100;
 /** After this long without finding the inner socket through /proc, probe with `docker version` too. */
@@ -44,11 +55,54 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
   /** Serialises network creation/removal per session (Docker allows duplicate network names). */
   private readonly sessionLocks = new Map<string, Promise<unknown>>();
   private readonly expectedStops = new Map<string, number>();
+  readonly pool: WarmPool | undefined;
 
   constructor(opts: DockerInstanceProvisionerOptions) {
     this.opts = opts;
     this.docker = opts.docker;
     this.log = opts.logger;
+    if (opts.warmPool && opts.warmPool.size > 0) {
+      this.pool = new WarmPool({
+        docker: opts.docker,
+        nodeId: opts.nodeId,
+        image: opts.image,
+        size: opts.warmPool.size,
+        capacity: opts.warmPool.capacity,
+        checkIntervalMs: opts.warmPool.checkIntervalMs,
+        countInstances: async () => (await this.listInstances()).filter((i) => i.running).length,
+        createOptions: ({ name, volume, hostname, network, labels }) => ({
+          name,
+          Image: opts.image,
+          Hostname: hostname,
+          Env: this.env(),
+          Labels: labels,
+          HostConfig: this.hostConfig(POOL_MEMBER_LIMITS, network, volume),
+          NetworkingConfig: { EndpointsConfig: { [network]: {} } },
+        }),
+        waitReady: (container, hostname) => this.waitUntilReady(container, hostname),
+        logger: opts.logger,
+      });
+    }
+  }
+
+  /** Starts keeping the warm pool filled (adopting members an earlier process left). */
+  startPool(): void {
+    this.pool?.start();
+  }
+
+  /** Stops refilling; pool members stay for the next agent process. */
+  async stopPool(): Promise<void> {
+    await this.pool?.stop();
+  }
+
+  warmCount(): number {
+    return this.pool?.readyCount ?? 0;
+  }
+
+  private env(): string[] {
+    // Init gives every image a zombie reaper as PID 1; an image that brings its own tini
+    // (ours does) would warn that it is not PID 1, so it is told to act as a subreaper.
+    return [`MIRROR_PORT=${this.opts.mirrorPort}`, 'TINI_SUBREAPER=1'];
   }
 
   private labels(extra: Record<string, string>): Record<string, string> {
@@ -111,10 +165,9 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
     }
   }
 
-  private hostConfig(job: CreateInstanceJob): Docker.HostConfig & { CgroupnsMode?: string } {
-    const { limits } = job;
+  private hostConfig(limits: InstanceLimits, network: string, volume: string): Docker.HostConfig & { CgroupnsMode?: string } {
     const base: Docker.HostConfig & { CgroupnsMode?: string } = {
-      NetworkMode: sessionNetworkName(job.sessionId),
+      NetworkMode: network,
       Init: true,
       NanoCpus: Math.round(limits.cpus * 1e9),
       Memory: limits.memoryBytes,
@@ -124,7 +177,7 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
       Mounts: [
         {
           Type: 'volume',
-          Source: instanceVolumeName(job.instanceId),
+          Source: volume,
           Target: '/var/lib/docker',
         },
       ],
@@ -158,6 +211,11 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
       if (!isDockerNotFound(err)) throw err;
     }
 
+    if (!existing) {
+      const claimed = await this.createFromPool(job, started);
+      if (claimed) return claimed;
+    }
+
     let made = false;
     try {
       if (!existing) {
@@ -173,15 +231,13 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
             name,
             Image: this.opts.image,
             Hostname: job.hostname,
-            // Init gives every image a zombie reaper as PID 1; an image that brings its own tini
-            // (ours does) would warn that it is not PID 1, so it is told to act as a subreaper.
-            Env: [`MIRROR_PORT=${this.opts.mirrorPort}`, 'TINI_SUBREAPER=1'],
+            Env: this.env(),
             Labels: this.labels({
               [LABEL.session]: job.sessionId,
               [LABEL.instance]: job.instanceId,
               [LABEL.hostname]: job.hostname,
             }),
-            HostConfig: this.hostConfig(job),
+            HostConfig: this.hostConfig(job.limits, sessionNetworkName(job.sessionId), instanceVolumeName(job.instanceId)),
             NetworkingConfig: {
               EndpointsConfig: { [sessionNetworkName(job.sessionId)]: { Aliases: [job.hostname] } },
             },
@@ -189,10 +245,11 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
         });
       }
       if (!existing?.State.Running) await container.start();
-      const info = await this.waitUntilReady(container, job);
+      const info = await this.waitUntilReady(container, job.hostname);
       const ip = info.NetworkSettings.Networks[sessionNetworkName(job.sessionId)]?.IPAddress;
       if (!ip) throw new InstanceFailedError(`instance ${job.hostname} has no address on its session network`);
       this.log.info({ instanceId: job.instanceId, sessionId: job.sessionId, ms: Date.now() - started, adopted: !!existing }, 'instance.created');
+      this.opts.onReady?.(job.instanceId);
       return { instanceId: job.instanceId, containerId: info.Id, ip };
     } catch (err) {
       if (made) await this.removeInstance(job.instanceId).catch(() => undefined);
@@ -205,7 +262,78 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
     }
   }
 
-  private async waitUntilReady(container: Docker.Container, job: CreateInstanceJob): Promise<Docker.ContainerInspectInfo> {
+  /**
+   * Serves the job with a warm pool member: finishes a claim a crashed attempt left half done,
+   * or claims a new member. Undefined when the pool has none (the caller cold-starts). A
+   * member whose claim fails is removed, never returned, and the next one is tried.
+   */
+  private async createFromPool(job: CreateInstanceJob, started: number): Promise<CreateInstanceResult | undefined> {
+    const pool = this.pool;
+    let record = await this.readClaimRecord(job.instanceId);
+    if (record && !(await this.containerExists(record.containerId))) {
+      await this.removeInstance(job.instanceId);
+      record = undefined;
+    }
+    let daemonJson: string | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      daemonJson = undefined;
+      if (!record) {
+        const member = await pool?.take();
+        if (!member) return undefined;
+        daemonJson = member.daemonJson;
+        record = { instanceId: job.instanceId, sessionId: job.sessionId, hostname: job.hostname, containerId: member.containerId, volume: member.volume };
+      }
+      const claim = record;
+      record = undefined;
+      try {
+        // The record first: from here on the container is this instance's, whatever happens.
+        const t0 = Date.now();
+        await this.withSessionLock(job.sessionId, () =>
+          Promise.all([
+            this.ensureNetwork(job.sessionId),
+            this.docker.createVolume({ Name: claimRecordName(job.instanceId), Labels: claimRecordLabels(this.opts.nodeId, claim) }),
+          ]),
+        );
+        const timings = { record: Date.now() - t0, move: 0, hosts: 0 };
+        const info = await claimContainer(
+          this.docker,
+          { containerId: claim.containerId, poolNetwork: pool?.network ?? '', job, mirrorPort: this.opts.mirrorPort, daemonJson },
+          timings,
+        );
+        const ip = info.NetworkSettings.Networks[sessionNetworkName(job.sessionId)]?.IPAddress;
+        if (!ip) throw new InstanceFailedError(`instance ${job.hostname} has no address on its session network`);
+        this.log.info({ instanceId: job.instanceId, sessionId: job.sessionId, ms: Date.now() - started, warm: true, ...timings }, 'instance.created');
+        this.opts.onReady?.(job.instanceId);
+        return { instanceId: job.instanceId, containerId: info.Id, ip };
+      } catch (err) {
+        this.log.warn({ instanceId: job.instanceId, container: claim.containerId, err: String(err) }, 'instance.claim_failed');
+        await this.removeInstance(job.instanceId).catch(() => undefined);
+      }
+    }
+    return undefined;
+  }
+
+  private async containerExists(idOrName: string): Promise<boolean> {
+    try {
+      await this.docker.getContainer(idOrName).inspect();
+      return true;
+    } catch (err) {
+      if (isDockerNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  private async readClaimRecord(instanceId: string): Promise<ClaimRecord | undefined> {
+    try {
+      const v = await this.docker.getVolume(claimRecordName(instanceId)).inspect();
+      return claimRecordFromLabels(v.Labels);
+    } catch (err) {
+      if (isDockerNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async waitUntilReady(container: Docker.Container, hostname: string): Promise<Docker.ContainerInspectInfo> {
     const started = Date.now();
     const deadline = started + this.opts.readyTimeoutMs;
     let info = await container.inspect();
@@ -213,12 +341,12 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
       if (!info.State.Running) {
         const tail = await this.logTail(container);
         throw new InstanceFailedError(
-          `instance ${job.hostname} stopped while starting its Docker engine (exit code ${info.State.ExitCode})${tail ? `: ${tail}` : ''}`,
+          `instance ${hostname} stopped while starting its Docker engine (exit code ${info.State.ExitCode})${tail ? `: ${tail}` : ''}`,
         );
       }
       const slow = Date.now() - started > EXEC_PROBE_AFTER_MS;
       if (await engineAnswers(container, info.State.Pid, this.opts.readinessProbe ?? 'auto', slow).catch(() => false)) return info;
-      if (Date.now() > deadline) throw new InstanceTimeoutError(job.hostname, this.opts.readyTimeoutMs);
+      if (Date.now() > deadline) throw new InstanceTimeoutError(hostname, this.opts.readyTimeoutMs);
       await new Promise((r) => setTimeout(r, READY_POLL_MS));
       info = await container.inspect();
     }
@@ -243,16 +371,29 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
     }
   }
 
-  /** Force-removes the container and its volume; silent when they are already gone. */
+  /**
+   * Force-removes the container and its volume; silent when they are already gone. A claimed
+   * pool container is found through its claim record too (a claim cut short before the
+   * rename), and its engine volume goes with it; the record itself goes last, so an
+   * interrupted removal is finished by the next one.
+   */
   private async removeInstance(instanceId: string): Promise<void> {
     this.markExpectedStop(instanceId);
     this.opts.onRemoving?.(instanceId);
-    try {
-      await this.docker.getContainer(instanceContainerName(instanceId)).remove({ force: true, v: true });
-    } catch (err) {
-      if (!isDockerNotFound(err) && !isDockerConflict(err)) throw err; // 409: removal already in progress
+    const record = await this.readClaimRecord(instanceId);
+    const containers = [instanceContainerName(instanceId), ...(record ? [record.containerId] : [])];
+    for (const c of containers) {
+      try {
+        await this.docker.getContainer(c).remove({ force: true, v: true });
+      } catch (err) {
+        if (!isDockerNotFound(err) && !isDockerConflict(err)) throw err; // 409: removal already in progress
+      }
     }
     await this.removeVolume(instanceVolumeName(instanceId));
+    if (record) {
+      if (record.volume) await this.removeVolume(record.volume);
+      await this.removeVolume(claimRecordName(instanceId));
+    }
   }
 
   private async removeVolume(name: string): Promise<void> {
@@ -272,20 +413,18 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
   async deleteInstance(job: DeleteInstanceJob): Promise<void> {
     await this.removeInstance(job.instanceId);
     this.log.info({ instanceId: job.instanceId, sessionId: job.sessionId }, 'instance.deleted');
+    this.pool?.schedule(); // capacity freed: the pool may refill
   }
 
   async closeSession(sessionId: string): Promise<void> {
-    const containers = await this.docker.listContainers({ all: true, filters: this.nodeFilter([`${LABEL.session}=${sessionId}`]) });
-    await Promise.all(
-      containers.map((c) => {
-        const instanceId = c.Labels[LABEL.instance];
-        return instanceId ? this.removeInstance(instanceId) : undefined;
-      }),
-    );
+    // listInstances: labelled instances and claimed pool containers alike.
+    const containers = (await this.listInstances()).filter((i) => i.sessionId === sessionId);
+    await Promise.all(containers.map((c) => this.removeInstance(c.instanceId)));
     const volumes = await this.docker.listVolumes({ filters: this.nodeFilter([`${LABEL.session}=${sessionId}`]) });
     await Promise.all((volumes.Volumes ?? []).map((v) => this.removeVolume(v.Name)));
     await this.withSessionLock(sessionId, () => this.removeNetwork(sessionNetworkName(sessionId)));
     this.log.info({ sessionId, instances: containers.length }, 'session.closed');
+    this.pool?.schedule();
   }
 
   private async removeNetwork(name: string): Promise<void> {
@@ -299,7 +438,17 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
   async listInstances(): Promise<ManagedInstance[]> {
     const containers = await this.docker.listContainers({ all: true, filters: this.nodeFilter() });
     const out: ManagedInstance[] = [];
+    let claims: Map<string, ClaimRecord> | undefined;
     for (const c of containers) {
+      if (c.Labels[POOL_LABEL.member]) {
+        // A pool container is an instance once a claim record names it (labels cannot change).
+        claims ??= await listClaimRecords(this.docker, this.opts.nodeId);
+        const record = claims.get(c.Id);
+        if (record) {
+          out.push({ instanceId: record.instanceId, sessionId: record.sessionId, hostname: record.hostname, containerId: c.Id, running: c.State === 'running' });
+        }
+        continue;
+      }
       const instanceId = c.Labels[LABEL.instance];
       const sessionId = c.Labels[LABEL.session];
       if (!instanceId || !sessionId) continue;
@@ -340,6 +489,7 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
       if (!inst) outcome.gone.push({ instanceId, reason: 'its container no longer exists on the node' });
       else if (!inst.running) outcome.gone.push({ instanceId, reason: 'its container stopped' });
     }
+    this.pool?.schedule();
     return outcome;
   }
 }

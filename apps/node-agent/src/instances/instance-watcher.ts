@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABEL } from '@playground/contracts';
+import { instanceIdFromContainerName, POOL_LABEL } from './pool-records.ts';
 
 // Watches the engine's event stream for our containers dying or vanishing without this agent
 // asking (OOM kill, crash, someone's `docker rm -f` on the host) and reports them as gone.
@@ -10,6 +11,8 @@ export interface InstanceWatcherOptions {
   nodeId: string;
   isExpectedStop: (instanceId: string) => boolean;
   onGone: (instanceId: string, reason: string) => void;
+  /** A warm pool member (not yet an instance) died or vanished. */
+  onPoolMemberGone?: () => void;
   logger: Logger;
 }
 
@@ -80,7 +83,10 @@ export class InstanceWatcher {
       return;
     }
     const attrs = event.Actor?.Attributes ?? {};
-    const instanceId = attrs[LABEL.instance];
+    // A claimed pool container keeps its pool labels; its name says which instance it became.
+    const claimed = attrs[POOL_LABEL.member] ? instanceIdFromContainerName(attrs.name ?? '') : undefined;
+    const instanceId = attrs[LABEL.instance] ?? claimed;
+    if (attrs[POOL_LABEL.member] && !claimed && event.Action !== 'oom') this.opts.onPoolMemberGone?.();
     if (!instanceId || event.Action === 'oom') return; // an oom is followed by die
     if (this.opts.isExpectedStop(instanceId)) return;
     const now = Date.now();

@@ -82,7 +82,9 @@ export function dockerShellFactory(docker: Docker): ShellFactory {
     let exec: Docker.Exec;
     try {
       exec = await container.exec({
-        Cmd: ['bash', '-l'],
+        // Docker gives every exec the container's creation-time HOSTNAME variable, which bash
+        // keeps; a warm pool instance was renamed after creation, so bash must set it itself.
+        Cmd: ['env', '-u', 'HOSTNAME', 'bash', '-l'],
         Tty: true,
         AttachStdin: true,
         AttachStdout: true,

@@ -135,6 +135,11 @@ export class TerminalManager {
     this.opts.logger.info({ instanceId: terminal.instanceId, code }, 'terminal.exited');
   }
 
+  /** Starts the instance's shell with no viewer yet; its first output waits in the replay buffer. */
+  prewarm(instanceId: string): void {
+    this.terminalFor(instanceId).catch((err) => this.opts.logger.debug({ instanceId, err: String(err) }, 'terminal.prewarm_failed'));
+  }
+
   input(viewerId: string, data: string): void {
     const viewer = this.viewers.get(viewerId);
     if (viewer) this.terminals.get(viewer.instanceId)?.shell.write(data);
