@@ -1,0 +1,31 @@
+# ~/.bashrc of a Playground instance (root).
+
+# Not interactive: do nothing.
+case $- in *i*) ;; *) return ;; esac
+
+HISTCONTROL=ignoreboth
+HISTSIZE=5000
+HISTFILESIZE=10000
+shopt -s histappend checkwinsize
+
+# Coloured prompt: green user@host, blue working directory.
+PS1='\[\e[1;32m\]\u@\h\[\e[0m\]:\[\e[1;34m\]\w\[\e[0m\]\$ '
+# Window title of xterm-like terminals.
+case "$TERM" in xterm*|rxvt*) PS1="\[\e]0;\u@\h: \w\a\]$PS1" ;; esac
+
+# Programmable completion (docker, docker-compose, git, ...).
+if ! shopt -oq posix && [ -f /usr/share/bash-completion/bash_completion ]; then
+  . /usr/share/bash-completion/bash_completion
+fi
+
+export EDITOR=nano
+export LESS=-R
+alias ls='ls --color=auto'
+alias ll='ls -alF'
+alias la='ls -A'
+alias grep='grep --color=auto'
+
+# Greeting, once per top-level shell.
+if [ "${SHLVL:-1}" = 1 ] && [ -r /etc/motd ] && [ -z "${PLAYGROUND_NO_MOTD:-}" ]; then
+  cat /etc/motd
+fi

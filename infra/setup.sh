@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Make this machine ready to run Playground: packages, Docker engine, PostgreSQL, Redis,
+# the instance image and the node-local registry mirror. Idempotent: every step checks
+# first and is skipped when already done, so a second run takes seconds.
+# Run as root on Debian 12. See infra/README.md for the environment variables.
+set -euo pipefail
+# shellcheck disable=SC2034  # read by lib.sh
+LOG_TAG=setup
+# shellcheck source=lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+need_root
+ensure_dirs
+START=$(date +%s.%N)
+playground_lock
+
+: "${PG_VERSION:=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n1)}"; PG_VERSION=${PG_VERSION:-15}
+: "${PG_CLUSTER:=main}"
+: "${PLAYGROUND_DB_USER:=playground}"
+: "${PLAYGROUND_DB_PASSWORD:=playground}"
+: "${PLAYGROUND_DB_NAME:=playground}"
+: "${REDIS_PORT:=6379}"
+: "${SKIP_IMAGES:=0}"   # 1 = stop after the services (no instance image, no mirror)
+: "${DOCKER_ADDRESS_POOL:=base=10.64.0.0/12,size=24}"  # for a dockerd started here; "none" = Docker's default
+
+# ---------------------------------------------------------------------------------------
+# 1. Debian packages
+# ---------------------------------------------------------------------------------------
+PACKAGES=(docker.io postgresql redis-server chromium debootstrap docker-registry
+          iptables iproute2 ca-certificates curl)
+
+pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+if [ ${#missing[@]} -eq 0 ]; then
+  log "packages: all ${#PACKAGES[@]} installed"
+else
+  log "packages: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt_opts=(-o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold -q)
+  apt-get "${apt_opts[@]}" update >"$PLAYGROUND_LOGS/apt.log" 2>&1 ||
+    die "apt-get update failed (see $PLAYGROUND_LOGS/apt.log); cannot install: ${missing[*]}"
+  apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}" >>"$PLAYGROUND_LOGS/apt.log" 2>&1 ||
+    die "apt-get install failed (see $PLAYGROUND_LOGS/apt.log); missing: ${missing[*]}"
+  still=()
+  for p in "${missing[@]}"; do pkg_installed "$p" || still+=("$p"); done
+  [ ${#still[@]} -eq 0 ] || die "packages still missing after apt-get install: ${still[*]}"
+fi
+
+# ---------------------------------------------------------------------------------------
+# 2. Docker engine
+# ---------------------------------------------------------------------------------------
+if [ -n "${DOCKER_HOST:-}" ]; then
+  if docker_ok; then
+    log "docker: using DOCKER_HOST=$DOCKER_HOST"
+  else
+    warn "DOCKER_HOST=$DOCKER_HOST does not answer 'docker info'; falling back to the local engine"
+    unset DOCKER_HOST
+  fi
+fi
+if [ -z "${DOCKER_HOST:-}" ]; then
+  if docker_ok; then
+    log "docker: engine already answers on /var/run/docker.sock"
+  else
+    need_cmd dockerd
+    # One Docker network per session: Docker's built-in pools hold only 31 networks
+    # (172.17-31/16 and 192.168.x/20), so give it 4096 /24s unless daemon.json sets pools.
+    dockerd_args=()
+    if [ "$DOCKER_ADDRESS_POOL" != none ] && ! grep -qs default-address-pools /etc/docker/daemon.json; then
+      dockerd_args+=(--default-address-pool "$DOCKER_ADDRESS_POOL")
+    fi
+    log "docker: starting dockerd ${dockerd_args[*]} (log: $PLAYGROUND_LOGS/dockerd.log)"
+    start_bg "$PLAYGROUND_RUN/dockerd.pid" "$PLAYGROUND_LOGS/dockerd.log" dockerd "${dockerd_args[@]}"
+    if ! wait_for "${DOCKERD_TIMEOUT:-60}" dockerd docker_ok; then
+      tail -n 15 "$PLAYGROUND_LOGS/dockerd.log" >&2 || true
+      die "dockerd did not answer 'docker info' within ${DOCKERD_TIMEOUT:-60}s (log: $PLAYGROUND_LOGS/dockerd.log)"
+    fi
+    touch "$PLAYGROUND_RUN/started.dockerd"
+    log "docker: engine up ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+  fi
+fi
+
+# The default bridge's link must exist for containers on it to start. If something deleted
+# it ("could not find bridge docker0"), re-create it rather than restart the engine (which
+# would stop every running instance).
+if [ -z "${DOCKER_HOST:-}" ]; then
+  br=$(docker network inspect bridge -f '{{ index .Options "com.docker.network.bridge.name" }}' 2>/dev/null || true)
+  if [ -n "$br" ] && ! ip link show "$br" >/dev/null 2>&1; then
+    subnet=$(docker network inspect bridge -f '{{ range .IPAM.Config }}{{ .Subnet }}{{ end }}')
+    gw=$(docker network inspect bridge -f '{{ range .IPAM.Config }}{{ .Gateway }}{{ end }}')
+    [ -n "$gw" ] || gw=$(echo "${subnet%/*}" | awk -F. '{ printf "%s.%s.%s.%d", $1, $2, $3, $4 + 1 }')
+    warn "docker: bridge $br is missing; re-creating it with $gw/${subnet#*/}"
+    ip link add "$br" type bridge && ip addr add "$gw/${subnet#*/}" dev "$br" && ip link set "$br" up ||
+      die "could not re-create bridge $br; restart dockerd (this stops all containers)"
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------
+# 3. PostgreSQL
+# ---------------------------------------------------------------------------------------
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+if [ -n "${DATABASE_URL:-}" ]; then
+  log "postgres: DATABASE_URL is set; not managing a local cluster"
+else
+  need_cmd pg_lsclusters pg_ctlcluster psql
+  if [ ! -d "/etc/postgresql/$PG_VERSION/$PG_CLUSTER" ]; then
+    log "postgres: creating cluster $PG_VERSION/$PG_CLUSTER"
+    pg_createcluster "$PG_VERSION" "$PG_CLUSTER" >/dev/null || die "pg_createcluster $PG_VERSION $PG_CLUSTER failed"
+  fi
+  PG_PORT=$(pg_lsclusters -h "$PG_VERSION" "$PG_CLUSTER" | awk '{print $3}')
+  if [ "$(pg_lsclusters -h "$PG_VERSION" "$PG_CLUSTER" | awk '{print $4}')" = online ]; then
+    log "postgres: cluster $PG_VERSION/$PG_CLUSTER already running on port $PG_PORT"
+  else
+    log "postgres: starting cluster $PG_VERSION/$PG_CLUSTER"
+    pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start 8>&- ||
+      die "pg_ctlcluster $PG_VERSION $PG_CLUSTER start failed (see /var/log/postgresql/)"
+    touch "$PLAYGROUND_RUN/started.postgres"
+  fi
+  wait_for 30 postgres pg_isready -q -h 127.0.0.1 -p "$PG_PORT" || die "postgres does not answer on 127.0.0.1:$PG_PORT"
+  q() { as_postgres psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtAX "$@"; }
+  if [ "$(q -c "SELECT 1 FROM pg_roles WHERE rolname = '$PLAYGROUND_DB_USER'")" != 1 ]; then
+    log "postgres: creating role $PLAYGROUND_DB_USER"
+    # CREATEDB: migrations create and drop their own shadow database.
+    printf "CREATE ROLE \"%s\" LOGIN CREATEDB PASSWORD '%s';\n" "$PLAYGROUND_DB_USER" "${PLAYGROUND_DB_PASSWORD//\'/\'\'}" | q >/dev/null
+  fi
+  if [ "$(q -c "SELECT 1 FROM pg_database WHERE datname = '$PLAYGROUND_DB_NAME'")" != 1 ]; then
+    log "postgres: creating database $PLAYGROUND_DB_NAME"
+    q -c "CREATE DATABASE \"$PLAYGROUND_DB_NAME\" OWNER \"$PLAYGROUND_DB_USER\"" >/dev/null
+  fi
+  if PGPASSWORD=$PLAYGROUND_DB_PASSWORD psql -qtAX -h 127.0.0.1 -p "$PG_PORT" -U "$PLAYGROUND_DB_USER" -d "$PLAYGROUND_DB_NAME" -c 'SELECT 1' >/dev/null 2>&1; then
+    log "postgres: role $PLAYGROUND_DB_USER can log in to database $PLAYGROUND_DB_NAME on 127.0.0.1:$PG_PORT"
+  else
+    warn "postgres: role $PLAYGROUND_DB_USER exists but cannot log in with PLAYGROUND_DB_PASSWORD (password changed?)"
+  fi
+  DATABASE_URL_OUT="postgresql://$PLAYGROUND_DB_USER:$PLAYGROUND_DB_PASSWORD@127.0.0.1:$PG_PORT/$PLAYGROUND_DB_NAME"
+fi
+
+# ---------------------------------------------------------------------------------------
+# 4. Redis
+# ---------------------------------------------------------------------------------------
+if [ -n "${REDIS_URL:-}" ]; then
+  log "redis: REDIS_URL is set; not managing a local server"
+else
+  need_cmd redis-server redis-cli
+  redis_ok() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+  if redis_ok; then
+    log "redis: already answers on 127.0.0.1:$REDIS_PORT"
+  else
+    log "redis: starting redis-server on 127.0.0.1:$REDIS_PORT"
+    ruser=root; id redis >/dev/null 2>&1 && ruser=redis
+    install -d -o "$ruser" -m 0750 "$PLAYGROUND_STATE/redis" "$PLAYGROUND_RUN/redis"
+    touch "$PLAYGROUND_LOGS/redis.log"; chown "$ruser" "$PLAYGROUND_LOGS/redis.log"
+    # appendonly: BullMQ jobs survive a restart; noeviction: BullMQ requires it.
+    (cd / && runuser -u "$ruser" -- redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" \
+      --protected-mode yes --dir "$PLAYGROUND_STATE/redis" --pidfile "$PLAYGROUND_RUN/redis/redis.pid" \
+      --logfile "$PLAYGROUND_LOGS/redis.log" --appendonly yes --maxmemory-policy noeviction 8>&-) ||
+      die "redis-server failed to start (log: $PLAYGROUND_LOGS/redis.log)"
+    wait_for 20 redis redis_ok || die "redis does not answer on 127.0.0.1:$REDIS_PORT (log: $PLAYGROUND_LOGS/redis.log)"
+    touch "$PLAYGROUND_RUN/started.redis"
+  fi
+  REDIS_URL_OUT="redis://127.0.0.1:$REDIS_PORT"
+fi
+
+# ---------------------------------------------------------------------------------------
+# 5. Instance image and registry mirror (each rebuilt only when its inputs changed)
+# ---------------------------------------------------------------------------------------
+if [ "$SKIP_IMAGES" = 1 ]; then
+  log "images: skipped (SKIP_IMAGES=1)"
+else
+  "$INFRA_DIR/instance/build.sh"
+  "$INFRA_DIR/mirror/mirror.sh" up
+fi
+
+# ---------------------------------------------------------------------------------------
+# 6. Environment file for the apps (mode 0600: it holds the database password)
+# ---------------------------------------------------------------------------------------
+envfile="$PLAYGROUND_ETC/playground.env"
+{
+  echo "# Written by infra/setup.sh on $(date -u +%FT%TZ)"
+  [ -n "${DOCKER_HOST:-}" ] && echo "DOCKER_HOST=$DOCKER_HOST"
+  echo "DATABASE_URL=${DATABASE_URL:-${DATABASE_URL_OUT:-}}"
+  echo "REDIS_URL=${REDIS_URL:-${REDIS_URL_OUT:-}}"
+  echo "PLAYGROUND_IMAGE=$PLAYGROUND_IMAGE"
+  echo "MIRROR_PORT=$MIRROR_PORT"
+} >"$envfile.tmp"
+chmod 0600 "$envfile.tmp"; mv "$envfile.tmp" "$envfile"
+log "env: wrote $envfile (DATABASE_URL, REDIS_URL, PLAYGROUND_IMAGE, MIRROR_PORT)"
+log "done in $(awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')s"
