@@ -63,6 +63,9 @@ else
   log "postgres: not started by setup.sh"
 fi
 
+# The extra node engines of `npm start -- --nodes N` (infra/node-engines.sh), if any.
+"$(dirname "${BASH_SOURCE[0]}")/node-engines.sh" stop || warn "node-engines.sh stop failed"
+
 # Docker engine (stopping it stops every container on it, instances included).
 if started dockerd; then
   n=$(docker ps -q 2>/dev/null | wc -l || echo 0)

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
     nodeId: `node-${index + 1}`,
     env: nodeEngineEnv(index),
   }));
+
+  if (nodeCount > 1) startNodeEngines(nodeCount);
 
   const stack = createStack({
     port,
@@ -76,12 +79,23 @@ function nodeEngineEnv(index: number): Record<string, string> {
   return { DOCKER_HOST: `unix:///run/playground/node-${index + 1}/docker.sock` };
 }
 
+/**
+ * Nodes 2..N each get a Docker engine of their own on this machine (infra/node-engines.sh:
+ * idempotent, well under a second when they already run; the first time it also copies the
+ * instance image into each). `infra/node-engines.sh stop` stops them.
+ */
+function startNodeEngines(nodeCount: number): void {
+  say(`starting Docker engines for nodes 2..${nodeCount}`);
+  const result = spawnSync('bash', [path.join(REPO_ROOT, 'infra/node-engines.sh'), 'up', String(nodeCount)], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`infra/node-engines.sh up ${nodeCount} failed (exit ${result.status ?? result.signal})`);
+}
+
 /** Playground settings from the caller's environment reach every process. */
 function passThroughEnv(): Record<string, string> {
   const names = [
     'PUBLIC_URL', 'PORTS_DOMAIN', 'SESSION_TTL_MINUTES', 'MAX_SESSIONS_PER_CLIENT', 'MAX_INSTANCES_PER_SESSION',
     'INSTANCE_CPUS', 'INSTANCE_MEMORY_MB', 'INSTANCE_PIDS', 'SECURITY_MODE', 'OCI_RUNTIME', 'INSTANCE_IMAGE',
-    'MIRROR_PORT', 'LOG_LEVEL', 'WARM_POOL_SIZE',
+    'MIRROR_PORT', 'LOG_LEVEL', 'WARM_POOL_SIZE', 'CAPACITY_INSTANCES', 'CAPACITY_MEMORY_MB', 'NODE_DOWN_AFTER_MS',
   ];
   return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
 }

@@ -126,7 +126,14 @@ export function createStack(options: StackOptions): Stack {
     const running = processes.get(name);
     if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
     running.child.kill(signal);
-    const timedOut = await Promise.race([running.exited.then(() => false), sleep(15_000).then(() => true)]);
+    // The grace timer is cancelled once the process exits: a pending timer would keep the
+    // caller (a test file, the launcher) alive for the rest of the 15 s.
+    const grace = new AbortController();
+    const timedOut = await Promise.race([
+      running.exited.then(() => false),
+      sleep(15_000, true, { signal: grace.signal }).catch(() => false),
+    ]);
+    grace.abort();
     if (timedOut) {
       running.child.kill('SIGKILL');
       await running.exited;

@@ -2,12 +2,14 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import { createStack, freePort, REPO_ROOT, waitForHealthy, waitForWeb, type Stack } from '../../infra/launcher/stack.ts';
+import { createStack, freePort, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from '../../infra/launcher/stack.ts';
 import { createTestDatabase } from './database.ts';
+import { startPrivatePostgres, startPrivateRedis, type PrivateService } from './private-services.ts';
 
-// A whole playground for one test file: its own database, its own Redis logical database,
-// its own node id (so its queue, labels and heartbeats touch nothing else), free ports.
+// A whole playground for one test file: its own database, its own redis-server,
+// its own node ids (so its queues, labels and heartbeats touch nothing else), free ports.
+// With `nodes: N`, node 1 uses the machine's Docker engine and node k its own engine from
+// infra/node-engines.sh (shared by test files: started once, left running).
 // Teardown ends every session and checks that nothing the stack made is left behind.
 
 const run = promisify(execFile);
@@ -15,38 +17,109 @@ const run = promisify(execFile);
 export interface TestStack extends Stack {
   nodeIds: string[];
   databaseUrl: string;
+  redisUrl: string;
+  adminToken: string;
+  /** The stack's own redis-server (a test may stop and start it). */
+  redis: PrivateService;
+  /** The stack's own PostgreSQL cluster, with `privatePostgres` (a test may stop and start it). */
+  postgres?: PrivateService;
   /** JSON request against the public API (through the web server when it runs). */
   api<T = unknown>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }>;
-  /** Everything Docker has with this stack's node label: containers, networks, volumes. */
-  leftovers(): Promise<string[]>;
+  /** Same, with the admin bearer token (GET /api/v1/nodes, drain, …). */
+  admin<T = unknown>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }>;
+  /** `docker …` against the engine of one node of this stack. */
+  docker(nodeId: string, args: string[]): Promise<string>;
+  /** kill -9 one process (`agent:<nodeId>`, `orchestrator`, `web`). */
+  kill(name: ProcessName): Promise<void>;
+  /** Starts a killed or stopped process again. */
+  restart(name: ProcessName): void;
+  /**
+   * Everything Docker has with this stack's node labels, on every node's engine: containers,
+   * networks, volumes. The agents' warm pools (idle members, not yet any session's) are left
+   * out unless `includePool`.
+   */
+  leftovers(options?: { includePool?: boolean }): Promise<string[]>;
   teardown(): Promise<void>;
 }
 
 export interface TestStackOptions {
   web?: boolean;
+  /** Node agents, each on its own Docker engine (node 1: the machine's). */
   nodes?: number;
+  /** CAPACITY_INSTANCES of every agent. */
+  capacity?: number;
+  /** Extra environment per node (index 0 = node 1), on top of `env`. */
+  nodeEnv?: (index: number) => Record<string, string>;
+  /** Environment of every process. */
   env?: Record<string, string>;
+  /** A PostgreSQL cluster of this stack's own (stack.postgres) instead of a database on the shared server. */
+  privatePostgres?: boolean;
+}
+
+/** DOCKER_HOST of node k (1-based) on this machine; undefined = the machine's engine. */
+export function engineHost(index: number): string | undefined {
+  return index === 0 ? undefined : `unix:///run/playground/node-${index + 1}/docker.sock`;
 }
 
 export async function startTestStack(name: string, options: TestStackOptions = {}): Promise<TestStack> {
-  await requireServices();
+  const nodeCount = options.nodes ?? 1;
+  await requireServices(nodeCount);
   const suffix = randomBytes(3).toString('hex');
-  const nodeIds = Array.from({ length: options.nodes ?? 1 }, (_, index) => `t${suffix}-${index + 1}`);
-  const database = await createTestDatabase(name);
-  // Logical Redis databases 1..15 keep each test stack's queues and heartbeats apart from
-  // a playground that may run on this machine (database 0).
-  const redisDb = 1 + (parseInt(suffix, 16) % 15);
-  const redisUrl = `redis://127.0.0.1:6379/${redisDb}`;
-  await flushRedis(redisUrl);
+  const nodeIds = Array.from({ length: nodeCount }, (_, index) => `t${suffix}-${index + 1}`);
+  const engines = new Map(nodeIds.map((nodeId, index) => [nodeId, engineHost(index)]));
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+
+  let databaseUrl: string;
+  let redisUrl: string;
+  let postgres: PrivateService | undefined;
+  let redis: PrivateService;
+  try {
+    if (options.privatePostgres) {
+      postgres = await startPrivatePostgres();
+      const service = postgres;
+      cleanups.push(() => service.close());
+      databaseUrl = postgres.url;
+    } else {
+      const database = await createTestDatabase(name);
+      cleanups.push(() => database.drop());
+      databaseUrl = database.url;
+    }
+    // Always a redis-server of the stack's own: the orchestrator adopts every node whose
+    // heartbeat it finds in its Redis, so stacks sharing a server (even on different logical
+    // databases, which collide by chance) would schedule sessions onto each other's agents.
+    redis = await startPrivateRedis();
+    const service = redis;
+    cleanups.push(() => service.close());
+    redisUrl = redis.url;
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+
   const port = await freePort();
+  const adminToken = randomBytes(16).toString('hex');
   const stack = createStack({
     port,
     orchestratorPort: await freePort(),
-    databaseUrl: database.url,
+    databaseUrl,
     redisUrl,
     agentToken: randomBytes(16).toString('hex'),
-    adminToken: randomBytes(16).toString('hex'),
-    nodes: nodeIds.map((nodeId) => ({ nodeId })),
+    adminToken,
+    nodes: nodeIds.map((nodeId, index) => {
+      const host = engines.get(nodeId);
+      return {
+        nodeId,
+        env: {
+          ...(host ? { DOCKER_HOST: host } : {}),
+          ...(options.capacity ? { CAPACITY_INSTANCES: String(options.capacity) } : {}),
+          ...options.nodeEnv?.(index),
+        },
+      };
+    }),
     web: options.web ?? false,
     env: { LOG_LEVEL: 'debug', PUBLIC_URL: `http://localhost:${port}`, ...options.env },
     logDir: path.join(REPO_ROOT, '.playground', 'test-logs', `${name}-${suffix}`),
@@ -62,70 +135,114 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     }
   } catch (error) {
     await stack.shutdown({ closeSessions: false });
-    await database.drop();
+    await cleanUp();
     throw error;
   }
 
   const apiBase = options.web ? `http://127.0.0.1:${port}` : stack.orchestratorUrl;
 
-  async function api<T>(method: string, route: string, body?: unknown) {
+  async function request<T>(method: string, route: string, body: unknown, headers: Record<string, string>) {
     const response = await fetch(`${apiBase}${route}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(120_000),
     });
     const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T, headers: response.headers };
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text; // e.g. a proxy's plain-text error page: the test's assertion shows it
+    }
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+  const api = <T>(method: string, route: string, body?: unknown) => request<T>(method, route, body, {});
+  const admin = <T>(method: string, route: string, body?: unknown) =>
+    request<T>(method, route, body, { authorization: `Bearer ${adminToken}` });
+
+  async function docker(nodeId: string, args: string[]): Promise<string> {
+    const host = engines.get(nodeId);
+    const { stdout } = await run('docker', host ? ['-H', host, ...args] : args);
+    return stdout;
   }
 
-  async function leftovers(): Promise<string[]> {
+  async function leftovers({ includePool = false } = {}): Promise<string[]> {
     const found: string[] = [];
     for (const nodeId of nodeIds) {
       const filter = `label=playground.node=${nodeId}`;
+      const format = (name: string) => `${name}|{{.Label "playground.pool"}}`;
       for (const kind of ['container', 'network', 'volume'] as const) {
-        const args = kind === 'container' ? ['ps', '-a', '--filter', filter, '--format', '{{.Names}}'] : [kind, 'ls', '--filter', filter, '--format', '{{.Name}}'];
-        const { stdout } = await run('docker', args);
-        found.push(...stdout.split('\n').filter(Boolean).map((item) => `${kind} ${item}`));
+        const args =
+          kind === 'container'
+            ? ['ps', '-a', '--filter', filter, '--format', format('{{.Names}}')]
+            : [kind, 'ls', '--filter', filter, '--format', format('{{.Name}}')];
+        for (const line of (await docker(nodeId, args)).split('\n').filter(Boolean)) {
+          const [item, pool] = line.split('|');
+          if (pool && !includePool) continue;
+          found.push(`${kind} ${item} (${nodeId})`);
+        }
       }
     }
     return found;
   }
 
   async function teardown(): Promise<void> {
+    // A test that failed mid-outage: bring the services back so sessions can be closed.
+    await redis!.start().catch(() => undefined);
+    await postgres?.start().catch(() => undefined);
+    const alive = (processName: ProcessName) => {
+      const child = stack.processes.get(processName)?.child;
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    };
+    if (!alive('orchestrator')) stack.start('orchestrator');
+    for (const nodeId of nodeIds) if (!alive(`agent:${nodeId}`)) stack.start(`agent:${nodeId}`);
+    await waitForHealthy(stack, 30_000).catch(() => undefined);
     await stack.shutdown({ closeSessions: true });
     // Whatever a failed test left: remove it so the next test starts clean (the test itself
     // asserts on leftovers() before teardown when cleanup is what it pins).
-    for (const item of await leftovers()) {
+    for (const item of await leftovers({ includePool: true })) {
       const [kind, id] = item.split(' ') as [string, string];
-      await run('docker', kind === 'container' ? ['rm', '-f', '-v', id] : [kind, 'rm', id]).catch(() => undefined);
+      const nodeId = item.slice(item.lastIndexOf('(') + 1, -1);
+      await docker(nodeId, kind === 'container' ? ['rm', '-f', '-v', id] : [kind, 'rm', id]).catch(() => undefined);
     }
-    await flushRedis(redisUrl);
-    await database.drop();
+    await cleanUp();
   }
 
-  return Object.assign(stack, { nodeIds, databaseUrl: database.url, api, leftovers, teardown });
+  return Object.assign(stack, {
+    nodeIds,
+    databaseUrl,
+    redisUrl,
+    adminToken,
+    redis: redis!,
+    postgres,
+    api,
+    admin,
+    docker,
+    kill: (processName: ProcessName) => stack.stop(processName, 'SIGKILL'),
+    restart: (processName: ProcessName) => void stack.start(processName),
+    leftovers,
+    teardown,
+  });
 }
 
-async function flushRedis(url: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    await redis.flushdb();
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** Fails with a message that says what to run, instead of a confusing connection error. */
-async function requireServices(): Promise<void> {
+/**
+ * Brings up the extra Docker engines (fast when they run) and fails with a message that says
+ * what to run, instead of a confusing connection error.
+ */
+async function requireServices(nodeCount: number): Promise<void> {
   const problems: string[] = [];
   await run('docker', ['info', '--format', '{{.ServerVersion}}']).catch(() => problems.push('no Docker engine answers'));
   await run('docker', ['image', 'inspect', 'playground/instance:latest', '--format', '{{.Id}}']).catch(() =>
     problems.push('the instance image playground/instance:latest is missing'),
   );
-  await run('redis-cli', ['-u', 'redis://127.0.0.1:6379', 'ping']).catch(() => problems.push('Redis does not answer on 127.0.0.1:6379'));
+  await run('redis-server', ['--version']).catch(() => problems.push('redis-server is not installed'));
   if (problems.length) throw new Error(`${problems.join('; ')}. Run \`npm test\` (it prepares the machine) or infra/setup.sh.`);
+  if (nodeCount > 1) {
+    await run('bash', [path.join(REPO_ROOT, 'infra/node-engines.sh'), 'up', String(nodeCount)], { timeout: 300_000 }).catch((error) => {
+      throw new Error(`the Docker engines for nodes 2..${nodeCount} did not start (infra/node-engines.sh up ${nodeCount}): ${error.stderr || error.message}`);
+    });
+  }
 }
 
 /** Polls `check` until it returns a truthy value or the time is up. */
