@@ -45,6 +45,15 @@ async function dockerIds(filter: string): Promise<string[]> {
   return lists.flatMap(({ stdout }) => stdout.split('\n').filter(Boolean));
 }
 
+/** The container named for an instance, and every volume whose name carries its id. */
+async function instanceTraces(instanceId: string): Promise<string[]> {
+  const [containers, volumes] = await Promise.all([
+    run('docker', ['ps', '-a', '--filter', `name=playground-${instanceId}`, '--format', '{{.Names}}']),
+    run('docker', ['volume', 'ls', '--filter', `name=${instanceId}`, '--format', '{{.Name}}']),
+  ]);
+  return [...containers.stdout.split('\n'), ...volumes.stdout.split('\n')].filter(Boolean);
+}
+
 describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
   let stack: TestStack;
   let browser: Browser;
@@ -157,17 +166,26 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
   });
 
   it('6. deletes an instance and closes the session: nothing is left behind', async () => {
-    const node2 = page.getByTestId('instance-item').filter({ hasText: 'node2' });
+    const session = await stack.api<{ instances: Array<{ id: string; hostname: string }> }>('GET', `/api/v1/sessions/${sessionId}`);
+    const node2Id = session.body.instances.find((instance) => instance.hostname === 'node2')!.id;
     page.once('dialog', (dialog) => void dialog.accept());
-    await node2.getByTestId('delete-instance').click();
+    await page.getByTestId('instance-item').filter({ hasText: 'node2' }).getByTestId('delete-instance').click();
     await eventually(async () => (await page.getByTestId('instance-item').count()) === 1, 30_000, 'node2 to leave the list');
-    await eventually(async () => (await dockerIds(`label=playground.hostname=node2`)).length === 0, 30_000, 'node2 container and volume removed');
+    // A warm-pool instance keeps its pool labels (labels cannot change), so look for the
+    // instance's container by name as well as for anything labelled with it.
+    await eventually(async () => (await instanceTraces(node2Id)).length === 0, 30_000, 'node2 container and volumes removed');
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByTestId('close-session').click();
     await page.getByTestId('session-ended').waitFor({ timeout: 30_000 });
-    await eventually(async () => (await dockerIds(`label=playground.session=${sessionId}`)).length === 0, 60_000, 'every container, network and volume of the session removed');
+    await eventually(
+      async () => (await dockerIds(`label=playground.session=${sessionId}`)).length + (await instanceTraces(firstInstanceId)).length === 0,
+      60_000,
+      'every container, network and volume of the session removed',
+    );
     const gone = await stack.api('GET', `/api/v1/sessions/${sessionId}`);
     assert.equal(gone.status, 404);
+    assert.deepEqual(await stack.leftovers(), [], 'nothing but idle warm-pool members is left on the node');
   });
+});
 });

@@ -1,7 +1,9 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from './generated/prisma/client.ts';
+import { PrismaClient, type Prisma } from './generated/prisma/client.ts';
 
 export type Db = PrismaClient;
+/** The shared client or an interactive transaction's client: code that may run inside a transaction takes this. */
+export type DbClient = Prisma.TransactionClient;
 
 /**
  * The Prisma client over node-postgres; no native engine needed. Every call is time-boxed

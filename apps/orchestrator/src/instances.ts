@@ -13,6 +13,7 @@ import type { AuditLog } from './audit.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db.ts';
 import type { Instance } from './generated/prisma/client.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
 import { JobFailed, JobWaitTimeout, type NodeQueues } from './node-queues.ts';
 import { SLOT_INSTANCE_STATUSES } from './nodes.ts';
 import { freeSlots } from './placement.ts';
@@ -37,6 +38,8 @@ type InstanceConfig = Pick<
 export const NO_CAPACITY_RETRY_AFTER_SECONDS = 30;
 
 export class Instances {
+  private readonly serial = new KeyedMutex();
+
   constructor(
     private readonly db: Db,
     private readonly queues: NodeQueues,
@@ -68,41 +71,9 @@ export class Instances {
         { retryAfterSeconds: 5 },
       );
     }
-    const max = this.config.MAX_INSTANCES_PER_SESSION;
-    const instanceMemoryBytes = this.config.INSTANCE_MEMORY_MB * 1024 * 1024;
-    const instance = await this.db.$transaction(async (tx) => {
-      // The session row lock makes "count, then add" safe against parallel requests.
-      await tx.$queryRaw`SELECT id FROM "Session" WHERE id = ${sessionId} FOR UPDATE`;
-      const current = await tx.session.findUniqueOrThrow({ where: { id: sessionId }, select: { status: true } });
-      if (current.status === 'lost') throw new PlaygroundError('session_lost', SESSION_LOST_MESSAGE);
-      if (current.status !== 'active') throw new PlaygroundError('session_ended', 'This session has ended.');
-      const live = await tx.instance.count({ where: { sessionId, status: { in: ['creating', 'running'] } } });
-      if (live >= max) {
-        throw new PlaygroundError(
-          'instance_limit',
-          `This session already has ${live} instances, the most allowed. Delete one to add another.`,
-        );
-      }
-      // The node's own room, counted under a per-node lock so parallel sessions cannot overfill it.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`node-capacity:${nodeId}`}))`;
-      const node = await tx.node.findUniqueOrThrow({ where: { id: nodeId } });
-      const onNode = await tx.instance.count({ where: { nodeId, status: { in: [...SLOT_INSTANCE_STATUSES] } } });
-      if (freeSlots(node, onNode, instanceMemoryBytes) <= 0) {
-        throw new PlaygroundError(
-          'no_capacity',
-          `No capacity: the machine running this session is full right now (${onNode} instances). Please try again in a minute.`,
-          { retryAfterSeconds: NO_CAPACITY_RETRY_AFTER_SECONDS },
-        );
-      }
-      const { nextOrdinal } = await tx.session.update({
-        where: { id: sessionId },
-        data: { nextOrdinal: { increment: 1 } },
-        select: { nextOrdinal: true },
-      });
-      return tx.instance.create({
-        data: { id: newInstanceId(), sessionId, nodeId, hostname: `node${nextOrdinal - 1}`, status: 'creating' },
-      });
-    });
+    // Creates on one node queue here, holding no connection (see KeyedMutex); only the one in
+    // front opens the short transaction that reserves the slot.
+    const instance = await this.serial.run(`node-capacity:${nodeId}`, () => this.reserve(sessionId, nodeId));
 
     const job: CreateInstanceJob = {
       sessionId,
@@ -137,6 +108,49 @@ export class Instances {
       }
       throw error;
     }
+  }
+
+  /**
+   * The row of a new instance (`creating`), once the session's and the node's limits allow
+   * it. Every statement runs on `tx`, the connection that holds the locks: waiting inside
+   * for another pooled connection could wait forever when the pool is full.
+   */
+  private reserve(sessionId: string, nodeId: string): Promise<Instance> {
+    const max = this.config.MAX_INSTANCES_PER_SESSION;
+    const instanceMemoryBytes = this.config.INSTANCE_MEMORY_MB * 1024 * 1024;
+    return this.db.$transaction(async (tx) => {
+      // The session row lock makes "count, then add" safe against parallel requests.
+      await tx.$queryRaw`SELECT id FROM "Session" WHERE id = ${sessionId} FOR UPDATE`;
+      const current = await tx.session.findUniqueOrThrow({ where: { id: sessionId }, select: { status: true } });
+      if (current.status === 'lost') throw new PlaygroundError('session_lost', SESSION_LOST_MESSAGE);
+      if (current.status !== 'active') throw new PlaygroundError('session_ended', 'This session has ended.');
+      const live = await tx.instance.count({ where: { sessionId, status: { in: ['creating', 'running'] } } });
+      if (live >= max) {
+        throw new PlaygroundError(
+          'instance_limit',
+          `This session already has ${live} instances, the most allowed. Delete one to add another.`,
+        );
+      }
+      // The node's own room, counted under a per-node lock so parallel sessions cannot overfill it.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`node-capacity:${nodeId}`}))`;
+      const node = await tx.node.findUniqueOrThrow({ where: { id: nodeId } });
+      const onNode = await tx.instance.count({ where: { nodeId, status: { in: [...SLOT_INSTANCE_STATUSES] } } });
+      if (freeSlots(node, onNode, instanceMemoryBytes) <= 0) {
+        throw new PlaygroundError(
+          'no_capacity',
+          `No capacity: the machine running this session is full right now (${onNode} instances). Please try again in a minute.`,
+          { retryAfterSeconds: NO_CAPACITY_RETRY_AFTER_SECONDS },
+        );
+      }
+      const { nextOrdinal } = await tx.session.update({
+        where: { id: sessionId },
+        data: { nextOrdinal: { increment: 1 } },
+        select: { nextOrdinal: true },
+      });
+      return tx.instance.create({
+        data: { id: newInstanceId(), sessionId, nodeId, hostname: `node${nextOrdinal - 1}`, status: 'creating' },
+      });
+    });
   }
 
   /** creating → running with the agent's result; returns null when the row moved on meanwhile. */

@@ -8,6 +8,16 @@ import { queueUnavailable, ServiceTimeout, timeBox } from './service-errors.ts';
 // streams are opened on first use and kept; every job id is derived from its entity, so
 // adding a job that already exists is a no-op (idempotent re-sends).
 //
+// Waiting for a job's outcome has two paths: the node's QueueEvents stream (fast) and a
+// poll of the job's state every JOB_POLL_INTERVAL_MS (sure). Events alone are not enough:
+// BullMQ's QueueEvents starts reading at '$' ("only what arrives after my first XREAD"), so
+// whatever happens between its connection being ready and its first XREAD, during a
+// reconnect before it saw an event, or in a read its watchdog abandons under event-loop lag,
+// is lost for good; and a QueueEvents whose start-up failed stays silent forever. We start
+// each stream at its current tail (a concrete id: re-reads after a reconnect miss nothing),
+// replace a QueueEvents whose loop died, and poll, so a completed job is seen within one
+// poll interval whatever happens to the events.
+//
 // Redis down: every call fails fast with 503 `unavailable` (the shared connection has no
 // offline queue, and each call is time-boxed), so no request hangs and no command is sent
 // late. Queues, QueueEvents and the connections reconnect by themselves when Redis is back.
@@ -25,6 +35,8 @@ export class JobFailed extends Error {
 const KEEP = { age: 24 * 3600, count: 10_000 };
 /** Time box of one queue command (add, getJob, getState). */
 export const REDIS_CALL_TIMEOUT_MS = 5_000;
+/** How often a waiting request reads its job's state, whatever the event stream says. */
+export const JOB_POLL_INTERVAL_MS = 500;
 
 interface Waiter {
   fail(error: Error): void;
@@ -33,6 +45,7 @@ interface Waiter {
 export class NodeQueues {
   private readonly queues = new Map<string, Queue>();
   private readonly events = new Map<string, Promise<QueueEvents>>();
+  private closing = false;
   /** Requests waiting for a job's outcome, per node, so a node that went down can fail them at once. */
   private readonly waiters = new Map<string, Set<Waiter>>();
 
@@ -42,6 +55,8 @@ export class NodeQueues {
     private readonly logger: Logger,
     /** BullMQ key prefix; tests use a unique one, agents and orchestrator must agree. */
     private readonly prefix = 'bull',
+    /** How often a waiting request polls its job's state (tests lengthen it to pin the event path alone). */
+    private readonly pollIntervalMs = JOB_POLL_INTERVAL_MS,
   ) {}
 
   queue(nodeId: string): Queue {
@@ -57,22 +72,58 @@ export class NodeQueues {
   private queueEvents(nodeId: string): Promise<QueueEvents> {
     let events = this.events.get(nodeId);
     if (!events) {
-      // QueueEvents blocks on XREAD, so it needs its own connection.
-      // Given options rather than a client, BullMQ owns that connection and closes it with the events.
-      const made = new QueueEvents(nodeQueueName(nodeId), {
-        // Reconnect quickly after a Redis restart (BullMQ's default backs off to 20 s).
-        connection: { url: this.redisUrl, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 100, 1_000) },
-        prefix: this.prefix,
+      const opening = this.openEvents(nodeId, () => {
+        if (this.events.get(nodeId) === opening) this.events.delete(nodeId);
       });
-      made.on('error', (error) => this.logger.warn({ err: error.message, nodeId }, 'queue_events.error'));
-      events = timeBox('redis', REDIS_CALL_TIMEOUT_MS, made.waitUntilReady()).then(() => made);
-      events.catch(() => {
-        this.events.delete(nodeId);
-        void made.close().catch(() => undefined);
+      events = opening;
+      this.events.set(nodeId, opening);
+      opening.catch(() => {
+        if (this.events.get(nodeId) === opening) this.events.delete(nodeId);
       });
-      this.events.set(nodeId, events);
     }
     return events;
+  }
+
+  /**
+   * A node's QueueEvents, reading from the stream's current tail and connected before it is
+   * handed out. `forget` drops it from the cache when its read loop dies, so the next wait
+   * opens a new one instead of listening to a dead one.
+   */
+  private async openEvents(nodeId: string, forget: () => void): Promise<QueueEvents> {
+    const queue = await this.readyQueue(nodeId);
+    // A concrete id instead of BullMQ's '$': nothing written after this point is skipped,
+    // however late the first XREAD goes out or however often the connection drops.
+    const [last] = await timeBox('redis', REDIS_CALL_TIMEOUT_MS, this.redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1));
+    const lastEventId = last?.[0] ?? '0-0';
+    const made = new QueueEvents(nodeQueueName(nodeId), {
+      autorun: false,
+      lastEventId,
+      // QueueEvents blocks on XREAD, so it needs its own connection. Given options rather
+      // than a client, BullMQ owns that connection and closes it with the events.
+      // Reconnect quickly after a Redis restart (BullMQ's default backs off to 20 s).
+      connection: { url: this.redisUrl, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 100, 1_000) },
+      prefix: this.prefix,
+    });
+    made.on('error', (error) => this.logger.warn({ err: error.message, nodeId }, 'queue_events.error'));
+    try {
+      await timeBox('redis', REDIS_CALL_TIMEOUT_MS, made.waitUntilReady());
+    } catch (error) {
+      void made.close().catch(() => undefined);
+      throw error;
+    }
+    made.run().then(
+      () => {
+        // Ends only when closed; closed by anyone but close(), it must not stay cached.
+        if (!this.closing) forget();
+      },
+      (error: unknown) => {
+        this.logger.warn({ err: (error as Error)?.message, nodeId }, 'queue_events.stopped');
+        forget();
+        void made.close().catch(() => undefined);
+      },
+    );
+    this.logger.debug({ nodeId, lastEventId }, 'queue_events.opened');
+    return made;
   }
 
   /** Throws 503 `unavailable` at once while the shared connection is down. */
@@ -129,8 +180,9 @@ export class NodeQueues {
   }
 
   /**
-   * Adds a job and waits for its result. The completion listener is registered before the
-   * job is added, so a fast worker cannot finish it unseen.
+   * Adds a job and waits for its result: from the node's event stream (its listener is
+   * registered, and the stream connected, before the job is added) or from a poll of the
+   * job's state every pollIntervalMs, whichever comes first.
    */
   async addAndWait<T>(
     nodeId: string,
@@ -147,10 +199,12 @@ export class NodeQueues {
       let waiting = this.waiters.get(nodeId);
       if (!waiting) this.waiters.set(nodeId, (waiting = new Set()));
       waiting.add(waiter);
+      let pollTimer: NodeJS.Timeout | undefined;
       const finish = (action: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(pollTimer);
         waiting.delete(waiter);
         if (waiting.size === 0 && this.waiters.get(nodeId) === waiting) this.waiters.delete(nodeId);
         events?.off('completed', onCompleted);
@@ -177,6 +231,20 @@ export class NodeQueues {
         () => finish(() => reject(new JobWaitTimeout(`job ${jobId} did not finish within ${timeoutMs} ms`))),
         timeoutMs,
       );
+      const settleFromState = async () => {
+        const outcome = await this.outcome(nodeId, jobId);
+        if (outcome.state === 'completed') finish(() => resolve(outcome.returnvalue as T));
+        else if (outcome.state === 'failed') finish(() => reject(new JobFailed(outcome.failedReason)));
+      };
+      // One poll at a time; a failed poll (Redis blip) is simply tried again at the next tick.
+      const poll = () => {
+        if (settled) return;
+        pollTimer = setTimeout(() => {
+          settleFromState()
+            .catch((error: unknown) => this.logger.debug({ err: (error as Error)?.message, nodeId, jobId }, 'job.poll_failed'))
+            .finally(poll);
+        }, this.pollIntervalMs);
+      };
       // Fail fast while Redis is down: nothing is written, nothing is sent later.
       Promise.resolve()
         .then(() => this.assertConnected())
@@ -191,11 +259,25 @@ export class NodeQueues {
         .then(async (job) => {
           if (!job) return;
           // The job may already have existed (a re-send) and be finished: settle from its state.
-          const state = await timeBox('redis', REDIS_CALL_TIMEOUT_MS, job.getState());
-          if (state === 'completed') finish(() => resolve(job.returnvalue as T));
-          else if (state === 'failed') finish(() => reject(new JobFailed(job.failedReason)));
+          // Once added, a failed read is no reason to give up: the events and polls go on.
+          await settleFromState().catch(() => undefined);
+          poll();
         })
         .catch((error: unknown) => finish(() => reject(error)));
+    });
+  }
+
+  /** A job's state, with its result once completed or its reason once failed for good. */
+  private async outcome(
+    nodeId: string,
+    jobId: string,
+  ): Promise<{ state: JobState | 'missing'; returnvalue?: unknown; failedReason?: string }> {
+    return this.call(nodeId, async (queue) => {
+      const state = await queue.getJobState(jobId);
+      if (state !== 'completed' && state !== 'failed') return { state };
+      const job = await queue.getJob(jobId);
+      if (!job) return { state: 'missing' as const };
+      return { state, returnvalue: job.returnvalue, failedReason: job.failedReason };
     });
   }
 
@@ -208,6 +290,7 @@ export class NodeQueues {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     const events = [...this.events.values()];
     this.events.clear();
     await Promise.allSettled(events.map(async (pending) => (await pending).close()));

@@ -1,4 +1,4 @@
-import type { Db } from './db.ts';
+import type { Db, DbClient } from './db.ts';
 
 // Where a new session goes: a ready node whose heartbeat is fresh, with the most free room.
 // Room is counted in instance slots and in memory (free memory ÷ one instance's memory),
@@ -31,8 +31,13 @@ export class Placement {
     private readonly instanceMemoryBytes = 0,
   ) {}
 
-  async pickNode(now = new Date()): Promise<NodeChoice | null> {
-    const nodes = await this.db.node.findMany({
+  /**
+   * Inside a transaction, pass its client: a transaction that holds a lock must never wait
+   * for a second pooled connection (with the pool full of waiters for that lock, it would
+   * never get one).
+   */
+  async pickNode(now = new Date(), client: DbClient = this.db): Promise<NodeChoice | null> {
+    const nodes = await client.node.findMany({
       where: { status: 'ready', lastSeenAt: { gte: new Date(now.getTime() - this.nodeDownAfterMs) } },
       select: {
         id: true,

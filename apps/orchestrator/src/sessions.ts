@@ -3,6 +3,7 @@ import type { AuditLog } from './audit.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db.ts';
 import type { Session } from './generated/prisma/client.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
 import type { NodeQueues } from './node-queues.ts';
 import type { Placement } from './placement.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
@@ -19,6 +20,8 @@ export const CLOSE_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', 
 export type CloseReason = 'closed' | 'expired' | 'admin';
 
 export class Sessions {
+  private readonly serial = new KeyedMutex();
+
   constructor(
     private readonly db: Db,
     private readonly queues: NodeQueues,
@@ -30,31 +33,38 @@ export class Sessions {
 
   async create(clientKey: string): Promise<Session> {
     const max = this.config.MAX_SESSIONS_PER_CLIENT;
-    const session = await this.db.$transaction(async (tx) => {
-      // Serialises creates of one client so two parallel requests cannot both slip under the limit.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`session-limit:${clientKey}`}))`;
-      const active = await tx.session.count({ where: { clientKey, status: 'active' } });
-      if (active >= max) {
-        throw new PlaygroundError(
-          'session_limit',
-          `You already have ${active} active sessions, the most allowed per client (${max}). Close one to start another.`,
-        );
-      }
-      const node = await this.placement.pickNode();
-      if (!node) {
-        throw new PlaygroundError('no_capacity', 'No capacity: no machine has room for a new session right now. Please try again in a minute.', {
-          retryAfterSeconds: 30,
+    const lockKey = `session-limit:${clientKey}`;
+    // Parallel creates of one client queue here, holding no connection; only the one in
+    // front opens a (short) transaction. Every read and write of the critical section runs
+    // on `tx`, the connection that holds the lock: never on the shared pool, whose
+    // connections may all be taken by other requests.
+    const session = await this.serial.run(lockKey, () =>
+      this.db.$transaction(async (tx) => {
+        // Serialises creates of one client across orchestrator replicas, so two parallel requests cannot both slip under the limit.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`;
+        const active = await tx.session.count({ where: { clientKey, status: 'active' } });
+        if (active >= max) {
+          throw new PlaygroundError(
+            'session_limit',
+            `You already have ${active} active sessions, the most allowed per client (${max}). Close one to start another.`,
+          );
+        }
+        const node = await this.placement.pickNode(new Date(), tx);
+        if (!node) {
+          throw new PlaygroundError('no_capacity', 'No capacity: no machine has room for a new session right now. Please try again in a minute.', {
+            retryAfterSeconds: 30,
+          });
+        }
+        return tx.session.create({
+          data: {
+            id: newSessionId(),
+            clientKey,
+            nodeId: node.nodeId,
+            expiresAt: new Date(Date.now() + this.config.SESSION_TTL_MINUTES * 60_000),
+          },
         });
-      }
-      return tx.session.create({
-        data: {
-          id: newSessionId(),
-          clientKey,
-          nodeId: node.nodeId,
-          expiresAt: new Date(Date.now() + this.config.SESSION_TTL_MINUTES * 60_000),
-        },
-      });
-    });
+      }),
+    );
     await this.audit.record(EVENT.sessionCreated, { sessionId: session.id, nodeId: session.nodeId ?? undefined });
     return session;
   }

@@ -169,13 +169,26 @@ export class AgentGateway {
     await this.db.instance.updateMany({ where: { id: instanceId as string, nodeId }, data: { ports } });
   }
 
+  /**
+   * The agent saw an instance's container stop or vanish. Only a `running` instance becomes
+   * `lost`. A `creating` one is left alone: its create job decides its fate (running, or
+   * failed through the job or the reaper), and an agent reconciling before it made the
+   * container (e.g. right after its start) would otherwise kill every new instance.
+   */
   private async gone(nodeId: string, instanceId: unknown, reason: unknown): Promise<void> {
     if (!InstanceId.safeParse(instanceId).success) return;
     const id = instanceId as string;
     const changed = await this.db.instance.updateMany({
-      where: { id, nodeId, status: { in: ['creating', 'running'] } },
+      where: { id, nodeId, status: 'running' },
       data: { status: 'lost', error: String(reason).slice(0, 500) },
     });
+    if (changed.count === 0) {
+      const row = await this.db.instance.findFirst({ where: { id, nodeId }, select: { status: true } });
+      if (row?.status === 'creating') {
+        this.logger.debug({ nodeId, instanceId: id, reason: String(reason) }, 'instance.gone_ignored_creating');
+        return;
+      }
+    }
     this.terminals.exitInstance(id, 'The instance stopped.');
     if (changed.count > 0) await this.audit.record(EVENT.instanceGone, { instanceId: id, nodeId, data: { reason: String(reason) } });
   }

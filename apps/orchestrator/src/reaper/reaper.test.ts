@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EVENT, JOB, jobId, newInstanceId, nodeHeartbeatKey, type SessionView } from '@playground/contracts';
 import { Redis } from 'ioredis';
-import { json, REDIS_URL, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
 
 // The reaper running on its own timer against real Postgres and a real BullMQ queue.
+// Redis logical database 12: the node monitor adopts every node whose heartbeat it finds,
+// and agents of other stacks on this machine may heartbeat into db 0.
+const REDIS_URL = 'redis://127.0.0.1:6379/12';
 
 async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 8_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -23,7 +26,7 @@ describe('reaper', () => {
 
   before(async () => {
     // 0.01 minutes = 600 ms sessions, swept every 200 ms.
-    t = await startTestOrchestrator('reaper', { SESSION_TTL_MINUTES: '0.01', REAPER_INTERVAL_MS: '200', NODE_DOWN_AFTER_MS: '1000' }, { startReaper: true });
+    t = await startTestOrchestrator('reaper', { REDIS_URL, SESSION_TTL_MINUTES: '0.01', REAPER_INTERVAL_MS: '200', NODE_DOWN_AFTER_MS: '1000' }, { startReaper: true });
     redis = new Redis(REDIS_URL);
     nodeId = await t.addNode();
   });

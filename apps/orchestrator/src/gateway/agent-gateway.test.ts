@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { EVENT, JOB, type AgentToOrchestrator, type InstanceView, type OrchestratorToAgent, type SessionView } from '@playground/contracts';
+import { io as connect, type Socket } from 'socket.io-client';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+
+// `instance.gone` from an agent against a real orchestrator, Postgres and Redis. A small
+// in-test agent client on /agent stands in for the node agent (the seam); a BullMQ worker
+// answers its create jobs, held until the test lets them finish.
+
+type AgentClient = Socket<OrchestratorToAgent, AgentToOrchestrator>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('agent gateway: instance.gone', () => {
+  let t: TestOrchestrator;
+  let nodeId: string;
+  let agent: AgentClient;
+  const held = new Map<string, () => void>();
+
+  before(async () => {
+    t = await startTestOrchestrator('agent-gone', { INSTANCE_CREATE_TIMEOUT_MS: '20000' });
+    nodeId = await t.addNode(10);
+    t.worker(nodeId, async (job) => {
+      if (job.name !== JOB.createInstance) return { ok: true };
+      await new Promise<void>((resolve) => held.set(job.data.instanceId, resolve));
+      return { instanceId: job.data.instanceId, containerId: `c-${job.data.instanceId}`, ip: '10.7.0.2' };
+    });
+    agent = connect(`${t.baseUrl}/agent`, { auth: { nodeId, token: t.agentToken }, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      agent.on('connect', () => resolve());
+      agent.on('connect_error', reject);
+    });
+  });
+  after(async () => {
+    for (const release of held.values()) release();
+    agent?.close();
+    await t?.close();
+  });
+
+  const status = async (id: string) => (await t.app.db.instance.findUniqueOrThrow({ where: { id } })).status;
+  async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await sleep(25);
+    }
+  }
+
+  it('a `creating` instance reported gone (agent reconciling before it made the container) stays creating and then runs; a `running` one becomes lost', async () => {
+    const session = await json<SessionView>(await t.request('POST', '/api/v1/sessions', { headers: { 'x-forwarded-for': '192.0.2.77' } }));
+    const pending = t.request('POST', `/api/v1/sessions/${session.id}/instances`);
+    let instanceId = '';
+    await waitFor(async () => {
+      const row = await t.app.db.instance.findFirst({ where: { sessionId: session.id } });
+      instanceId = row?.id ?? '';
+      return held.has(instanceId);
+    });
+    assert.equal(await status(instanceId), 'creating');
+
+    // The agent's first reconcile does not know the instance yet and calls it gone.
+    agent.emit('instance.gone', instanceId, 'container not found');
+    // No acknowledgement exists for this event: give it ample time to (wrongly) take effect.
+    await sleep(500);
+    assert.equal(await status(instanceId), 'creating', 'a creating instance must not be marked lost');
+    assert.equal(await t.app.db.auditEvent.count({ where: { instanceId, type: EVENT.instanceGone } }), 0);
+
+    // Its create job decides: it completes, the instance runs.
+    held.get(instanceId)!();
+    const response = await pending;
+    assert.equal(response.status, 201);
+    const view = await json<InstanceView>(response);
+    assert.equal(view.status, 'running');
+    assert.equal(await status(instanceId), 'running');
+
+    // Now running: gone means lost.
+    agent.emit('instance.gone', instanceId, 'container exited (137)');
+    await waitFor(async () => (await status(instanceId)) === 'lost');
+    const row = await t.app.db.instance.findUniqueOrThrow({ where: { id: instanceId } });
+    assert.equal(row.error, 'container exited (137)');
+    await waitFor(async () => (await t.app.db.auditEvent.count({ where: { instanceId, type: EVENT.instanceGone } })) === 1);
+  });
+
+  it('gone for an instance of another node changes nothing', async () => {
+    const session = await json<SessionView>(await t.request('POST', '/api/v1/sessions', { headers: { 'x-forwarded-for': '192.0.2.78' } }));
+    const other = await t.addNode(1);
+    const id = 'g'.repeat(26);
+    await t.app.db.instance.create({ data: { id, sessionId: session.id, nodeId: other, hostname: 'node7', status: 'running' } });
+    agent.emit('instance.gone', id, 'not mine');
+    await sleep(300);
+    assert.equal(await status(id), 'running');
+  });
+});

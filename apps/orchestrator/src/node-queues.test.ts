@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Worker, type QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { nodeQueueName } from '@playground/contracts';
+import { createLogger } from './logger.ts';
+import { NodeQueues } from './node-queues.ts';
+import { createRedis } from './redis.ts';
+import { REDIS_URL } from './test-harness.ts';
+
+// Waiting for a job's outcome against the real Redis, with a real BullMQ worker standing in
+// for the node agent: a finished job must settle its request even when the event stream
+// that would have told us is missing or dropped.
+
+const logger = createLogger('silent');
+
+describe('NodeQueues.addAndWait: a job that finished is never missed', () => {
+  const prefix = `test-nq-${randomBytes(4).toString('hex')}`;
+  let redis: Redis;
+  let admin: Redis;
+  const workers: Worker[] = [];
+  const queues: NodeQueues[] = [];
+
+  before(async () => {
+    redis = createRedis(REDIS_URL, logger);
+    admin = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      await admin.ping();
+    } catch (error) {
+      throw new Error(`Redis is not reachable at ${REDIS_URL} (run infra/setup.sh): ${(error as Error).message}`);
+    }
+    await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
+  });
+  after(async () => {
+    await Promise.allSettled(workers.map((worker) => worker.close()));
+    await Promise.allSettled(queues.map((queue) => queue.close()));
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await admin.del(...keys);
+    } while (cursor !== '0');
+    redis?.disconnect();
+    admin?.disconnect();
+  });
+
+  const answer = (nodeId: string) => {
+    const worker = new Worker(nodeQueueName(nodeId), async (job) => ({ echo: job.data.n }), {
+      connection: { url: REDIS_URL, maxRetriesPerRequest: null },
+      prefix,
+    });
+    worker.on('error', () => undefined);
+    workers.push(worker);
+    return worker;
+  };
+  const nodeQueues = (eventsUrl: string, pollIntervalMs?: number) => {
+    const made = new NodeQueues(redis, eventsUrl, logger, prefix, pollIntervalMs);
+    queues.push(made);
+    return made;
+  };
+
+  it('events never arrive (the events connection reads another database): the poll settles it within ~one interval', async () => {
+    const nodeId = `nq-missing-${randomBytes(3).toString('hex')}`;
+    const worker = answer(nodeId);
+    await worker.waitUntilReady();
+    // Queue and worker live in database 0; this QueueEvents listens on database 15 and hears nothing.
+    const queues = nodeQueues(`${REDIS_URL}/15`);
+    for (let n = 1; n <= 3; n++) {
+      const started = Date.now();
+      const result = await queues.addAndWait<{ echo: number }>(nodeId, 'echo', { n }, `job-missing-${n}`, {}, 10_000);
+      const ms = Date.now() - started;
+      assert.deepEqual(result, { echo: n });
+      assert.ok(ms < 1_500, `settled after ${ms} ms`);
+    }
+  });
+
+  it('the events connection drops before its first read and the job finishes meanwhile: the event is still delivered (no polling)', async () => {
+    const nodeId = `nq-dropped-${randomBytes(3).toString('hex')}`;
+    const worker = answer(nodeId);
+    await worker.waitUntilReady();
+    // Polling off: this pins the event path alone.
+    const queues = nodeQueues(REDIS_URL, 600_000);
+    // Open the node's QueueEvents (as the first wait on a node does), then cut its connection
+    // before it has read anything: the job is added and finished while it reconnects.
+    const events = await (queues as unknown as { queueEvents(nodeId: string): Promise<QueueEvents> }).queueEvents(nodeId);
+    const client = await events.getBackend().client;
+    const id = await client.client('ID');
+    await admin.client('KILL', 'ID', String(id));
+    const result = await queues.addAndWait<{ echo: number }>(nodeId, 'echo', { n: 7 }, 'job-dropped', {}, 12_000);
+    assert.deepEqual(result, { echo: 7 });
+  });
+});
