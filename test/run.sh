@@ -16,5 +16,9 @@ else
   mapfile -t e2e < <(find test/e2e -name '*.test.ts' 2>/dev/null | sort)
   files=("${unit[@]}" "${cross[@]}" "${e2e[@]}")
 fi
+if [ $# -eq 0 ]; then
+  echo "[test] type-checking every workspace"
+  npm run --silent typecheck
+fi
 # One file at a time: the suites share one Docker engine and two cores.
 exec node --import tsx --test --test-concurrency=1 "${files[@]}"

@@ -188,4 +188,3 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(await stack.leftovers(), [], 'nothing but idle warm-pool members is left on the node');
   });
 });
-});

@@ -84,7 +84,8 @@ describe('NodeQueues.addAndWait: a job that finished is never missed', () => {
     // Open the node's QueueEvents (as the first wait on a node does), then cut its connection
     // before it has read anything: the job is added and finished while it reconnects.
     const events = await (queues as unknown as { queueEvents(nodeId: string): Promise<QueueEvents> }).queueEvents(nodeId);
-    const client = await events.getBackend().client;
+    // The backend's client is an ioredis connection; BullMQ types it as its own narrow interface.
+    const client = (await events.getBackend().client) as unknown as Redis;
     const id = await client.client('ID');
     await admin.client('KILL', 'ID', String(id));
     const result = await queues.addAndWait<{ echo: number }>(nodeId, 'echo', { n: 7 }, 'job-dropped', {}, 12_000);
