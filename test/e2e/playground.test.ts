@@ -105,7 +105,11 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await waitForTerminal(page, /hostname\s*\n\s*node1/);
-    await typeInTerminal(page, 'sleep 300');
+    // Ctrl-C once the command runs (as a person would): pressed while bash is still
+    // handing the terminal to it, the signal would reach bash instead.
+    await typeInTerminal(page, 'echo sleeping-now; sleep 300');
+    await waitForTerminal(page, /^sleeping-now\s*$/m);
+    await page.waitForTimeout(300);
     await page.keyboard.press('Control+C');
     await typeInTerminal(page, 'echo "interrupted=$?"');
     await waitForTerminal(page, 'interrupted=130');

@@ -87,6 +87,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
       nodes,
       links: agents,
       nodeDownAfterMs: config.NODE_DOWN_AFTER_MS,
+      instanceCreateTimeoutMs: config.INSTANCE_CREATE_TIMEOUT_MS,
     }),
     config.REAPER_INTERVAL_MS,
     logger.child({ component: 'reaper' }),

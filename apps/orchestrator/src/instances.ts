@@ -75,16 +75,7 @@ export class Instances {
     // front opens the short transaction that reserves the slot.
     const instance = await this.serial.run(`node-capacity:${nodeId}`, () => this.reserve(sessionId, nodeId));
 
-    const job: CreateInstanceJob = {
-      sessionId,
-      instanceId: instance.id,
-      hostname: instance.hostname,
-      limits: {
-        cpus: this.config.INSTANCE_CPUS,
-        memoryBytes: this.config.INSTANCE_MEMORY_MB * 1024 * 1024,
-        pids: this.config.INSTANCE_PIDS,
-      },
-    };
+    const job = this.createJobFor(instance);
     try {
       const result = await this.queues.addAndWait<unknown>(
         nodeId,
@@ -151,6 +142,35 @@ export class Instances {
         data: { id: newInstanceId(), sessionId, nodeId, hostname: `node${nextOrdinal - 1}`, status: 'creating' },
       });
     });
+  }
+
+  /** The create command for a recorded instance: everything the node needs is in the row. */
+  createJobFor(instance: Pick<Instance, 'id' | 'sessionId' | 'hostname'>): CreateInstanceJob {
+    return {
+      sessionId: instance.sessionId,
+      instanceId: instance.id,
+      hostname: instance.hostname,
+      limits: {
+        cpus: this.config.INSTANCE_CPUS,
+        memoryBytes: this.config.INSTANCE_MEMORY_MB * 1024 * 1024,
+        pids: this.config.INSTANCE_PIDS,
+      },
+    };
+  }
+
+  /**
+   * Sends the create command again for an instance whose command never reached the queue
+   * (the orchestrator died between recording it and adding the job). Same job id: if the
+   * first add did land after all, this is a no-op.
+   */
+  async resendCreateJob(instance: Pick<Instance, 'id' | 'sessionId' | 'hostname' | 'nodeId'>): Promise<void> {
+    await this.queues.add(
+      instance.nodeId,
+      JOB.createInstance,
+      this.createJobFor(instance),
+      jobId.createInstance(instance.id),
+      CREATE_JOB_OPTIONS,
+    );
   }
 
   /** creating → running with the agent's result; returns null when the row moved on meanwhile. */

@@ -23,6 +23,7 @@ export interface ReaperDeps {
   nodes: Nodes;
   links: AgentLinks;
   nodeDownAfterMs: number;
+  instanceCreateTimeoutMs: number;
 }
 
 /** Every scheduled task, in the order one sweep runs them. */
@@ -32,7 +33,7 @@ export function reaperTasks(deps: ReaperDeps): ReaperTask[] {
     new ExpireSessions(deps.db, deps.sessions),
     new FinishClosingSessions(deps.db, deps.queues, deps.sessions),
     new FinishDeletingInstances(deps.db, deps.queues, deps.instances),
-    new SettleCreatingInstances(deps.db, deps.queues, deps.instances),
+    new SettleCreatingInstances(deps.db, deps.queues, deps.instances, deps.instanceCreateTimeoutMs),
     new ResendStaleJobs(deps.db, deps.queues, deps.sessions, deps.instances),
   ];
 }
