@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { removeNodeLeftovers } from './node-cleanup.ts';
 import { createStack, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from './stack.ts';
 
 // `npm start` ends here once infra/start.sh has prepared the machine: it runs the
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
     stopping = true;
     say('shutting down: ending sessions and removing their instances…');
     await stack.shutdown({ closeSessions: true });
+    const removed = await removeNodeLeftovers(nodes);
+    if (removed.length) say(`removed ${removed.length} warm-pool containers, volumes and networks`);
     say('stopped');
     process.exit(0);
   };
