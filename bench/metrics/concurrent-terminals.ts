@@ -3,7 +3,7 @@ import type { BenchContext } from '../support/context.ts';
 import { metric, type Metric } from '../support/report.ts';
 import { MIB, summarize } from '../support/stats.ts';
 import { freshPrompt, openViewers, waitQuiet, type StackTerminal } from '../support/terminal.ts';
-import { measureEcho, openMainDirectPty, openMainTerminal } from './echo-latency.ts';
+import { measureEchoAndFloor } from './echo-latency.ts';
 
 // Echo latency of one active terminal while many others are connected and some of them
 // stream output, as in a workshop where a few learners run builds. Floor: the same
@@ -36,20 +36,7 @@ export async function concurrentTerminals(ctx: BenchContext): Promise<Metric[]> 
 
     const windowStart = performance.now();
     const streamedAtStart = streamed;
-    const terminal = await openMainTerminal(ctx);
-    let stackSamples: number[];
-    try {
-      stackSamples = await measureEcho(terminal, keystrokes);
-    } finally {
-      terminal.close();
-    }
-    const pty = await openMainDirectPty(ctx);
-    let floorSamples: number[];
-    try {
-      floorSamples = await measureEcho(pty, keystrokes);
-    } finally {
-      pty.close();
-    }
+    const { stackSamples, floorSamples } = await measureEchoAndFloor(ctx, keystrokes);
     const streamRate = (streamed - streamedAtStart) / MIB / ((performance.now() - windowStart) / 1000);
 
     for (const streamer of streamers) streamer.write('\x03');

@@ -11,7 +11,7 @@ const GOAL_P50_MS = 1;
 const GOAL_FLOOR_FACTOR = 3;
 const WARMUP_KEYS = 20;
 
-export async function measureEcho(terminal: ByteTerminal, keystrokes: number): Promise<number[]> {
+async function measureEcho(terminal: ByteTerminal, keystrokes: number): Promise<number[]> {
   await freshPrompt(terminal);
   await echoLatencies(terminal, WARMUP_KEYS);
   const samples = await echoLatencies(terminal, keystrokes);
@@ -33,21 +33,27 @@ export async function openMainDirectPty(ctx: BenchContext) {
   return pty;
 }
 
-export async function echoLatency(ctx: BenchContext): Promise<Metric[]> {
+/** Echo samples on the main instance through the stack, then through a direct PTY (the floor); each is closed after. */
+export async function measureEchoAndFloor(ctx: BenchContext, keystrokes: number): Promise<{ stackSamples: number[]; floorSamples: number[] }> {
   const terminal = await openMainTerminal(ctx);
   let stackSamples: number[];
   try {
-    stackSamples = await measureEcho(terminal, ctx.sizes.keystrokes);
+    stackSamples = await measureEcho(terminal, keystrokes);
   } finally {
     terminal.close();
   }
   const pty = await openMainDirectPty(ctx);
   let floorSamples: number[];
   try {
-    floorSamples = await measureEcho(pty, ctx.sizes.keystrokes);
+    floorSamples = await measureEcho(pty, keystrokes);
   } finally {
     pty.close();
   }
+  return { stackSamples, floorSamples };
+}
+
+export async function echoLatency(ctx: BenchContext): Promise<Metric[]> {
+  const { stackSamples, floorSamples } = await measureEchoAndFloor(ctx, ctx.sizes.keystrokes);
   const stack = summarize(stackSamples);
   const floor = summarize(floorSamples);
   return [

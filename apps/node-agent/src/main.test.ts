@@ -24,7 +24,7 @@ import {
   type LiveInstances,
   type OrchestratorToAgent,
 } from '@playground/contracts';
-import { removeNodeResources, requireDocker, requireRedis, waitFor, REDIS_URL, TEST_IMAGE, uniqueNodeId } from './test-support.ts';
+import { removeNodeResources, requireDocker, requireRedis, waitFor, REDIS_URL, TEST_IMAGE, TEST_LIMITS, uniqueNodeId } from './test-support.ts';
 
 // Seam test: the real agent process (main.ts) against real Docker and Redis, with a small
 // Socket.IO server in the test playing the orchestrator's /agent namespace.
@@ -105,7 +105,7 @@ before(async () => {
       const list = seen.output.get(viewerId) ?? [];
       list.push(Buffer.from(data));
       seen.output.set(viewerId, list);
-      ack();
+      ack?.();
     });
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
@@ -155,7 +155,7 @@ test('a job on the node queue creates an instance; terminal and ports flow over 
   try {
     const job = await queue.add(
       JOB.createInstance,
-      { sessionId, instanceId, hostname: 'node1', limits: { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 } },
+      { sessionId, instanceId, hostname: 'node1', limits: TEST_LIMITS },
       { jobId: jobId.createInstance(instanceId) },
     );
     const result = (await job.waitUntilFinished(events, 90000)) as CreateInstanceResult;

@@ -31,6 +31,20 @@ export interface OrchestratorLinkOptions {
 
 const LIVE_TIMEOUT_MS = 10_000;
 const AUTH_RETRY_MS = 5_000;
+/** Output up to this size travels as text (see outputPayload). */
+export const TEXT_OUTPUT_MAX_BYTES = 1024;
+
+/**
+ * Small output (keystroke echoes, prompts) goes as text: a Socket.IO text packet is one
+ * websocket frame, where bytes take two (a header and an attachment sent after it), and every
+ * frame costs each hop a write and a wake-up. Bulk output stays bytes: its frame count does not
+ * matter, and bytes skip the JSON encoding and UTF-8 conversions text would cost. Chunks end on
+ * character boundaries (the terminal manager cuts them there), so decoding each on its own is
+ * exact; invalid bytes become U+FFFD, as the browser's terminal would show them anyway.
+ */
+export function outputPayload(data: Buffer): string | Buffer {
+  return data.length <= TEXT_OUTPUT_MAX_BYTES ? data.toString('utf8') : data;
+}
 
 export class OrchestratorLink {
   readonly socket: AgentSocket;
@@ -116,8 +130,11 @@ export class OrchestratorLink {
       this.viewers.add(request.viewerId);
       void opts.terminals
         .attach(request, {
-          output: (data, ack) => {
-            if (socket.connected) socket.emit('terminal.output', request.viewerId, data, ack);
+          output: (data, ack, wantsAck) => {
+            if (!socket.connected) return;
+            const payload = outputPayload(data);
+            if (wantsAck) socket.emit('terminal.output', request.viewerId, payload, ack);
+            else socket.emit('terminal.output', request.viewerId, payload);
           },
           exit: (info) => {
             this.viewers.delete(request.viewerId);

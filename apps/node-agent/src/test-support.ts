@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import type { InstanceLimits } from '@playground/contracts';
+import { DockerInstanceProvisioner, type DockerInstanceProvisionerOptions } from './instances/docker-instance-provisioner.ts';
 
 // Shared by this app's tests: real services or a clear failure, never a silent skip.
 
@@ -9,6 +11,30 @@ export const TEST_IMAGE = process.env.PLAYGROUND_TEST_IMAGE ?? 'playground/insta
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** Limits of an instance a test creates only to have one (not to check limits). */
+export const TEST_LIMITS: InstanceLimits = { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 };
+
+/**
+ * A provisioner as the tests use it: the test image, minimal capabilities, a 60 s readiness
+ * timeout; `overrides` replaces or adds options (hooks, warm pool, another image).
+ */
+export function testProvisioner(
+  docker: Docker,
+  nodeId: string,
+  overrides: Partial<DockerInstanceProvisionerOptions> = {},
+): DockerInstanceProvisioner {
+  return new DockerInstanceProvisioner({
+    docker,
+    nodeId,
+    image: TEST_IMAGE,
+    securityMode: 'minimal-caps',
+    mirrorPort: 5000,
+    readyTimeoutMs: 60000,
+    logger: testLogger,
+    ...overrides,
+  });
+}
 
 /** A node id of its own per test file, so labels and queues never collide with a real agent. */
 export function uniqueNodeId(): string {

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { JOB, jobId, nodeQueueName, type SessionView } from '@playground/contracts';
 import { Queue, Worker } from 'bullmq';
 import { createDb, type Db } from './db.ts';
+import { freePort } from '../../../infra/launcher/stack.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
-import { sparePort } from './test-services.ts';
 
 // kill -9 of the real orchestrator process (src/main.ts) while an instance is being
 // created: after a restart the instance settles from its job (run once, not twice) and the
@@ -53,7 +53,7 @@ describe('orchestrator killed mid-creation', () => {
   before(async () => {
     database = await createTestDatabase('orch-restart');
     db = createDb(database.url);
-    port = await sparePort();
+    port = await freePort();
     await db.node.create({
       data: { id: nodeId, name: nodeId, capacityInstances: 10, capacityMemory: 8n << 30n, lastSeenAt: new Date(Date.now() + 3600_000) },
     });

@@ -51,8 +51,12 @@ export interface AgentToOrchestrator {
   'node.announce': (announcement: NodeAnnouncement) => void;
   /** Asks which sessions and instances on this node are still alive (reconcile after restart). */
   'node.live': (reply: (live: LiveInstances) => void) => void;
-  /** Terminal bytes for one viewer; the orchestrator calls `ack` once they left its buffers. */
-  'terminal.output': (viewerId: string, data: Uint8Array, ack: () => void) => void;
+  /**
+   * Terminal output for one viewer: UTF-8 text (whole characters) or bytes, relayed to the
+   * browser as is. When the agent passes `ack`, the orchestrator calls it once this and all
+   * earlier output left its buffers; the agent asks only for some chunks (acks are cumulative).
+   */
+  'terminal.output': (viewerId: string, data: string | Uint8Array, ack?: () => void) => void;
   'terminal.exit': (viewerId: string, info: { code: number | null; reason: string }) => void;
   /** The full set of TCP ports listening in an instance, sent when it changes. */
   'instance.ports': (instanceId: string, ports: number[]) => void;

@@ -9,8 +9,8 @@ import {
   sessionNetworkName,
   type CreateInstanceJob,
 } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, TEST_IMAGE, uniqueNodeId, waitFor } from '../test-support.ts';
-import { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
+import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
+import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
 import { InstanceWatcher } from './instance-watcher.ts';
 
@@ -43,15 +43,7 @@ async function exists(kind: 'container' | 'volume' | 'network', name: string): P
 
 before(async () => {
   docker = await requireDocker();
-  provisioner = new DockerInstanceProvisioner({
-    docker,
-    nodeId,
-    image: TEST_IMAGE,
-    securityMode: 'minimal-caps',
-    mirrorPort: 5000,
-    readyTimeoutMs: 60000,
-    logger: testLogger,
-  });
+  provisioner = testProvisioner(docker, nodeId);
   watcher = new InstanceWatcher({
     docker,
     nodeId,
@@ -129,15 +121,7 @@ test('create is idempotent: the same instance id yields the same container', asy
 });
 
 test('a missing image fails with a message a learner can act on, leaving nothing behind', async () => {
-  const p = new DockerInstanceProvisioner({
-    docker,
-    nodeId,
-    image: 'playground/no-such-image:latest',
-    securityMode: 'minimal-caps',
-    mirrorPort: 5000,
-    readyTimeoutMs: 5000,
-    logger: testLogger,
-  });
+  const p = testProvisioner(docker, nodeId, { image: 'playground/no-such-image:latest', readyTimeoutMs: 5000 });
   const job: CreateInstanceJob = { sessionId: newSessionId(), instanceId: newInstanceId(), hostname: 'node1', limits };
   await assert.rejects(p.createInstance(job), {
     code: 'image_missing',

@@ -3,8 +3,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, TEST_IMAGE, uniqueNodeId } from '../test-support.ts';
-import { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
+import { removeNodeResources, requireDocker, TEST_IMAGE, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../test-support.ts';
 import { engineAnswers, innerSocketPath } from './engine-readiness.ts';
 
 const nodeId = uniqueNodeId();
@@ -33,8 +32,8 @@ before(async () => {
     Labels: { 'playground.managed': 'true', 'playground.node': nodeId },
   });
   await idle.start();
-  const provisioner = new DockerInstanceProvisioner({ docker, nodeId, image: TEST_IMAGE, securityMode: 'minimal-caps', mirrorPort: 5000, readyTimeoutMs: 60000, logger: testLogger });
-  await provisioner.createInstance({ sessionId: newSessionId(), instanceId, hostname: 'node1', limits: { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 } });
+  const provisioner = testProvisioner(docker, nodeId);
+  await provisioner.createInstance({ sessionId: newSessionId(), instanceId, hostname: 'node1', limits: TEST_LIMITS });
 });
 
 after(async () => {

@@ -16,8 +16,8 @@ import {
 import { LifecycleWorker } from '../jobs/worker.ts';
 import { dockerShellFactory } from '../terminals/shell.ts';
 import { TerminalManager } from '../terminals/terminal-manager.ts';
-import { removeNodeResources, requireDocker, requireRedis, testLogger, TEST_IMAGE, uniqueNodeId, waitFor } from '../test-support.ts';
-import { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
+import { removeNodeResources, requireDocker, requireRedis, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
+import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
 import { InstanceWatcher } from './instance-watcher.ts';
 import { claimRecordName, poolNetworkName, POOL_LABEL } from './pool-records.ts';
@@ -48,14 +48,7 @@ const gone: string[] = [];
 
 function makeAgent(): { provisioner: DockerInstanceProvisioner; worker: LifecycleWorker; terminals: TerminalManager } {
   let t: TerminalManager | undefined;
-  const p = new DockerInstanceProvisioner({
-    docker,
-    nodeId,
-    image: TEST_IMAGE,
-    securityMode: 'minimal-caps',
-    mirrorPort: 5000,
-    readyTimeoutMs: 60000,
-    logger: testLogger,
+  const p = testProvisioner(docker, nodeId, {
     onRemoving: (id) => t?.closeInstance(id, 'deleted'),
     onReady: (id) => t?.prewarm(id),
     warmPool: { size: SIZE, capacity: CAPACITY, checkIntervalMs: 60000 },

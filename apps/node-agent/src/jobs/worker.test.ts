@@ -5,13 +5,12 @@ import { Queue, QueueEvents } from 'bullmq';
 import type Docker from 'dockerode';
 import type { Redis } from 'ioredis';
 import { JOB, jobId, newInstanceId, newSessionId, type CreateInstanceResult } from '@playground/contracts';
-import { DockerInstanceProvisioner } from '../instances/docker-instance-provisioner.ts';
-import { removeNodeResources, requireDocker, requireRedis, testLogger, TEST_IMAGE, uniqueNodeId } from '../test-support.ts';
+import { removeNodeResources, requireDocker, requireRedis, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../test-support.ts';
 import { LifecycleWorker } from './worker.ts';
 
 const nodeId = uniqueNodeId();
 const queueName = `test-node-agent-${randomBytes(4).toString('hex')}`;
-const limits = { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 };
+const limits = TEST_LIMITS;
 
 let docker: Docker;
 let redis: Redis;
@@ -23,15 +22,7 @@ const processed: string[] = [];
 before(async () => {
   docker = await requireDocker();
   redis = await requireRedis();
-  const provisioner = new DockerInstanceProvisioner({
-    docker,
-    nodeId,
-    image: TEST_IMAGE,
-    securityMode: 'minimal-caps',
-    mirrorPort: 5000,
-    readyTimeoutMs: 60000,
-    logger: testLogger,
-  });
+  const provisioner = testProvisioner(docker, nodeId);
   worker = new LifecycleWorker({ nodeId, provisioner, connection: redis, concurrency: 4, logger: testLogger, queueName });
   worker.worker.on('active', (job) => processed.push(job.id!));
   queue = new Queue(queueName, { connection: redis });

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId } from '@playground/contracts';
-import { DockerInstanceProvisioner } from '../instances/docker-instance-provisioner.ts';
+import type { DockerInstanceProvisioner } from '../instances/docker-instance-provisioner.ts';
 import { execCollect } from '../instances/exec-collect.ts';
-import { removeNodeResources, requireDocker, testLogger, TEST_IMAGE, uniqueNodeId, waitFor } from '../test-support.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
 import { PortScanner, type PortReadMode } from './port-scanner.ts';
 
 const nodeId = uniqueNodeId();
@@ -17,16 +17,8 @@ const sh = (script: string) => execCollect(docker.getContainer(instanceContainer
 
 before(async () => {
   docker = await requireDocker();
-  provisioner = new DockerInstanceProvisioner({
-    docker,
-    nodeId,
-    image: TEST_IMAGE,
-    securityMode: 'minimal-caps',
-    mirrorPort: 5000,
-    readyTimeoutMs: 60000,
-    logger: testLogger,
-  });
-  await provisioner.createInstance({ sessionId, instanceId, hostname: 'node1', limits: { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 } });
+  provisioner = testProvisioner(docker, nodeId);
+  await provisioner.createInstance({ sessionId, instanceId, hostname: 'node1', limits: TEST_LIMITS });
   // A web server on all addresses and one on loopback only (python3 comes with docker-compose).
   await sh('nohup python3 -m http.server 8080 --bind 0.0.0.0 >/dev/null 2>&1 &');
   await sh('nohup python3 -m http.server 8081 --bind 127.0.0.1 >/dev/null 2>&1 &');

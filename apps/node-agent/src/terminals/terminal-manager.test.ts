@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import { newInstanceId, newSessionId } from '@playground/contracts';
-import { DockerInstanceProvisioner } from '../instances/docker-instance-provisioner.ts';
-import { removeNodeResources, requireDocker, testLogger, TEST_IMAGE, uniqueNodeId, waitFor } from '../test-support.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
 import { dockerShellFactory } from './shell.ts';
 import { TerminalManager, type ViewerSink } from './terminal-manager.ts';
 
@@ -45,16 +44,8 @@ function viewer(opts: { ack: boolean } = { ack: true }) {
 
 before(async () => {
   docker = await requireDocker();
-  const provisioner = new DockerInstanceProvisioner({
-    docker,
-    nodeId,
-    image: TEST_IMAGE,
-    securityMode: 'minimal-caps',
-    mirrorPort: 5000,
-    readyTimeoutMs: 60000,
-    logger: testLogger,
-  });
-  await provisioner.createInstance({ sessionId, instanceId, hostname: 'node1', limits: { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 } });
+  const provisioner = testProvisioner(docker, nodeId);
+  await provisioner.createInstance({ sessionId, instanceId, hostname: 'node1', limits: TEST_LIMITS });
   terminals = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: WINDOW, logger: testLogger });
 });
 

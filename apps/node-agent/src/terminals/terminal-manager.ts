@@ -3,18 +3,33 @@ import type { AttachReply, TerminalSize } from '@playground/contracts';
 import { AgentError } from '../errors.ts';
 import { ReplayBuffer } from './replay-buffer.ts';
 import type { Shell, ShellFactory } from './shell.ts';
+import { Utf8Boundary } from './utf8-boundary.ts';
+
+/** At most this many chunks go out to a viewer between two that ask for an ack. */
+export const ACK_EVERY_CHUNKS = 64;
 
 // The agent owns terminals (like coder's reconnectingpty): one shell per instance, started on
 // the first attach, living until it exits or the instance goes away. Viewers come and go; a
 // new viewer first receives the replay of recent output.
 //
-// Flow control: every byte sent to a viewer counts as unacknowledged until its ack arrives.
+// Flow control: every byte sent to a viewer counts as unacknowledged until an ack covers it.
 // While any viewer holds more than `windowBytes` unacknowledged, the shell's output is
 // paused, so memory per viewer stays within the window plus one chunk.
+//
+// Acks are cumulative (a chunk's ack covers every chunk before it), so only some chunks ask
+// for one: keystroke echoes then cost no ack round trip on the wire. A chunk asks when a
+// quarter window or ACK_EVERY_CHUNKS chunks went out since the last ask, and always when it
+// leaves the viewer over the window: a paused shell then always waits for an ack that was
+// asked for, never for one nobody will send.
 
 /** Where a viewer's bytes go (the orchestrator link, or a test). */
 export interface ViewerSink {
-  output(data: Uint8Array, ack: () => void): void;
+  /**
+   * `data` ends on a UTF-8 character boundary. Calling `ack` acknowledges this chunk and all
+   * before it; the sink must make sure it is called for a chunk with `wantsAck` (others it
+   * may skip).
+   */
+  output(data: Buffer, ack: () => void, wantsAck: boolean): void;
   exit(info: { code: number | null; reason: string }): void;
 }
 
@@ -22,13 +37,19 @@ interface Viewer {
   id: string;
   instanceId: string;
   sink: ViewerSink;
-  unacked: number;
+  /** Bytes sent, and bytes covered by acks, since the viewer attached. */
+  sent: number;
+  acked: number;
+  /** Where (in `sent`) the last chunk that asked for an ack ended, and chunks since. */
+  askedAt: number;
+  chunksSinceAsk: number;
 }
 
 interface Terminal {
   instanceId: string;
   shell: Shell;
   replay: ReplayBuffer;
+  utf8: Utf8Boundary;
   viewers: Map<string, Viewer>;
   paused: boolean;
 }
@@ -47,7 +68,11 @@ export class TerminalManager {
   /** Attaches waiting for their shell; a detach meanwhile cancels the attach. */
   private readonly pendingAttach = new Map<string, symbol>();
 
-  constructor(private readonly opts: TerminalManagerOptions) {}
+  private readonly ackEveryBytes: number;
+
+  constructor(private readonly opts: TerminalManagerOptions) {
+    this.ackEveryBytes = Math.max(1, Math.floor(opts.windowBytes / 4));
+  }
 
   async attach(request: { viewerId: string; instanceId: string; size?: TerminalSize }, sink: ViewerSink): Promise<AttachReply> {
     this.detach(request.viewerId);
@@ -65,7 +90,7 @@ export class TerminalManager {
     } finally {
       if (this.pendingAttach.get(request.viewerId) === token) this.pendingAttach.delete(request.viewerId);
     }
-    const viewer: Viewer = { id: request.viewerId, instanceId: request.instanceId, sink, unacked: 0 };
+    const viewer: Viewer = { id: request.viewerId, instanceId: request.instanceId, sink, sent: 0, acked: 0, askedAt: 0, chunksSinceAsk: 0 };
     terminal.viewers.set(viewer.id, viewer);
     this.viewers.set(viewer.id, viewer);
     const replay = terminal.replay.snapshot();
@@ -88,8 +113,17 @@ export class TerminalManager {
 
   private async start(instanceId: string, size?: TerminalSize): Promise<Terminal> {
     const shell = await this.opts.openShell(instanceId, size);
-    const terminal: Terminal = { instanceId, shell, replay: new ReplayBuffer(this.opts.replayBytes), viewers: new Map(), paused: false };
-    shell.events.on('data', (chunk) => {
+    const terminal: Terminal = {
+      instanceId,
+      shell,
+      replay: new ReplayBuffer(this.opts.replayBytes),
+      utf8: new Utf8Boundary(),
+      viewers: new Map(),
+      paused: false,
+    };
+    shell.events.on('data', (raw) => {
+      const chunk = terminal.utf8.take(raw);
+      if (chunk.length === 0) return;
       terminal.replay.append(chunk);
       for (const viewer of terminal.viewers.values()) this.send(terminal, viewer, chunk);
     });
@@ -101,20 +135,29 @@ export class TerminalManager {
   }
 
   private send(terminal: Terminal, viewer: Viewer, data: Buffer): void {
-    viewer.unacked += data.length;
-    let acked = false;
-    viewer.sink.output(data, () => {
-      if (acked) return;
-      acked = true;
-      viewer.unacked -= data.length;
-      this.updateFlow(terminal);
-    });
+    viewer.sent += data.length;
+    const end = viewer.sent;
+    const wantsAck =
+      end - viewer.acked > this.opts.windowBytes || end - viewer.askedAt >= this.ackEveryBytes || ++viewer.chunksSinceAsk >= ACK_EVERY_CHUNKS;
+    if (wantsAck) {
+      viewer.askedAt = end;
+      viewer.chunksSinceAsk = 0;
+    }
+    viewer.sink.output(
+      data,
+      () => {
+        if (end <= viewer.acked) return;
+        viewer.acked = end;
+        this.updateFlow(terminal);
+      },
+      wantsAck,
+    );
     this.updateFlow(terminal);
   }
 
   private updateFlow(terminal: Terminal): void {
     let behind = false;
-    for (const v of terminal.viewers.values()) if (v.unacked > this.opts.windowBytes) behind = true;
+    for (const v of terminal.viewers.values()) if (v.sent - v.acked > this.opts.windowBytes) behind = true;
     if (behind && !terminal.paused) {
       terminal.paused = true;
       terminal.shell.pause();
@@ -180,6 +223,6 @@ export class TerminalManager {
   inspect(instanceId: string): { paused: boolean; viewers: { id: string; unacked: number }[]; replayBytes: number } | undefined {
     const t = this.terminals.get(instanceId);
     if (!t) return undefined;
-    return { paused: t.paused, viewers: [...t.viewers.values()].map((v) => ({ id: v.id, unacked: v.unacked })), replayBytes: t.replay.length };
+    return { paused: t.paused, viewers: [...t.viewers.values()].map((v) => ({ id: v.id, unacked: v.sent - v.acked })), replayBytes: t.replay.length };
   }
 }

@@ -118,7 +118,7 @@ describe('agent and terminal gateways', () => {
     assert.match((await once<Error>((resolve) => malformed.on('connect_error', resolve))).message, /valid sessionId/);
   });
 
-  it('relays attach, output (acked), input, resize and detach', async () => {
+  it('relays attach, output (acked or not, bytes or text), input, resize and detach', async () => {
     const attached = once<AttachRequest>((resolve) =>
       agent.once('terminal.attach', (request, reply) => {
         reply({ ok: true });
@@ -134,6 +134,10 @@ describe('agent and terminal gateways', () => {
     const acked = once<void>((resolve) => agent.emit('terminal.output', request.viewerId, Buffer.from('hello $ '), () => resolve()));
     assert.equal(Buffer.from((await output) as Uint8Array).toString(), 'hello $ ');
     await acked;
+    // Most chunks (keystroke echoes) come as text and ask for no ack; relayed as they are.
+    const echo = once<string | Uint8Array>((resolve) => client.once('output', resolve));
+    agent.emit('terminal.output', request.viewerId, 'l€');
+    assert.equal(await echo, 'l€');
 
     const input = once<[string, string]>((resolve) => agent.once('terminal.input', (viewerId, data) => resolve([viewerId, data])));
     client.emit('input', 'ls\r');

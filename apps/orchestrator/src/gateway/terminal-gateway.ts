@@ -132,10 +132,12 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   agentConnected(nodeId: string, socket: AgentSocket): void {
     socket.on('terminal.output', (viewerId, data, ack) => {
       const viewer = this.viewers.get(viewerId);
-      const done = typeof ack === 'function' ? ack : () => undefined;
+      // The agent asks for an ack only now and then (acks are cumulative); most chunks have none.
+      const done = typeof ack === 'function' ? ack : undefined;
       // Output for a viewer that left: acknowledge so the agent's window never stalls on it.
-      if (!viewer || viewer.nodeId !== nodeId) return done();
+      if (!viewer || viewer.nodeId !== nodeId) return done?.();
       viewer.socket.emit('output', data);
+      if (!done) return;
       if (bufferedPackets(viewer.socket) <= MAX_BUFFERED_PACKETS) done();
       else viewer.pendingAcks.push(done);
     });

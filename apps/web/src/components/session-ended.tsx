@@ -3,17 +3,28 @@
 import { Brand } from './brand';
 import { StartSessionButton } from './start-session-button';
 
-export function SessionEnded() {
+/** The page for a session that is over, however it ended: what happened, and a fresh start. */
+export function SessionOver({ testId, title, message }: { testId: string; title: string; message: string }) {
   return (
-    <main className="center-card" data-testid="session-ended">
+    <main className="center-card" data-testid={testId}>
       <div className="card">
         <Brand />
-        <h1>This session has ended.</h1>
-        <p>Its instances and their data are gone. A new session starts from a clean slate.</p>
+        <h1>{title}</h1>
+        <p>{message}</p>
         <div className="actions">
           <StartSessionButton label="Start a new session" className="btn btn-primary" />
         </div>
       </div>
     </main>
+  );
+}
+
+export function SessionEnded() {
+  return (
+    <SessionOver
+      testId="session-ended"
+      title="This session has ended."
+      message="Its instances and their data are gone. A new session starts from a clean slate."
+    />
   );
 }
