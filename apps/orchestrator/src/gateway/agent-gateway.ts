@@ -39,6 +39,8 @@ export class AgentGateway {
   private readonly agents = new Map<string, AgentSocket>();
   /** When this process saw each node's link drop (cleared when it reconnects); the node monitor reads it. */
   private readonly droppedAt = new Map<string, number>();
+  /** Terminals waiting for a node's agent to connect (see waitForAgent). */
+  private readonly linkWaiters = new Map<string, Set<(socket: AgentSocket | undefined) => void>>();
   private readonly listeners: AgentListener[] = [];
   private readonly namespace: AgentNamespace;
 
@@ -72,6 +74,27 @@ export class AgentGateway {
     return this.agents.get(nodeId);
   }
 
+  /**
+   * The node's agent link, waiting up to `timeoutMs` for it to (re)connect: an agent is
+   * briefly offline after its own start or a reconnect, and a terminal opened in that gap
+   * should wait for it rather than be refused.
+   */
+  async waitForAgent(nodeId: string, timeoutMs: number): Promise<AgentSocket | undefined> {
+    const connected = this.agents.get(nodeId);
+    if (connected || timeoutMs <= 0) return connected;
+    return new Promise((resolve) => {
+      const waiters = this.linkWaiters.get(nodeId) ?? new Set();
+      const done = (socket: AgentSocket | undefined) => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve(socket);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      waiters.add(done);
+      this.linkWaiters.set(nodeId, waiters);
+    });
+  }
+
   connectedNodes(): string[] {
     return [...this.agents.keys()];
   }
@@ -97,6 +120,7 @@ export class AgentGateway {
       for (const listener of this.listeners) listener.agentDisconnected(nodeId);
     }
     this.logger.info({ nodeId }, 'agent.connected');
+    for (const wake of this.linkWaiters.get(nodeId) ?? []) wake(socket);
     for (const listener of this.listeners) listener.agentConnected(nodeId, socket);
 
     socket.on('node.announce', (announcement) => void this.guard('node.announce', () => this.announce(nodeId, announcement)));

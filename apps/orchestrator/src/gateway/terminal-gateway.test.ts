@@ -53,6 +53,7 @@ describe('agent and terminal gateways', () => {
   });
   after(async () => {
     for (const client of clients) client.close();
+    agent?.close();
     await t?.close();
   });
 
@@ -206,9 +207,29 @@ describe('agent and terminal gateways', () => {
     assert.equal(await disconnected, 'io server disconnect');
   });
 
-  it('refuses terminals while the node agent is not connected', async () => {
+  it('refuses terminals (retryable) once the node agent stays away for the wait', async () => {
+    const startedAt = Date.now();
     const client = browser({ sessionId, instanceId });
-    const error = await once<Error>((resolve) => client.on('connect_error', resolve));
+    const error = await once<Error & { data?: { retryable?: boolean } }>((resolve) => client.on('connect_error', resolve), 10_000);
     assert.match(error.message, /not connected/);
+    assert.equal(error.data?.retryable, true);
+    assert.ok(Date.now() - startedAt >= 4_500, 'it waited for the agent before refusing');
+  });
+
+  it('a terminal opened while the node agent is (re)connecting waits for it instead of failing', async () => {
+    const client = browser({ sessionId, instanceId });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    agent = agentClient(t.agentToken);
+    const attached = once<void>(
+      (resolve) =>
+        agent.once('terminal.attach', (_request, reply) => {
+          reply({ ok: true });
+          resolve();
+        }),
+      6_000,
+    );
+    await attached;
+    const connected = client.connected || (await once<boolean>((resolve) => client.on('connect', () => resolve(true))));
+    assert.equal(connected, true);
   });
 });

@@ -43,6 +43,8 @@ interface Viewer {
 /** Packets that may wait in a browser's engine write buffer before we stop acknowledging. */
 export const MAX_BUFFERED_PACKETS = 16;
 const ATTACH_TIMEOUT_MS = 10_000;
+/** How long a new terminal waits for its node's agent link before it is refused (retryable). */
+const AGENT_WAIT_MS = 5_000;
 
 /** A refusal the browser should retry by itself (Socket.IO hands `data` to the client's connect_error). */
 function retryableError(message: string): Error {
@@ -87,7 +89,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     if (instance.session.status === 'lost') throw new Error(SESSION_LOST_MESSAGE);
     if (instance.session.status !== 'active') throw new Error('This session has ended.');
     if (instance.status !== 'running') throw new Error(`This instance is not running (it is ${instance.status}).`);
-    if (!this.agents.socketFor(instance.nodeId)) {
+    if (!(await this.agents.waitForAgent(instance.nodeId, AGENT_WAIT_MS))) {
       throw retryableError('The node of this instance is not connected right now. Retrying…');
     }
     const size = auth.data.cols && auth.data.rows ? { cols: auth.data.cols, rows: auth.data.rows } : undefined;
