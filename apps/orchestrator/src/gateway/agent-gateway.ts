@@ -75,13 +75,14 @@ export class AgentGateway {
   }
 
   /**
-   * The node's agent link, waiting up to `timeoutMs` for it to (re)connect: an agent is
-   * briefly offline after its own start or a reconnect, and a terminal opened in that gap
-   * should wait for it rather than be refused.
+   * The node's agent link, waiting up to `timeoutMs` for one that has not connected to this
+   * process yet (the agent or this orchestrator just started): a terminal opened in that
+   * gap waits instead of being refused. A link this process saw drop answers at once, so
+   * nothing hangs on a node that may be dying.
    */
   async waitForAgent(nodeId: string, timeoutMs: number): Promise<AgentSocket | undefined> {
     const connected = this.agents.get(nodeId);
-    if (connected || timeoutMs <= 0) return connected;
+    if (connected || timeoutMs <= 0 || this.droppedAt.has(nodeId)) return connected;
     return new Promise((resolve) => {
       const waiters = this.linkWaiters.get(nodeId) ?? new Set();
       const done = (socket: AgentSocket | undefined) => {
