@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { removeNodeLeftovers } from '../../infra/launcher/node-cleanup.ts';
 import { createStack, freePort, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from '../../infra/launcher/stack.ts';
 import { createTestDatabase } from './database.ts';
 import { startPrivatePostgres, startPrivateRedis, type PrivateService } from './private-services.ts';
@@ -199,13 +200,9 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     for (const nodeId of nodeIds) if (!alive(`agent:${nodeId}`)) stack.start(`agent:${nodeId}`);
     await waitForHealthy(stack, 30_000).catch(() => undefined);
     await stack.shutdown({ closeSessions: true });
-    // Whatever a failed test left: remove it so the next test starts clean (the test itself
-    // asserts on leftovers() before teardown when cleanup is what it pins).
-    for (const item of await leftovers({ includePool: true })) {
-      const [kind, id] = item.split(' ') as [string, string];
-      const nodeId = item.slice(item.lastIndexOf('(') + 1, -1);
-      await docker(nodeId, kind === 'container' ? ['rm', '-f', '-v', id] : [kind, 'rm', id]).catch(() => undefined);
-    }
+    // Whatever a failed test left, and the warm pool: remove it so the next test starts clean
+    // (the test itself asserts on leftovers() before teardown when cleanup is what it pins).
+    await removeNodeLeftovers(stack.options.nodes);
     await cleanUp();
   }
 
