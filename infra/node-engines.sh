@@ -44,6 +44,7 @@ LOG_TAG=node-engines
 # shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
+: "${SECURITY_MODE:=userns}"  # the agents' mode; `userns` needs engines with userns-remap (as setup.sh's)
 RANGE=10.200.0.0/13
 MAX_NODES=8
 CHAIN=PLAYGROUND-NODES
@@ -57,6 +58,8 @@ node_octet() { echo $((199 + $1)); }
 ndocker()    { local k=$1; shift; docker -H "unix://$(node_sock "$k")" "$@"; }
 engine_ok()  { timeout 5 docker -H "unix://$(node_sock "$1")" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 engine_pid() { cat "$(node_run "$1")/docker.pid" 2>/dev/null || true; }
+engine_remaps() { ndocker "$1" info --format '{{ json .SecurityOptions }}' 2>/dev/null | grep -q 'name=userns'; }
+engine_fits_mode() { [ "$SECURITY_MODE" != userns ] || engine_remaps "$1"; }
 
 # ---------------------------------------------------------------------------------------
 firewall_up() {
@@ -123,13 +126,20 @@ bridge_up() {
 engine_start() {
   local k=$1 run data octet
   run=$(node_run "$k"); data=$(node_data "$k"); octet=$(node_octet "$k")
-  if engine_ok "$k"; then return 0; fi
+  if engine_ok "$k"; then
+    engine_fits_mode "$k" && return 0
+    warn "node-$k: its engine runs without userns-remap, which SECURITY_MODE=userns needs; restarting it"
+    engine_stop "$k"
+  fi
   mkdir -p "$run/exec" "$data/docker"
   chmod 0711 "$run"
   # A config of its own: a /etc/docker/daemon.json meant for the main engine (bip,
   # data-root, hosts, …) must not apply here. Its own trust key gives it its own engine ID
-  # (the key path has no command-line flag in 20.10).
-  printf '{ "deprecated-key-path": "%s/key.json" }\n' "$data" >"$data/daemon.json"
+  # (the key path has no command-line flag in 20.10). In the userns mode it remaps users
+  # like the main engine: root in an instance is an unprivileged user on the host.
+  local remap=''
+  [ "$SECURITY_MODE" = userns ] && remap=', "userns-remap": "default"'
+  printf '{ "deprecated-key-path": "%s/key.json"%s }\n' "$data" "$remap" >"$data/daemon.json"
   bridge_up "$k"
   # Start with no stored network state: dockerd 20.10 re-creates its default network from
   # that store on a restart and, with --bridge pointing elsewhere, deletes the main engine's
@@ -149,6 +159,16 @@ engine_start() {
     --iptables=false --ip-masq=false \
     --storage-driver overlay2 \
     </dev/null >>"$(node_log "$k")" 2>&1 9>&- &
+}
+
+# Stops one engine (its containers stop first, within their stop timeout).
+engine_stop() {
+  local pid i
+  pid=$(engine_pid "$1")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid"
+  for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  warn "dockerd $pid still running after 30 s; killing it"; kill -KILL "$pid"
 }
 
 # Answers, or its dockerd is gone (then waiting longer is pointless).

@@ -22,6 +22,7 @@ playground_lock
 : "${REDIS_PORT:=6379}"
 : "${SKIP_IMAGES:=0}"   # 1 = stop after the services (no instance image, no mirror)
 : "${DOCKER_ADDRESS_POOL:=base=10.64.0.0/12,size=24}"  # for a dockerd started here; "none" = Docker's default
+: "${SECURITY_MODE:=userns}"  # the node agent's mode; `userns` needs an engine with userns-remap
 
 # ---------------------------------------------------------------------------------------
 # 1. Debian packages
@@ -59,26 +60,50 @@ if [ -n "${DOCKER_HOST:-}" ]; then
     unset DOCKER_HOST
   fi
 fi
-if [ -z "${DOCKER_HOST:-}" ]; then
-  if docker_ok; then
-    log "docker: engine already answers on /var/run/docker.sock"
-  else
-    need_cmd dockerd
-    # One Docker network per session: Docker's built-in pools hold only 31 networks
-    # (172.17-31/16 and 192.168.x/20), so give it 4096 /24s unless daemon.json sets pools.
-    dockerd_args=()
-    if [ "$DOCKER_ADDRESS_POOL" != none ] && ! grep -qs default-address-pools /etc/docker/daemon.json; then
-      dockerd_args+=(--default-address-pool "$DOCKER_ADDRESS_POOL")
-    fi
-    log "docker: starting dockerd ${dockerd_args[*]} (log: $PLAYGROUND_LOGS/dockerd.log)"
-    start_bg "$PLAYGROUND_RUN/dockerd.pid" "$PLAYGROUND_LOGS/dockerd.log" dockerd "${dockerd_args[@]}"
-    if ! wait_for "${DOCKERD_TIMEOUT:-60}" dockerd docker_ok; then
-      tail -n 15 "$PLAYGROUND_LOGS/dockerd.log" >&2 || true
-      die "dockerd did not answer 'docker info' within ${DOCKERD_TIMEOUT:-60}s (log: $PLAYGROUND_LOGS/dockerd.log)"
-    fi
-    touch "$PLAYGROUND_RUN/started.dockerd"
-    log "docker: engine up ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+# In the default security mode (userns) root in an instance is an unprivileged user on the
+# host: the engine runs every container in a user namespace (userns-remap; Docker makes the
+# `dockremap` user and its /etc/subuid range). Other modes opt out per container.
+engine_remaps() { docker info --format '{{ json .SecurityOptions }}' 2>/dev/null | grep -q 'name=userns'; }
+start_local_engine() {
+  need_cmd dockerd
+  # One Docker network per session: Docker's built-in pools hold only 31 networks
+  # (172.17-31/16 and 192.168.x/20), so give it 4096 /24s unless daemon.json sets pools.
+  local dockerd_args=()
+  if [ "$DOCKER_ADDRESS_POOL" != none ] && ! grep -qs default-address-pools /etc/docker/daemon.json; then
+    dockerd_args+=(--default-address-pool "$DOCKER_ADDRESS_POOL")
   fi
+  if [ "$SECURITY_MODE" = userns ] && ! grep -qs userns-remap /etc/docker/daemon.json; then
+    dockerd_args+=(--userns-remap=default)
+  fi
+  log "docker: starting dockerd ${dockerd_args[*]} (log: $PLAYGROUND_LOGS/dockerd.log)"
+  start_bg "$PLAYGROUND_RUN/dockerd.pid" "$PLAYGROUND_LOGS/dockerd.log" dockerd "${dockerd_args[@]}"
+  if ! wait_for "${DOCKERD_TIMEOUT:-60}" dockerd docker_ok; then
+    tail -n 15 "$PLAYGROUND_LOGS/dockerd.log" >&2 || true
+    die "dockerd did not answer 'docker info' within ${DOCKERD_TIMEOUT:-60}s (log: $PLAYGROUND_LOGS/dockerd.log)"
+  fi
+  touch "$PLAYGROUND_RUN/started.dockerd"
+  log "docker: engine up ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+}
+if [ -z "${DOCKER_HOST:-}" ]; then
+  if docker_ok && [ "$SECURITY_MODE" = userns ] && ! engine_remaps; then
+    # An engine this script started earlier, before the safe mode was the default: restart it
+    # with the remap (its containers stop; instances of the unsafe mode must not live on).
+    if [ -f "$PLAYGROUND_RUN/started.dockerd" ] && pid_alive "$PLAYGROUND_RUN/dockerd.pid"; then
+      warn "docker: the engine runs without userns-remap; restarting it for SECURITY_MODE=userns"
+      stop_pidfile "$PLAYGROUND_RUN/dockerd.pid" 60
+    else
+      die "the Docker engine on /var/run/docker.sock runs without userns-remap, which SECURITY_MODE=userns needs
+  (root in an instance would be root on this host). Add \"userns-remap\": \"default\" to /etc/docker/daemon.json
+  and restart it, or choose another SECURITY_MODE knowingly (see infra/README.md)."
+    fi
+  fi
+  if docker_ok; then
+    log "docker: engine already answers on /var/run/docker.sock${SECURITY_MODE:+ (security mode $SECURITY_MODE)}"
+  else
+    start_local_engine
+  fi
+elif [ "$SECURITY_MODE" = userns ] && ! engine_remaps; then
+  die "the engine at DOCKER_HOST=$DOCKER_HOST runs without userns-remap, which SECURITY_MODE=userns needs"
 fi
 
 # The default bridge's link must exist for containers on it to start. If something deleted

@@ -3,15 +3,19 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { LABEL } from '@playground/contracts';
+import { delegateCgroups } from '../../apps/node-agent/src/instances/cgroup-delegation.ts';
+import { isolationOptions } from '../../apps/node-agent/src/instances/isolation.ts';
 import type { ByteTerminal } from './terminal.ts';
 
 // The floors: the same work the playground does, driven directly with dockerode from this
 // process, with no queue, no database, no Socket.IO in between. Containers get the flags the
-// node agent gives an instance (apps/node-agent/src/instances/docker-instance-provisioner.ts,
-// SECURITY_MODE=minimal-caps, limits as in bench/support/bench-stack.ts), and a node label of
+// node agent gives an instance (apps/node-agent/src/instances/isolation.ts in the default
+// SECURITY_MODE=userns, limits as in bench/support/bench-stack.ts), and a node label of
 // their own, so the agent's reconcile never takes them for its own leftovers.
 
 /** Limits the bench stack gives every instance, so floor containers run under the same ones. */
+/** The mode the bench stack's agent runs in (its default). */
+const FLOOR_SECURITY_MODE = 'userns';
 export const INSTANCE_LIMITS = { cpus: 1, memoryMb: 1024, pids: 1000 } as const;
 /** The label that marks what one benchmark run made directly (removed by cleanup()). */
 export const BENCH_LABEL = 'playground.bench';
@@ -69,13 +73,12 @@ export class DockerFloor {
         MemorySwap: INSTANCE_LIMITS.memoryMb * 1024 * 1024,
         PidsLimit: INSTANCE_LIMITS.pids,
         Mounts: [{ Type: 'volume', Source: `${name}-docker`, Target: '/var/lib/docker' }],
-        CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
-        SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
-        CgroupnsMode: 'private',
-      } as Docker.HostConfig & { CgroupnsMode: string },
+        ...isolationOptions(FLOOR_SECURITY_MODE),
+      },
     });
     const created = performance.now();
     await container.start();
+    if (FLOOR_SECURITY_MODE === 'userns') await delegateCgroups((await container.inspect()).State.Pid);
     const startedAt = performance.now();
     await this.waitForEngine(container, readyTimeoutMs);
     const ready = performance.now();

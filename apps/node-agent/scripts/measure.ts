@@ -21,7 +21,7 @@ const limits = { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 };
 try {
   for (const probe of ['auto', 'exec'] as const) {
     const provisioner = new DockerInstanceProvisioner({
-      docker, nodeId, image: TEST_IMAGE, securityMode: 'minimal-caps', mirrorPort: 5000, readyTimeoutMs: 60000, logger: testLogger, readinessProbe: probe,
+      docker, nodeId, image: TEST_IMAGE, securityMode: 'userns', mirrorPort: 5000, readyTimeoutMs: 60000, logger: testLogger, readinessProbe: probe,
     });
     const times: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -35,7 +35,7 @@ try {
   }
 
   const provisioner = new DockerInstanceProvisioner({
-    docker, nodeId, image: TEST_IMAGE, securityMode: 'minimal-caps', mirrorPort: 5000, readyTimeoutMs: 60000, logger: testLogger,
+    docker, nodeId, image: TEST_IMAGE, securityMode: 'userns', mirrorPort: 5000, readyTimeoutMs: 60000, logger: testLogger,
   });
   const sessionId = newSessionId();
   const instanceId = newInstanceId();

@@ -5,7 +5,7 @@ import { loadConfig } from './config.ts';
 test('defaults apply; AGENT_TOKEN is required', () => {
   const c = loadConfig({ AGENT_TOKEN: 's3cret' });
   assert.equal(c.NODE_ID, 'node-1');
-  assert.equal(c.SECURITY_MODE, 'minimal-caps');
+  assert.equal(c.SECURITY_MODE, 'userns');
   assert.equal(c.TERMINAL_WINDOW_BYTES, 262144);
   assert.ok(c.CAPACITY_MEMORY_MB > 0);
   assert.throws(() => loadConfig({}), /AGENT_TOKEN/);

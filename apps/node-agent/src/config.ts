@@ -1,14 +1,12 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { NodeId } from '@playground/contracts';
+import { NodeId, SECURITY_MODES } from '@playground/contracts';
 
 // The only module that reads the environment. Every variable is documented here; a bad
 // value stops the agent at start-up rather than at the first job.
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-export const SECURITY_MODES = ['minimal-caps', 'privileged', 'runtime'] as const;
-export type SecurityMode = (typeof SECURITY_MODES)[number];
 
 const ConfigSchema = z
   .object({
@@ -30,13 +28,14 @@ const ConfigSchema = z
     /** Docker-in-Docker image every instance runs (built by infra/setup.sh). */
     INSTANCE_IMAGE: z.string().min(1).default('playground/instance:latest'),
     /**
-     * How an instance may run its own Docker engine. `minimal-caps`: SYS_ADMIN + NET_ADMIN,
-     * no seccomp/apparmor, private cgroup namespace (works where --privileged does not, and
-     * does NOT stop a determined root user from escaping to the host). `privileged`: Docker's
-     * --privileged (same trust level). `runtime`: a named OCI runtime such as sysbox-runc that
-     * isolates with user namespaces; no extra capabilities are added.
+     * How an instance is isolated from this node (apps/node-agent/src/instances/isolation.ts).
+     * `userns` (default): root in an instance is an unprivileged user on the host; needs the
+     * engine to run with userns-remap (infra/setup.sh starts it so). `minimal-caps` and
+     * `privileged`: root in an instance can become root on the host — for trusted users only;
+     * the orchestrator refuses such nodes on a public address unless ALLOW_UNSAFE_SECURITY_MODE.
+     * `runtime`: a named OCI runtime (e.g. sysbox-runc) does the isolating.
      */
-    SECURITY_MODE: z.enum(SECURITY_MODES).default('minimal-caps'),
+    SECURITY_MODE: z.enum(SECURITY_MODES).default('userns'),
     /** OCI runtime name for SECURITY_MODE=runtime (as registered in the engine's daemon.json). */
     OCI_RUNTIME: z.string().min(1).optional(),
     /** Port of the node-local registry mirror on each instance's default gateway. */

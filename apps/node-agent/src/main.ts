@@ -4,6 +4,7 @@ import { loadConfig, type Config } from './config.ts';
 import { createDockerClient } from './docker-client.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { DockerInstanceProvisioner } from './instances/docker-instance-provisioner.ts';
+import { engineRemapsUsers, needsRemappedEngine, SECURITY_MODE_SUMMARY } from './instances/isolation.ts';
 import { InstanceWatcher } from './instances/instance-watcher.ts';
 import { LifecycleWorker } from './jobs/worker.ts';
 import { nodeAnnouncer } from './node-announcement.ts';
@@ -32,6 +33,17 @@ try {
   logger.fatal({ dockerHost: config.DOCKER_HOST ?? 'unix:///var/run/docker.sock', err: String(err) }, 'docker.unreachable');
   process.exit(1);
 }
+
+// The safe mode depends on the engine: refuse to hand out instances that would not be isolated.
+if (needsRemappedEngine(config.SECURITY_MODE) && !engineRemapsUsers(await docker.info())) {
+  logger.fatal(
+    { securityMode: config.SECURITY_MODE },
+    'security.engine_not_remapped: SECURITY_MODE=userns needs a Docker engine started with userns-remap ' +
+      '(infra/setup.sh starts one so; or add "userns-remap": "default" to its daemon.json and restart it)',
+  );
+  process.exit(1);
+}
+logger.info({ securityMode: config.SECURITY_MODE }, `security mode ${config.SECURITY_MODE}: ${SECURITY_MODE_SUMMARY[config.SECURITY_MODE]}`);
 
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 
@@ -85,6 +97,11 @@ const link: OrchestratorLink = new OrchestratorLink({
   url: config.ORCHESTRATOR_URL,
   nodeId: config.NODE_ID,
   token: config.AGENT_TOKEN,
+  securityMode: config.SECURITY_MODE,
+  onFatalRefusal: (message) => {
+    logger.fatal({ securityMode: config.SECURITY_MODE }, `orchestrator.refused: ${message}`);
+    void shutdown('refused', 1);
+  },
   terminals,
   announcement,
   logger,
@@ -122,7 +139,7 @@ link.connect();
 logger.info({ queue: worker.worker.name, securityMode: config.SECURITY_MODE, image: config.INSTANCE_IMAGE, warmPool: config.WARM_POOL_SIZE }, 'node.started');
 
 let stopping = false;
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(signal: string, exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'node.stopping');
@@ -136,7 +153,7 @@ async function shutdown(signal: string): Promise<void> {
   terminals?.closeAll('the node agent is restarting');
   await redis.quit().catch(() => undefined);
   logger.info('node.stopped');
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

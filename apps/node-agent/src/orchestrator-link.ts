@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { Logger } from 'pino';
 import {
   AGENT_NAMESPACE,
+  AgentRefusal,
   AttachRequest,
   TerminalInput,
   TerminalSize,
@@ -9,6 +10,7 @@ import {
   type LiveInstances,
   type NodeAnnouncement,
   type OrchestratorToAgent,
+  type SecurityMode,
 } from '@playground/contracts';
 import type { TerminalManager } from './terminals/terminal-manager.ts';
 
@@ -22,6 +24,9 @@ export interface OrchestratorLinkOptions {
   url: string;
   nodeId: string;
   token: string;
+  securityMode: SecurityMode;
+  /** A refusal that retrying cannot fix (e.g. an unsafe mode on a public orchestrator). */
+  onFatalRefusal: (message: string) => void;
   terminals: TerminalManager;
   announcement: () => Promise<NodeAnnouncement>;
   /** Runs after each (re)connect with the orchestrator's answer to `node.live`. */
@@ -55,7 +60,7 @@ export class OrchestratorLink {
   constructor(private readonly opts: OrchestratorLinkOptions) {
     const url = new URL(AGENT_NAMESPACE, opts.url).toString();
     this.socket = io(url, {
-      auth: { nodeId: opts.nodeId, token: opts.token },
+      auth: { nodeId: opts.nodeId, token: opts.token, securityMode: opts.securityMode },
       transports: ['websocket'],
       autoConnect: false,
       reconnectionDelayMax: 5000,
@@ -112,6 +117,11 @@ export class OrchestratorLink {
     });
     socket.on('connect_error', (err) => {
       log.warn({ err: err.message }, 'orchestrator.connect_failed');
+      if (AgentRefusal.safeParse((err as Error & { data?: unknown }).data).success) {
+        this.close();
+        opts.onFatalRefusal(err.message);
+        return;
+      }
       // A refusal by the server's auth middleware stops automatic reconnection; keep trying
       // (the orchestrator may be restarting with a new token), slowly.
       if (!socket.active && !this.closed) {

@@ -28,7 +28,7 @@ export function testProvisioner(
     docker,
     nodeId,
     image: TEST_IMAGE,
-    securityMode: 'minimal-caps',
+    securityMode: 'userns',
     mirrorPort: 5000,
     readyTimeoutMs: 60000,
     logger: testLogger,

@@ -55,7 +55,9 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     exitInstance: (instanceId: string, reason: string) => terminals.exitInstance(instanceId, reason),
   };
   const nodes = new Nodes(db, queues, audit, exits, logger.child({ component: 'nodes' }));
-  const agents = new AgentGateway(io, db, audit, logger.child({ component: 'agents' }), config.AGENT_TOKEN, exits, nodes);
+  const agents = new AgentGateway(io, db, audit, logger.child({ component: 'agents' }), config.AGENT_TOKEN, exits, nodes,
+    config.publiclyReachable && !config.ALLOW_UNSAFE_SECURITY_MODE,
+  );
   const terminals: TerminalGateway = new TerminalGateway(io, db, agents, logger.child({ component: 'terminals' }));
 
   const sessions = new Sessions(db, queues, placement, audit, terminals, config);

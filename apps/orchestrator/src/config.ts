@@ -3,6 +3,11 @@ import { z } from 'zod';
 // The orchestrator's whole configuration, parsed once from the environment. Nothing else
 // reads process.env: main.ts passes process.env here, tests pass a plain object.
 
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const ConfigSchema = z
@@ -51,6 +56,12 @@ const ConfigSchema = z
           .map((entry) => entry.trim())
           .filter(Boolean),
       ),
+    /**
+     * Accept node agents whose SECURITY_MODE lets root in an instance become root on the host
+     * (`minimal-caps`, `privileged`) although PUBLIC_URL is not a loopback address. Without it
+     * such agents are refused (and exit) whenever the playground faces a network.
+     */
+    ALLOW_UNSAFE_SECURITY_MODE: z.stringbool().default(false),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => {
@@ -62,6 +73,8 @@ const ConfigSchema = z
       /** The port the browser uses (explicit or the scheme's default), for host-form port URLs. */
       publicPort: Number(publicUrl.port || (publicUrl.protocol === 'https:' ? 443 : 80)),
       publicScheme: publicUrl.protocol.replace(':', ''),
+      /** Whether browsers beyond this machine can reach the playground (PUBLIC_URL is not loopback). */
+      publiclyReachable: !isLoopbackHost(publicUrl.hostname),
     };
   });
 

@@ -8,11 +8,23 @@ import { TerminalSize } from './terminal.ts';
 
 export const AGENT_NAMESPACE = '/agent';
 
+/** How a node isolates its instances (see apps/node-agent/src/instances/isolation.ts). */
+export const SECURITY_MODES = ['userns', 'minimal-caps', 'privileged', 'runtime'] as const;
+export const SecurityMode = z.enum(SECURITY_MODES);
+export type SecurityMode = z.infer<typeof SecurityMode>;
+/** Modes in which root in an instance can become root on the node's host. */
+export const UNSAFE_SECURITY_MODES: readonly SecurityMode[] = ['minimal-caps', 'privileged'];
+
 export const AgentAuth = z.object({
   nodeId: z.string(),
   /** Shared secret (AGENT_TOKEN) that proves this is one of our agents. */
   token: z.string(),
+  /** The node's SECURITY_MODE; the orchestrator refuses unsafe ones on a public address. */
+  securityMode: SecurityMode.optional(),
 });
+
+/** `connect_error.data` of a refusal the agent must not retry (it exits with the message). */
+export const AgentRefusal = z.object({ fatal: z.literal(true), code: z.string() });
 export type AgentAuth = z.infer<typeof AgentAuth>;
 
 export const NodeCapacity = z.object({

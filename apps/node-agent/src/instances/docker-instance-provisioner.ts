@@ -11,12 +11,13 @@ import {
   type InstanceLimits,
   type LiveInstances,
 } from '@playground/contracts';
-import type { SecurityMode } from '../config.ts';
 import { AgentError, ImageMissingError, InstanceFailedError, InstanceTimeoutError, isDockerConflict, isDockerNotFound } from '../errors.ts';
+import { delegateCgroups } from './cgroup-delegation.ts';
 import { engineAnswers, type ReadinessProbe } from './engine-readiness.ts';
 import type { BusyWork, InstanceProvisioner, ManagedInstance, ReconcileOutcome } from './instance-provisioner.ts';
 import { claimContainer } from './pool-claim.ts';
 import { claimRecordFromLabels, claimRecordLabels, claimRecordName, listClaimRecords, POOL_LABEL, type ClaimRecord } from './pool-records.ts';
+import { isolationOptions, type SecurityMode } from './isolation.ts';
 import { WarmPool } from './warm-pool.ts';
 
 export interface DockerInstanceProvisionerOptions {
@@ -165,8 +166,8 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
     }
   }
 
-  private hostConfig(limits: InstanceLimits, network: string, volume: string): Docker.HostConfig & { CgroupnsMode?: string } {
-    const base: Docker.HostConfig & { CgroupnsMode?: string } = {
+  private hostConfig(limits: InstanceLimits, network: string, volume: string): Docker.HostConfig {
+    return {
       NetworkMode: network,
       Init: true,
       NanoCpus: Math.round(limits.cpus * 1e9),
@@ -174,27 +175,9 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
       MemorySwap: limits.memoryBytes,
       PidsLimit: limits.pids,
       // Only the instance's own volume: never the host's Docker socket nor any host path.
-      Mounts: [
-        {
-          Type: 'volume',
-          Source: volume,
-          Target: '/var/lib/docker',
-        },
-      ],
+      Mounts: [{ Type: 'volume', Source: volume, Target: '/var/lib/docker' }],
+      ...isolationOptions(this.opts.securityMode, this.opts.ociRuntime),
     };
-    switch (this.opts.securityMode) {
-      case 'minimal-caps':
-        return {
-          ...base,
-          CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
-          SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
-          CgroupnsMode: 'private',
-        };
-      case 'privileged':
-        return { ...base, Privileged: true, CgroupnsMode: 'private' };
-      case 'runtime':
-        return { ...base, Runtime: this.opts.ociRuntime };
-    }
   }
 
   async createInstance(job: CreateInstanceJob): Promise<CreateInstanceResult> {
@@ -337,6 +320,9 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
     const started = Date.now();
     const deadline = started + this.opts.readyTimeoutMs;
     let info = await container.inspect();
+    // Before its inner engine can start a container: in a user namespace it needs its own
+    // cgroup directories to make child cgroups in (idempotent, so an adopted instance is fine).
+    if (this.opts.securityMode === 'userns' && info.State.Running) await delegateCgroups(info.State.Pid);
     for (;;) {
       if (!info.State.Running) {
         const tail = await this.logTail(container);

@@ -5,6 +5,7 @@ import {
   InstanceId,
   NodeAnnouncement,
   NodeId,
+  UNSAFE_SECURITY_MODES,
   type AgentToOrchestrator,
   type LiveInstances,
   type OrchestratorToAgent,
@@ -52,6 +53,8 @@ export class AgentGateway {
     private readonly agentToken: string,
     private readonly terminals: TerminalExits,
     private readonly nodes: Nodes,
+    /** Refuse agents whose security mode lets a learner reach the host (a public playground). */
+    private readonly refuseUnsafeModes: boolean,
   ) {
     this.namespace = io.of(AGENT_NAMESPACE) as AgentNamespace;
     this.namespace.use((socket, next) => {
@@ -59,6 +62,16 @@ export class AgentGateway {
       if (!auth.success || !NodeId.safeParse(auth.data.nodeId).success || !tokensEqual(auth.data.token, this.agentToken)) {
         this.logger.warn({ address: socket.handshake.address }, 'agent.refused');
         return next(new Error('Agent authentication failed: a valid nodeId and AGENT_TOKEN are required.'));
+      }
+      const mode = auth.data.securityMode;
+      if (this.refuseUnsafeModes && mode && UNSAFE_SECURITY_MODES.includes(mode)) {
+        this.logger.error({ nodeId: auth.data.nodeId, securityMode: mode }, 'agent.refused_unsafe_mode');
+        const refusal = new Error(
+          `Node ${auth.data.nodeId} runs SECURITY_MODE=${mode}, in which root in an instance can become root on the host; ` +
+            'this playground is public (PUBLIC_URL is not loopback). Use SECURITY_MODE=userns, or set ALLOW_UNSAFE_SECURITY_MODE=true on the orchestrator to accept it.',
+        ) as Error & { data: unknown };
+        refusal.data = { fatal: true, code: 'unsafe_security_mode' };
+        return next(refusal);
       }
       socket.data.nodeId = auth.data.nodeId;
       next();
