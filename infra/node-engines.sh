@@ -37,6 +37,8 @@
 # (INPUT on a br-* interface: infra/mirror/mirror.sh's PLAYGROUND-MIRROR chain accepts it).
 #
 # Usage: node-engines.sh up N     start engines for nodes 2..N (idempotent; ~0.3 s when up)
+#        node-engines.sh up-one K start only node K's engine (the security suite runs an
+#                                 unsafe mode on node 8's, with SECURITY_MODE=minimal-caps)
 #        node-engines.sh stop     stop every extra engine, remove bridges and rules
 #        node-engines.sh status   one line per engine
 set -euo pipefail
@@ -59,7 +61,9 @@ ndocker()    { local k=$1; shift; docker -H "unix://$(node_sock "$k")" "$@"; }
 engine_ok()  { timeout 5 docker -H "unix://$(node_sock "$1")" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 engine_pid() { cat "$(node_run "$1")/docker.pid" 2>/dev/null || true; }
 engine_remaps() { ndocker "$1" info --format '{{ json .SecurityOptions }}' 2>/dev/null | grep -q 'name=userns'; }
-engine_fits_mode() { [ "$SECURITY_MODE" != userns ] || engine_remaps "$1"; }
+# userns needs the remap; every other mode must run without it (with the remap, image files
+# belong to the remapped root, so a setuid binary such as mount would drop root in them).
+engine_fits_mode() { if [ "$SECURITY_MODE" = userns ]; then engine_remaps "$1"; else ! engine_remaps "$1"; fi; }
 
 # ---------------------------------------------------------------------------------------
 firewall_up() {
@@ -128,7 +132,7 @@ engine_start() {
   run=$(node_run "$k"); data=$(node_data "$k"); octet=$(node_octet "$k")
   if engine_ok "$k"; then
     engine_fits_mode "$k" && return 0
-    warn "node-$k: its engine runs without userns-remap, which SECURITY_MODE=userns needs; restarting it"
+    warn "node-$k: its engine's userns-remap does not fit SECURITY_MODE=$SECURITY_MODE; restarting it"
     engine_stop "$k"
   fi
   mkdir -p "$run/exec" "$data/docker"
@@ -222,6 +226,18 @@ up() {
   log "engines for nodes 2..$n ready"
 }
 
+# One engine only (k = 2..MAX_NODES), e.g. an engine in another security mode for a test.
+up_one() {
+  local k=${1:-}
+  [[ "$k" =~ ^[0-9]+$ ]] && [ "$k" -ge 2 ] && [ "$k" -le "$MAX_NODES" ] || die "usage: $0 up-one K (K = 2..$MAX_NODES)"
+  need_root; ensure_dirs; need_cmd dockerd docker ip iptables setsid flock
+  firewall_up
+  engine_start "$k"
+  engine_wait "$k"
+  image_sync "$k"
+  log "engine for node $k ready (security mode $SECURITY_MODE)"
+}
+
 stop() {
   need_root
   local dir k pid i pids=() nodes=()
@@ -265,7 +281,8 @@ exec 9>"$PLAYGROUND_RUN/node-engines.lock"
 flock 9
 case "${1:-}" in
   up) up "${2:-}" ;;
+  up-one) up_one "${2:-}" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 up N | stop | status" >&2; exit 2 ;;
+  *) echo "usage: $0 up N | up-one K | stop | status" >&2; exit 2 ;;
 esac
