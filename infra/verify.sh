@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Self-test of a node prepared by setup.sh: starts one instance in the minimal-caps mode,
+# Self-test of a node prepared by setup.sh: starts one instance in the default userns mode
+# (the options of apps/node-agent/src/instances/isolation.ts, cgroups delegated as the agent does),
 # checks the inner engine, the mirror, docker build, docker-compose and a published port,
 # prints timings and memory, and removes everything it created (container and volume).
 # Traffic stays on this host (the engine, the instance, the mirror on the gateway).
@@ -25,14 +26,30 @@ cleanup() {
 trap cleanup EXIT
 
 docker_ok || die "the Docker engine does not answer"
+docker info --format '{{ json .SecurityOptions }}' | grep -q name=userns ||
+  die "the engine runs without userns-remap: the default security mode needs it (run infra/setup.sh)"
+SECCOMP=$(mktemp); trap 'rm -f "$SECCOMP"; cleanup' EXIT
+(cd "$INFRA_DIR/../apps/node-agent" && node --import tsx -e \
+  "import('./src/instances/isolation.ts').then((m) => process.stdout.write(m.instanceSeccompProfile()))") >"$SECCOMP"
+# What the agent does after start: the instance's root gets its own cgroup directories.
+delegate_cgroups() { # delegate_cgroups CONTAINER
+  local pid uid controllers path
+  pid=$(docker inspect -f '{{ .State.Pid }}' "$1")
+  uid=$(awk '$1 == 0 { print $2 }' "/proc/$pid/uid_map")
+  while IFS=: read -r _ controllers path; do
+    [ -n "$controllers" ] && [ "$path" != / ] || continue
+    [ -d "/sys/fs/cgroup/${controllers#name=}$path" ] && chown "$uid:$uid" "/sys/fs/cgroup/${controllers#name=}$path"
+  done <"/proc/$pid/cgroup"
+}
 run_instance() { # run_instance NAME
   docker volume create "$1" >/dev/null
   docker run -d --name "$1" --hostname "${1##*-}node" \
     --cap-add SYS_ADMIN --cap-add NET_ADMIN \
-    --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --security-opt systempaths=unconfined --security-opt "seccomp=$SECCOMP" \
     --cgroupns=private -v "$1:/var/lib/docker" \
     --memory 1g --cpus 1 --pids-limit 1000 \
     -e "MIRROR_PORT=$MIRROR_PORT" "$PLAYGROUND_IMAGE" >/dev/null
+  delegate_cgroups "$1"
 }
 
 times=()
