@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeNodeLeftovers } from './node-cleanup.ts';
+import { settingsFromEnvironment } from './settings.ts';
 import { createStack, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from './stack.ts';
 
 // `npm start` ends here once infra/start.sh has prepared the machine: it runs the
@@ -45,11 +46,11 @@ async function main(): Promise<void> {
     orchestratorPort: Number(process.env.ORCHESTRATOR_PORT ?? 4000),
     databaseUrl: process.env.DATABASE_URL ?? 'postgresql://playground:playground@127.0.0.1:5432/playground',
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    agentToken: secrets.agentToken,
-    adminToken: secrets.adminToken,
+    agentToken: process.env.AGENT_TOKEN || secrets.agentToken,
+    adminToken: process.env.ADMIN_TOKEN || secrets.adminToken,
     nodes,
     web: true,
-    env: passThroughEnv(),
+    env: settingsFromEnvironment(process.env),
     logDir: path.join(STATE_DIR, 'logs'),
   });
 
@@ -91,17 +92,6 @@ function startNodeEngines(nodeCount: number): void {
   say(`starting Docker engines for nodes 2..${nodeCount}`);
   const result = spawnSync('bash', [path.join(REPO_ROOT, 'infra/node-engines.sh'), 'up', String(nodeCount)], { stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`infra/node-engines.sh up ${nodeCount} failed (exit ${result.status ?? result.signal})`);
-}
-
-/** Playground settings from the caller's environment reach every process. */
-function passThroughEnv(): Record<string, string> {
-  const names = [
-    'PUBLIC_URL', 'PORTS_DOMAIN', 'SESSION_TTL_MINUTES', 'MAX_SESSIONS_PER_CLIENT', 'MAX_INSTANCES_PER_SESSION',
-    'INSTANCE_CPUS', 'INSTANCE_MEMORY_MB', 'INSTANCE_PIDS', 'SECURITY_MODE', 'OCI_RUNTIME', 'INSTANCE_IMAGE',
-    'MIRROR_PORT', 'LOG_LEVEL', 'WARM_POOL_SIZE', 'CAPACITY_INSTANCES', 'CAPACITY_MEMORY_MB', 'NODE_DOWN_AFTER_MS',
-    'ALLOW_UNSAFE_SECURITY_MODE',
-  ];
-  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
 }
 
 /** Starts a process and starts it again (with a growing pause) whenever it dies unasked. */

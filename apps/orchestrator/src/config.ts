@@ -80,6 +80,9 @@ const ConfigSchema = z
 
 export type Config = z.output<typeof ConfigSchema>;
 
+/** Every variable this module reads, for the launcher to pass on (infra/launcher/settings.ts). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ConfigSchema.in.shape);
+
 export class ConfigError extends Error {
   readonly code = 'config_invalid';
 }

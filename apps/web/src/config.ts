@@ -28,6 +28,9 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: LogLevel.default('info'),
 });
 
+/** Every variable this module reads, for the launcher to pass on (infra/launcher/settings.ts). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ConfigSchema.shape);
+
 export interface WebConfig {
   port: number;
   host: string;

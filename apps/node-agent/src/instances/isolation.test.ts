@@ -11,7 +11,7 @@ test('userns: capabilities only inside the remapped user namespace, /proc unmask
   assert.deepEqual(options.MaskedPaths, []);
   assert.deepEqual(options.ReadonlyPaths, []);
   assert.equal(options.CgroupnsMode, 'private');
-  const seccomp = options.SecurityOpt?.find((o) => o.startsWith('seccomp='));
+  const seccomp = options.SecurityOpt?.find((option: string) => option.startsWith('seccomp='));
   assert.ok(seccomp, 'a seccomp profile is set');
   assert.ok(!options.SecurityOpt?.includes('seccomp=unconfined'));
   assert.equal(needsRemappedEngine('userns'), true);
