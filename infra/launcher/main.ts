@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeNodeLeftovers } from './node-cleanup.ts';
 import { settingsFromEnvironment } from './settings.ts';
+import { SECURITY_MODE_SUMMARY, type SecurityMode } from '../../apps/node-agent/src/instances/isolation.ts';
 import { createStack, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from './stack.ts';
 
 // `npm start` ends here once infra/start.sh has prepared the machine: it runs the
@@ -74,6 +75,8 @@ async function main(): Promise<void> {
   superviseProcess(stack, 'web', () => stopping);
   await waitForWeb(stack, 90_000);
   say(`logs in ${stack.options.logDir}; Ctrl-C stops the playground and ends its sessions`);
+  const mode = (process.env.SECURITY_MODE || 'userns') as SecurityMode;
+  say(`security mode ${mode}: ${SECURITY_MODE_SUMMARY[mode] ?? 'unknown mode (the agents refuse it)'}`);
   say(`Playground ready at ${process.env.PUBLIC_URL ?? stack.baseUrl}`);
 }
 
