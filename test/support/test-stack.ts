@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { removeNodeLeftovers } from '../../infra/launcher/node-cleanup.ts';
 import { createStack, freePort, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from '../../infra/launcher/stack.ts';
 import { createTestDatabase } from './database.ts';
+import { GENEROUS_RATE_LIMITS } from './generous-rate-limits.ts';
 import { startPrivatePostgres, startPrivateRedis, type PrivateService } from './private-services.ts';
 
 // A whole playground for one test file: its own database, its own redis-server,
@@ -122,7 +123,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
       };
     }),
     web: options.web ?? false,
-    env: { LOG_LEVEL: 'debug', PUBLIC_URL: `http://localhost:${port}`, ...options.env },
+    env: { LOG_LEVEL: 'debug', PUBLIC_URL: `http://localhost:${port}`, ...GENEROUS_RATE_LIMITS, ...options.env },
     logDir: path.join(REPO_ROOT, '.playground', 'test-logs', `${name}-${suffix}`),
   });
 

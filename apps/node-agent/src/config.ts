@@ -58,6 +58,11 @@ const ConfigSchema = z
     TERMINAL_REPLAY_BYTES: positiveInt(65536),
     /** Unacknowledged bytes per viewer before the shell's output is paused. */
     TERMINAL_WINDOW_BYTES: positiveInt(262144),
+    /**
+     * Input waiting to be written to one shell (it stopped reading: a foreground program that
+     * ignores stdin, a stopped job). Beyond this, further input is dropped and the viewer told.
+     */
+    TERMINAL_MAX_PENDING_INPUT_BYTES: positiveInt(262144),
     /** Lifecycle jobs processed at once. */
     JOB_CONCURRENCY: positiveInt(4),
     /** How long a new instance's inner Docker engine may take to answer. */

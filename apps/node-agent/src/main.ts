@@ -65,7 +65,7 @@ const provisioner = new DockerInstanceProvisioner({
   warmPool: { size: config.WARM_POOL_SIZE, capacity: config.CAPACITY_INSTANCES, checkIntervalMs: config.WARM_POOL_CHECK_INTERVAL_MS },
 });
 terminals = new TerminalManager({
-  openShell: dockerShellFactory(docker),
+  openShell: dockerShellFactory(docker, { maxPendingInputBytes: config.TERMINAL_MAX_PENDING_INPUT_BYTES }),
   replayBytes: config.TERMINAL_REPLAY_BYTES,
   windowBytes: config.TERMINAL_WINDOW_BYTES,
   logger,

@@ -3,7 +3,9 @@ import { Server as EngineServer } from 'engine.io';
 import { Server as SocketIoServer } from 'socket.io';
 import { AuditLog } from './audit.ts';
 import { createClientAddressResolver } from './client-address.ts';
+import { createClientIdentity } from './client-identity.ts';
 import type { Config } from './config.ts';
+import { CreationLimits } from './creation-limits.ts';
 import { createDb } from './db.ts';
 import { AgentGateway } from './gateway/agent-gateway.ts';
 import { TerminalGateway } from './gateway/terminal-gateway.ts';
@@ -13,6 +15,7 @@ import { Instances } from './instances.ts';
 import type { Logger } from './logger.ts';
 import { NodeQueues } from './node-queues.ts';
 import { Nodes } from './nodes.ts';
+import { createOriginPolicy } from './origin-policy.ts';
 import { Placement } from './placement.ts';
 import { PortProxy } from './port-proxy.ts';
 import { PortUrls } from './port-urls.ts';
@@ -58,7 +61,10 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const agents = new AgentGateway(io, db, audit, logger.child({ component: 'agents' }), config.AGENT_TOKEN, exits, nodes,
     config.publiclyReachable && !config.ALLOW_UNSAFE_SECURITY_MODE,
   );
-  const terminals: TerminalGateway = new TerminalGateway(io, db, agents, logger.child({ component: 'terminals' }));
+  const terminals: TerminalGateway = new TerminalGateway(io, db, agents, logger.child({ component: 'terminals' }), {
+    inputPerSecond: config.TERMINAL_INPUT_EVENTS_PER_SECOND,
+    resizePerSecond: config.TERMINAL_RESIZE_EVENTS_PER_SECOND,
+  });
 
   const sessions = new Sessions(db, queues, placement, audit, terminals, config);
   const instances = new Instances(db, queues, sessions, audit, terminals, agents, config);
@@ -71,12 +77,18 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     nodes,
     health,
     urls,
-    clientAddress: createClientAddressResolver(config.TRUSTED_PROXY),
+    identify: createClientIdentity(db, createClientAddressResolver(config.TRUSTED_PROXY), logger.child({ component: 'clients' })),
+    originPolicy: createOriginPolicy(config.PUBLIC_URL, config.ALLOWED_ORIGINS),
+    creationLimits: new CreationLimits(redis, options.queuePrefix ?? 'playground', config, logger.child({ component: 'rate-limits' })),
     closeAllTimeoutMs: options.closeAllTimeoutMs,
   });
   await api.ready();
 
-  const portProxy = new PortProxy(db, logger.child({ component: 'ports' }), config.PORTS_DOMAIN);
+  const portProxy = new PortProxy(db, logger.child({ component: 'ports' }), config.PORTS_DOMAIN, {
+    maxConnectionsPerInstance: config.PORT_PROXY_MAX_CONNECTIONS_PER_INSTANCE,
+    connectTimeoutMs: config.PORT_PROXY_CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: config.PORT_PROXY_IDLE_TIMEOUT_MS,
+  });
   const server = createHttpServer({ portProxy, engine, api });
   const reaper = new Reaper(
     reaperTasks({

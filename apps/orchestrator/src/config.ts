@@ -57,6 +57,44 @@ const ConfigSchema = z
           .filter(Boolean),
       ),
     /**
+     * Comma-separated origins (scheme://host[:port]) besides PUBLIC_URL's whose pages may create
+     * sessions (embeds). A POST /api/v1/sessions with any other Origin header is refused (403);
+     * one without an Origin (curl, server to server) is not.
+     */
+    ALLOWED_ORIGINS: z
+      .string()
+      .default('')
+      .transform((value, ctx) => {
+        const origins: string[] = [];
+        for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+          const url = URL.parse(entry);
+          if (!url || !/^https?:$/.test(url.protocol) || url.origin !== entry.replace(/\/+$/, '')) {
+            ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin such as https://docs.example.com` });
+            continue;
+          }
+          origins.push(url.origin);
+        }
+        return origins;
+      }),
+    /** New sessions one client address may start per minute (shared by every orchestrator replica through Redis). */
+    RATE_LIMIT_SESSIONS_PER_MINUTE: positiveInt(10),
+    /** New sessions all pages of one allowed foreign origin (an embed) may start per minute. */
+    RATE_LIMIT_SESSIONS_PER_ORIGIN_PER_MINUTE: positiveInt(120),
+    /** New instances one client address may create per minute. */
+    RATE_LIMIT_INSTANCES_PER_MINUTE: positiveInt(30),
+    /** New instances all pages of one allowed foreign origin may create per minute. */
+    RATE_LIMIT_INSTANCES_PER_ORIGIN_PER_MINUTE: positiveInt(300),
+    /** Terminal `input` events one browser connection may send per second (bursts up to twice that). */
+    TERMINAL_INPUT_EVENTS_PER_SECOND: positiveInt(200),
+    /** Terminal `resize` events one browser connection may send per second (bursts up to twice that). */
+    TERMINAL_RESIZE_EVENTS_PER_SECOND: positiveInt(10),
+    /** Port-proxy requests and WebSockets open at once to one instance; more are answered 429. */
+    PORT_PROXY_MAX_CONNECTIONS_PER_INSTANCE: positiveInt(200),
+    /** How long the port proxy waits for an instance to accept a connection before answering 504. */
+    PORT_PROXY_CONNECT_TIMEOUT_MS: positiveInt(5_000),
+    /** How long a proxied HTTP request may stay silent (no bytes from the instance) before 504 / cut. */
+    PORT_PROXY_IDLE_TIMEOUT_MS: positiveInt(120_000),
+    /**
      * Accept node agents whose SECURITY_MODE lets root in an instance become root on the host
      * (`minimal-caps`, `privileged`) although PUBLIC_URL is not a loopback address. Without it
      * such agents are refused (and exit) whenever the playground faces a network.

@@ -24,17 +24,58 @@ interface Upstream {
 const HIT_TTL_MS = 2_000;
 const MISS_TTL_MS = 500;
 
+/** Bounds on what one instance's ports may hold open here; a learner's server cannot pin the orchestrator. */
+export interface PortProxyLimits {
+  /** HTTP requests in flight plus open WebSockets, per instance. */
+  maxConnectionsPerInstance: number;
+  /** Time for the instance to accept the TCP connection. */
+  connectTimeoutMs: number;
+  /** Time an HTTP exchange may stay silent upstream (waiting for headers or between body bytes). */
+  idleTimeoutMs: number;
+}
+
+/** Set on the error an idle upstream is cut with, so the answer can be a 504 that says so. */
+const IDLE_TIMEOUT = 'EUPSTREAM_IDLE';
+
 export class PortProxy {
-  private readonly proxy = createProxyServer({ xfwd: true, ws: true, proxyTimeout: 0 });
+  private readonly proxy;
   private readonly cache = new Map<string, { upstream: Upstream | null; until: number }>();
+  private readonly open = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
     private readonly portsDomain: string,
+    private readonly limits: PortProxyLimits,
   ) {
+    this.proxy = createProxyServer({ xfwd: true, ws: true, connectTimeout: limits.connectTimeoutMs });
     // Without a listener an upstream error would be thrown; callers pass their own callbacks.
     this.proxy.on('error', () => undefined);
+    this.proxy.on('proxyReq', (proxyReq) => {
+      proxyReq.setTimeout(limits.idleTimeoutMs, () =>
+        proxyReq.destroy(Object.assign(new Error('upstream idle'), { code: IDLE_TIMEOUT })),
+      );
+    });
+  }
+
+  /** Counts one connection to an instance until `done` fires; false (nothing counted) when it is full. */
+  private admit(instanceId: string, done: (release: () => void) => void): boolean {
+    const count = this.open.get(instanceId) ?? 0;
+    if (count >= this.limits.maxConnectionsPerInstance) return false;
+    this.open.set(instanceId, count + 1);
+    let released = false;
+    done(() => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(instanceId) ?? 1) - 1;
+      if (left <= 0) this.open.delete(instanceId);
+      else this.open.set(instanceId, left);
+    });
+    return true;
+  }
+
+  private tooManyMessage(hostname: string): string {
+    return `${hostname} already has ${this.limits.maxConnectionsPerInstance} open connections through the playground, the most allowed per instance. Try again when some have finished.`;
   }
 
   /** The port a request is for, or null when it is for the orchestrator itself. Host form wins. */
@@ -60,26 +101,41 @@ export class PortProxy {
       res.writeHead(308, { location: `/ports/${route.instanceId}/${route.port}/${query}` }).end();
       return;
     }
+    const admitted = this.admit(route.instanceId, (release) => res.once('close', release));
+    if (!admitted) {
+      this.logger.info({ instanceId: route.instanceId, port: route.port }, 'port_proxy.connections_full');
+      res.setHeader('retry-after', '5');
+      return this.sendPage(req, res, 429, 'rate_limited', this.tooManyMessage(upstream.hostname));
+    }
     if (route.forwardPath !== undefined) req.url = route.forwardPath;
     this.proxy.web(req, res, { target: `http://${upstream.ip}:${route.port}` }, (error) => {
-      this.logger.debug({ err: (error as Error).message, instanceId: route.instanceId, port: route.port }, 'port_proxy.upstream_error');
+      const code = (error as NodeJS.ErrnoException).code;
+      this.logger.debug({ err: (error as Error).message, code, instanceId: route.instanceId, port: route.port }, 'port_proxy.upstream_error');
       if (res.headersSent) return void res.destroy();
-      this.sendPage(
-        req,
-        res,
-        502,
-        'instance_failed',
-        `Nothing is answering on port ${route.port} of ${upstream.hostname} yet. Start a server on that port and reload.`,
-      );
+      const where = `port ${route.port} of ${upstream.hostname}`;
+      if (code === 'ECONNECT_TIMEOUT') {
+        return this.sendPage(req, res, 504, 'timeout', `${where} did not accept the connection within ${seconds(this.limits.connectTimeoutMs)}.`);
+      }
+      if (code === IDLE_TIMEOUT) {
+        return this.sendPage(req, res, 504, 'timeout', `The server on ${where} did not answer within ${seconds(this.limits.idleTimeoutMs)}.`);
+      }
+      this.sendPage(req, res, 502, 'instance_failed', `Nothing is answering on ${where} yet. Start a server on that port and reload.`);
     });
   }
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: PortRoute): Promise<void> {
     const upstream = await this.lookup(route.instanceId).catch(() => null);
     if (!upstream) return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (!this.admit(route.instanceId, (release) => socket.once('close', release))) {
+      const body = JSON.stringify({ error: { code: 'rate_limited', message: this.tooManyMessage(upstream.hostname) } });
+      return void socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 5\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    }
     if (route.forwardPath !== undefined) req.url = route.forwardPath;
-    this.proxy.ws(req, socket, head, { target: `http://${upstream.ip}:${route.port}` }, () => {
-      if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    this.proxy.ws(req, socket, head, { target: `http://${upstream.ip}:${route.port}` }, (error) => {
+      const status = (error as NodeJS.ErrnoException).code === 'ECONNECT_TIMEOUT' ? '504 Gateway Timeout' : '502 Bad Gateway';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       else socket.destroy();
     });
   }
@@ -103,7 +159,7 @@ export class PortProxy {
 
   private sendPage(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
     if ((req.headers.accept ?? '').includes('text/html')) {
-      const html = `<!doctype html><html><head><meta charset="utf-8"><title>Playground</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${status === 404 ? 'Not found' : 'Nothing here yet'}</h1><p>${escapeHtml(message)}</p></body></html>`;
+      const html = `<!doctype html><html><head><meta charset="utf-8"><title>Playground</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${PAGE_TITLES[status] ?? 'Nothing here yet'}</h1><p>${escapeHtml(message)}</p></body></html>`;
       res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
       return;
     }
@@ -114,6 +170,12 @@ export class PortProxy {
   close(): void {
     this.proxy.close();
   }
+}
+
+const PAGE_TITLES: Record<number, string> = { 404: 'Not found', 429: 'Too many connections', 504: 'No answer in time' };
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 function escapeHtml(text: string): string {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker, type Processor } from 'bullmq';
 import { nodeQueueName } from '@playground/contracts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { GENEROUS_RATE_LIMITS } from '../../../test/support/generous-rate-limits.ts';
 import { buildOrchestrator, type Orchestrator } from './app.ts';
 import { parseConfig } from './config.ts';
 import { createLogger } from './logger.ts';
@@ -46,6 +47,7 @@ export async function startTestOrchestrator(
     AGENT_TOKEN: agentToken,
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'silent',
+    ...GENEROUS_RATE_LIMITS,
     ...env,
   });
   const app = await buildOrchestrator(config, createLogger(config.LOG_LEVEL), {

@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const ERROR_STATUS = {
   bad_request: 400,
   unauthorized: 401,
+  /** A cross-site request from an origin the playground does not allow. */
+  origin_not_allowed: 403,
   not_found: 404,
   session_ended: 404,
   /** The node running the session stopped responding; its instances are gone. */

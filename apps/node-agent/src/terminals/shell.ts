@@ -11,7 +11,13 @@ import { InstanceNotFoundError, isDockerNotFound } from '../errors.ts';
 export interface Shell {
   /** Emits 'data' (Buffer) while not paused, and 'exit' ({ code }) once. */
   readonly events: EventEmitter<{ data: [Buffer]; exit: [{ code: number | null }] }>;
-  write(data: string): void;
+  /**
+   * Queues input for the shell; false (and nothing queued) when the input it has not taken yet
+   * would grow past its bound, so a shell that stops reading cannot grow the agent's memory.
+   */
+  write(data: string): boolean;
+  /** Input bytes queued here that the shell has not taken yet. */
+  pendingInputBytes(): number;
   resize(size: TerminalSize): Promise<void>;
   pause(): void;
   resume(): void;
@@ -33,6 +39,7 @@ class DockerExecShell implements Shell {
   constructor(
     private readonly exec: Docker.Exec,
     private readonly stream: Duplex,
+    private readonly maxPendingInputBytes: number,
   ) {
     stream.on('data', (chunk: Buffer) => this.events.emit('data', chunk));
     stream.pause();
@@ -54,8 +61,16 @@ class DockerExecShell implements Shell {
     this.events.emit('exit', { code });
   }
 
-  write(data: string): void {
-    if (!this.exited) this.stream.write(data);
+  write(data: string): boolean {
+    if (this.exited) return true;
+    // The stream's own buffer holds what the engine's socket did not take: it is the backlog.
+    if (this.stream.writableLength + Buffer.byteLength(data) > this.maxPendingInputBytes) return false;
+    this.stream.write(data);
+    return true;
+  }
+
+  pendingInputBytes(): number {
+    return this.stream.writableLength;
   }
 
   async resize(size: TerminalSize): Promise<void> {
@@ -76,7 +91,10 @@ class DockerExecShell implements Shell {
 }
 
 /** Opens shells with `docker exec` in instance containers. */
-export function dockerShellFactory(docker: Docker): ShellFactory {
+/** Input a shell may leave untaken before more is dropped (TERMINAL_MAX_PENDING_INPUT_BYTES). */
+export const DEFAULT_MAX_PENDING_INPUT_BYTES = 256 * 1024;
+
+export function dockerShellFactory(docker: Docker, opts: { maxPendingInputBytes?: number } = {}): ShellFactory {
   return async (instanceId, size) => {
     const container = docker.getContainer(instanceContainerName(instanceId));
     let exec: Docker.Exec;
@@ -99,7 +117,7 @@ export function dockerShellFactory(docker: Docker): ShellFactory {
       throw err;
     }
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
-    const shell = new DockerExecShell(exec, stream);
+    const shell = new DockerExecShell(exec, stream, opts.maxPendingInputBytes ?? DEFAULT_MAX_PENDING_INPUT_BYTES);
     if (size) await shell.resize(size).catch(() => undefined);
     return shell;
   };

@@ -11,7 +11,12 @@ import { ACK_EVERY_CHUNKS, TerminalManager, type ViewerSink } from './terminal-m
 class ScriptedShell implements Shell {
   readonly events = new EventEmitter<{ data: [Buffer]; exit: [{ code: number | null }] }>();
   paused = true;
-  write(): void {}
+  write(): boolean {
+    return true;
+  }
+  pendingInputBytes(): number {
+    return 0;
+  }
   async resize(): Promise<void> {}
   pause(): void {
     this.paused = true;

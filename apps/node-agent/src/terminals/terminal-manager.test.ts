@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import { newInstanceId, newSessionId } from '@playground/contracts';
 import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
-import { dockerShellFactory } from './shell.ts';
+import { DEFAULT_MAX_PENDING_INPUT_BYTES, dockerShellFactory } from './shell.ts';
 import { TerminalManager, type ViewerSink } from './terminal-manager.ts';
 
 const nodeId = uniqueNodeId();
@@ -122,6 +122,33 @@ test('a viewer that never acks pauses the shell; memory stays bounded; leaving r
   terminals.input('fast', 'echo after-$((1+1))\r');
   await waitFor('the shell answers again', () => fast.text().includes('after-2'), 10000);
   terminals.detach('fast');
+});
+
+test('a shell that stops reading its input: pending input stays bounded, the rest is dropped with one notice', async (t) => {
+  const v = viewer();
+  await terminals.attach({ viewerId: 'paster', instanceId }, v.sink);
+  // A learner's foreground program that never reads stdin, on a raw TTY (no line limit, no echo):
+  // the TTY fills, docker's copy blocks, then the hijacked socket fills, then our side would.
+  terminals.input('paster', 'stty raw -echo; sleep 600\r');
+  await new Promise((r) => setTimeout(r, 500));
+  const mem0 = process.memoryUsage();
+  // 64 MiB of pasted input, far more than every kernel buffer on the way can hold; each chunk
+  // a string of its own, as each arrives from the wire.
+  for (let i = 0; i < 2048; i++) {
+    terminals.input('paster', String(i).padEnd(32 * 1024, 'p'));
+    if (i % 256 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const mem1 = process.memoryUsage();
+  const grew = mem1.heapUsed + mem1.arrayBuffers - (mem0.heapUsed + mem0.arrayBuffers);
+  const notices = v.text().split('further input was dropped').length - 1;
+  const pending = terminals.inspect(instanceId)!.pendingInputBytes;
+  t.diagnostic(`pending input ${pending} B, memory growth ${grew} B after 64 MiB of input to a shell that does not read`);
+  assert.ok(pending > 0 && pending <= DEFAULT_MAX_PENDING_INPUT_BYTES, `pending input ${pending} bytes`);
+  assert.equal(notices, 1, 'the viewer is told once');
+  assert.ok(grew < 16 * 1024 * 1024, `agent memory grew by ${grew} bytes`);
+  terminals.closeInstance(instanceId, 'test: end the stuck shell');
+  await waitFor('the stuck shell ended', () => v.exits[0]);
 });
 
 test('the shell exiting tells its viewers; the next attach starts a new shell', async () => {

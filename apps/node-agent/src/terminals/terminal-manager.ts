@@ -52,7 +52,12 @@ interface Terminal {
   utf8: Utf8Boundary;
   viewers: Map<string, Viewer>;
   paused: boolean;
+  /** Input was dropped since the shell last caught up (its viewers were told). */
+  inputDropped: boolean;
 }
+
+const INPUT_DROPPED_NOTICE =
+  '\r\n\x1b[33m[playground] the shell is not reading its input (a program in the foreground ignores it?): further input was dropped.\x1b[0m\r\n';
 
 export interface TerminalManagerOptions {
   openShell: ShellFactory;
@@ -120,6 +125,7 @@ export class TerminalManager {
       utf8: new Utf8Boundary(),
       viewers: new Map(),
       paused: false,
+      inputDropped: false,
     };
     shell.events.on('data', (raw) => {
       const chunk = terminal.utf8.take(raw);
@@ -185,7 +191,18 @@ export class TerminalManager {
 
   input(viewerId: string, data: string): void {
     const viewer = this.viewers.get(viewerId);
-    if (viewer) this.terminals.get(viewer.instanceId)?.shell.write(data);
+    const terminal = viewer && this.terminals.get(viewer.instanceId);
+    if (!viewer || !terminal) return;
+    if (terminal.shell.write(data)) {
+      terminal.inputDropped = false;
+      return;
+    }
+    // Told once per backlog, not per dropped keystroke: the notice is itself output.
+    if (terminal.inputDropped) return;
+    terminal.inputDropped = true;
+    this.opts.logger.info({ instanceId: terminal.instanceId, pending: terminal.shell.pendingInputBytes() }, 'terminal.input_dropped');
+    // Outside the flow-control count (no ack asked): it is a few bytes, once.
+    viewer.sink.output(Buffer.from(INPUT_DROPPED_NOTICE), () => undefined, false);
   }
 
   /** The shell takes the size of whichever viewer resized last. */
@@ -220,9 +237,16 @@ export class TerminalManager {
   }
 
   /** For tests and metrics. */
-  inspect(instanceId: string): { paused: boolean; viewers: { id: string; unacked: number }[]; replayBytes: number } | undefined {
+  inspect(
+    instanceId: string,
+  ): { paused: boolean; viewers: { id: string; unacked: number }[]; replayBytes: number; pendingInputBytes: number } | undefined {
     const t = this.terminals.get(instanceId);
     if (!t) return undefined;
-    return { paused: t.paused, viewers: [...t.viewers.values()].map((v) => ({ id: v.id, unacked: v.sent - v.acked })), replayBytes: t.replay.length };
+    return {
+      paused: t.paused,
+      viewers: [...t.viewers.values()].map((v) => ({ id: v.id, unacked: v.sent - v.acked })),
+      replayBytes: t.replay.length,
+      pendingInputBytes: t.shell.pendingInputBytes(),
+    };
   }
 }

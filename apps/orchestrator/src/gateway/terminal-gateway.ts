@@ -14,6 +14,7 @@ import type { Logger } from '../logger.ts';
 import { SESSION_LOST_MESSAGE } from '../session-lost.ts';
 import type { TerminalExits } from '../terminal-exits.ts';
 import type { AgentGateway, AgentListener, AgentSocket } from './agent-gateway.ts';
+import { EventBudget } from './event-budget.ts';
 
 // `/terminal`: one browser socket = one viewer of one instance's shell. We authorise the
 // handshake, then relay bytes between the browser and the instance's node agent. Flow
@@ -38,7 +39,24 @@ interface Viewer {
   instanceId: string;
   /** Acks held back until the browser's write buffer drains. */
   pendingAcks: Array<() => void>;
+  /** Kinds of dropped events this viewer was already told about (told once each). */
+  noticed: Set<DropKind>;
 }
+
+/** How fast one browser connection may send terminal events; more are dropped, not queued. */
+export interface TerminalEventLimits {
+  inputPerSecond: number;
+  resizePerSecond: number;
+}
+
+type DropKind = 'input_oversize' | 'input_rate' | 'resize_rate';
+
+/** What the viewer reads in their terminal the first time events of a kind are dropped. */
+const DROP_NOTICES: Record<DropKind, string> = {
+  input_oversize: `input larger than ${TerminalInput.maxLength ?? 65536} characters in one piece was dropped.`,
+  input_rate: 'typing faster than the terminal accepts: some input was dropped.',
+  resize_rate: 'the terminal is being resized too often: some resizes were ignored.',
+};
 
 /** Packets that may wait in a browser's engine write buffer before we stop acknowledging. */
 export const MAX_BUFFERED_PACKETS = 16;
@@ -65,6 +83,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     private readonly db: Db,
     private readonly agents: AgentGateway,
     private readonly logger: Logger,
+    private readonly limits: TerminalEventLimits,
   ) {
     this.namespace = io.of(TERMINAL_NAMESPACE) as TerminalNamespace;
     this.namespace.use((socket, next) => {
@@ -98,16 +117,23 @@ export class TerminalGateway implements TerminalExits, AgentListener {
 
   private async onConnection(socket: BrowserSocket): Promise<void> {
     const { sessionId, instanceId, nodeId, size } = socket.data;
-    const viewer: Viewer = { id: randomUUID(), socket, nodeId, sessionId, instanceId, pendingAcks: [] };
+    const viewer: Viewer = { id: randomUUID(), socket, nodeId, sessionId, instanceId, pendingAcks: [], noticed: new Set() };
     this.viewers.set(viewer.id, viewer);
+    const inputBudget = new EventBudget(this.limits.inputPerSecond);
+    const resizeBudget = new EventBudget(this.limits.resizePerSecond);
 
     socket.conn.on('drain', () => this.releaseAcks(viewer));
     socket.on('input', (data) => {
-      if (TerminalInput.safeParse(data).success) this.agents.socketFor(nodeId)?.emit('terminal.input', viewer.id, data);
+      if (typeof data !== 'string') return;
+      if (!TerminalInput.safeParse(data).success) return this.dropped(viewer, 'input_oversize');
+      if (!inputBudget.take()) return this.dropped(viewer, 'input_rate');
+      this.agents.socketFor(nodeId)?.emit('terminal.input', viewer.id, data);
     });
     socket.on('resize', (raw) => {
       const parsed = TerminalSize.safeParse(raw);
-      if (parsed.success) this.agents.socketFor(nodeId)?.emit('terminal.resize', viewer.id, parsed.data);
+      if (!parsed.success) return;
+      if (!resizeBudget.take()) return this.dropped(viewer, 'resize_rate');
+      this.agents.socketFor(nodeId)?.emit('terminal.resize', viewer.id, parsed.data);
     });
     socket.on('disconnect', () => {
       this.viewers.delete(viewer.id);
@@ -165,6 +191,14 @@ export class TerminalGateway implements TerminalExits, AgentListener {
 
   viewerCount(): number {
     return this.viewers.size;
+  }
+
+  /** A dropped event: the viewer reads why in their terminal, once per kind, so a flood cannot become an output flood. */
+  private dropped(viewer: Viewer, kind: DropKind): void {
+    if (viewer.noticed.has(kind)) return;
+    viewer.noticed.add(kind);
+    this.logger.info({ viewerId: viewer.id, instanceId: viewer.instanceId, kind }, 'terminal.events_dropped');
+    viewer.socket.emit('output', `\r\n\x1b[33m[playground] ${DROP_NOTICES[kind]}\x1b[0m\r\n`);
   }
 
   private releaseAcks(viewer: Viewer): void {

@@ -1,11 +1,14 @@
 import { CreateInstanceBody, CreateSessionBody, PlaygroundError, type NodeListView, type NodeView } from '@playground/contracts';
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { ClientIdentifier } from '../client-identity.ts';
 import type { Config } from '../config.ts';
+import type { CreationLimits } from '../creation-limits.ts';
 import type { Health } from '../health.ts';
 import type { Instances } from '../instances.ts';
 import type { Logger } from '../logger.ts';
 import type { Nodes } from '../nodes.ts';
+import type { OriginPolicy } from '../origin-policy.ts';
 import type { PortUrls } from '../port-urls.ts';
 import type { Sessions } from '../sessions.ts';
 import { instanceView, sessionView } from '../views.ts';
@@ -21,7 +24,9 @@ export interface ApiDeps {
   nodes: Nodes;
   health: Health;
   urls: PortUrls;
-  clientAddress: (req: FastifyRequest['raw']) => string;
+  identify: ClientIdentifier;
+  originPolicy: OriginPolicy;
+  creationLimits: CreationLimits;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
 }
@@ -59,9 +64,25 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(health.ok ? 200 : 503).send(health);
   });
 
+  /** The foreign origin an allowed embed calls from (counted on its own), if any. */
+  const embeddingOrigin = (request: FastifyRequest): string | undefined => {
+    const verdict = deps.originPolicy(request.headers.origin);
+    return verdict.kind === 'allowed' ? verdict.origin : undefined;
+  };
+
   app.post('/api/v1/sessions', async (request, reply) => {
+    const origin = deps.originPolicy(request.headers.origin);
+    if (origin.kind === 'refused') {
+      deps.logger.info({ origin: origin.origin }, 'session.origin_refused');
+      throw new PlaygroundError(
+        'origin_not_allowed',
+        `Sessions cannot be started from ${origin.origin}: this playground allows only its own pages and the sites its operator listed.`,
+      );
+    }
     CreateSessionBody.parse(request.body ?? {});
-    const session = await sessions.create(deps.clientAddress(request.raw));
+    const client = await deps.identify(request.raw);
+    await deps.creationLimits.take('session', client.key, embeddingOrigin(request));
+    const session = await sessions.create(client.key);
     return reply.code(201).send(sessionView(session, [], maxInstances, urls));
   });
 
@@ -87,6 +108,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   app.post<{ Params: { id: string } }>('/api/v1/sessions/:id/instances', async (request, reply) => {
     CreateInstanceBody.parse(request.body ?? {});
+    const client = await deps.identify(request.raw);
+    await deps.creationLimits.take('instance', client.key, embeddingOrigin(request));
     const instance = await instances.create(request.params.id);
     return reply.code(201).send(instanceView(instance, urls));
   });

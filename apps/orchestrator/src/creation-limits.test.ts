@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { PlaygroundError } from '@playground/contracts';
+import { CreationLimits } from './creation-limits.ts';
+import { createLogger } from './logger.ts';
+import { createRedis, waitForRedis } from './redis.ts';
+import { REDIS_URL } from './test-harness.ts';
+
+// Against the real Redis: two orchestrator replicas share one count; with Redis unreachable
+// each replica still limits on its own instead of failing or letting everything through.
+
+const logger = createLogger('silent');
+const config = {
+  RATE_LIMIT_SESSIONS_PER_MINUTE: 3,
+  RATE_LIMIT_SESSIONS_PER_ORIGIN_PER_MINUTE: 100,
+  RATE_LIMIT_INSTANCES_PER_MINUTE: 3,
+  RATE_LIMIT_INSTANCES_PER_ORIGIN_PER_MINUTE: 100,
+};
+
+async function outcomes(limits: CreationLimits[], key: string, count: number): Promise<string[]> {
+  const results: string[] = [];
+  for (let i = 0; i < count; i++) {
+    try {
+      await limits[i % limits.length]!.take('session', key);
+      results.push('ok');
+    } catch (error) {
+      assert.ok(error instanceof PlaygroundError, String(error));
+      results.push(error.code);
+    }
+  }
+  return results;
+}
+
+describe('creation limits', () => {
+  const redises: Array<ReturnType<typeof createRedis>> = [];
+  const prefix = `test-limits-${randomBytes(4).toString('hex')}`;
+  after(async () => {
+    const cleaner = redises[0];
+    if (cleaner?.status === 'ready') {
+      const keys = await cleaner.keys(`${prefix}:*`);
+      if (keys.length) await cleaner.del(...keys);
+    }
+    for (const redis of redises) redis.disconnect();
+  });
+
+  it('replicas sharing Redis share one count per client', async () => {
+    const replicas = [];
+    for (let i = 0; i < 2; i++) {
+      const redis = createRedis(REDIS_URL, logger);
+      redises.push(redis);
+      assert.ok(await waitForRedis(redis, 2_000));
+      replicas.push(new CreationLimits(redis, prefix, config, logger));
+    }
+    assert.deepEqual(await outcomes(replicas, '198.51.100.1', 5), ['ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
+  });
+
+  it('with Redis unreachable, a replica still limits in memory (and answers at once)', async () => {
+    const redis = createRedis('redis://127.0.0.1:1', logger);
+    redises.push(redis);
+    const limits = new CreationLimits(redis, prefix, config, logger);
+    const started = Date.now();
+    assert.deepEqual(await outcomes([limits], '198.51.100.2', 4), ['ok', 'ok', 'ok', 'rate_limited']);
+    assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
+  });
+});
