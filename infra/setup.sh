@@ -121,6 +121,11 @@ if [ -z "${DOCKER_HOST:-}" ]; then
   fi
 fi
 
+# Egress firewall for instances (infra/egress.sh): the internet and their session, never the
+# node's services, private or link-local ranges, nor SMTP. Matched by bridge interface, so it
+# covers this engine's networks and the extra engines' (node-engines.sh applies it too).
+"$INFRA_DIR/egress.sh" up
+
 # ---------------------------------------------------------------------------------------
 # 3. PostgreSQL
 # ---------------------------------------------------------------------------------------

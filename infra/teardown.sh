@@ -78,6 +78,9 @@ else
   log "docker: not started by setup.sh"
 fi
 
+# The egress firewall of instances (infra/egress.sh); setup.sh applies it again.
+"$INFRA_DIR/egress.sh" down && log "egress: rules removed" || warn "egress.sh down failed"
+
 if [ "$PURGE" = 1 ]; then
   # Only what setup.sh and its scripts create (other tools keep data in the same folders).
   log "purge: registry storage, Redis data, build caches, generated configs"
