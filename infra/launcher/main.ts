@@ -98,7 +98,7 @@ function passThroughEnv(): Record<string, string> {
   const names = [
     'PUBLIC_URL', 'PORTS_DOMAIN', 'SESSION_TTL_MINUTES', 'MAX_SESSIONS_PER_CLIENT', 'MAX_INSTANCES_PER_SESSION',
     'INSTANCE_CPUS', 'INSTANCE_MEMORY_MB', 'INSTANCE_PIDS', 'SECURITY_MODE', 'OCI_RUNTIME', 'INSTANCE_IMAGE',
-    'MIRROR_PORT', 'LOG_LEVEL', 'WARM_POOL_SIZE', 'CAPACITY_INSTANCES', 'CAPACITY_MEMORY_MB', 'NODE_DOWN_AFTER_MS',
+    'MIRROR_PORT', 'LOG_LEVEL', 'WARM_POOL_SIZE', 'INSTANCE_DISK_GB', 'CAPACITY_INSTANCES', 'CAPACITY_MEMORY_MB', 'NODE_DOWN_AFTER_MS',
     'ALLOW_UNSAFE_SECURITY_MODE',
   ];
   return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
