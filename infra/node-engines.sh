@@ -30,7 +30,8 @@
 #     - anything else routed INTO an extra engine's networks is dropped (another session,
 #       another engine, the main engine's containers, the outside);
 #     - an instance may not route to any other Docker bridge (br-+, docker0, br-pgnode-+);
-#     - an instance may reach the outside world (like on the main engine).
+#     - an instance may reach the outside world (like on the main engine), within the egress
+#       rules of infra/egress.sh (chain PLAYGROUND-EGRESS, hooked before this one).
 #   nat PLAYGROUND-NODES (from POSTROUTING): masquerade what leaves the range.
 # The host itself (orchestrator port proxy, agents) reaches instances through OUTPUT/INPUT,
 # which these rules do not filter. Instances reach the node-local mirror at their gateway
@@ -94,10 +95,7 @@ RULES
       iptables $rule
     done <<<"$want"
   fi
-  [ "$(iptables -S DOCKER-USER | sed -n 2p)" = "-A DOCKER-USER -j $CHAIN" ] || {
-    iptables -D DOCKER-USER -j "$CHAIN" 2>/dev/null || true
-    iptables -I DOCKER-USER 1 -j "$CHAIN"
-  }
+  iptables -C DOCKER-USER -j "$CHAIN" 2>/dev/null || iptables -I DOCKER-USER 1 -j "$CHAIN"
   iptables -t nat -N "$CHAIN" 2>/dev/null || true
   want="-A $CHAIN -s $RANGE ! -d $RANGE -j MASQUERADE"
   have=$(iptables -t nat -S "$CHAIN" | grep -- '^-A' || true)
@@ -107,6 +105,10 @@ RULES
     iptables -t nat $want
   fi
   iptables -t nat -C POSTROUTING -j "$CHAIN" 2>/dev/null || iptables -t nat -A POSTROUTING -j "$CHAIN"
+  # The egress rules (what instances may reach: no node services, private ranges, metadata,
+  # SMTP) must come BEFORE this chain in DOCKER-USER, since its last rule accepts everything
+  # leaving the range; egress.sh puts its hooks first.
+  "$INFRA_DIR/egress.sh" up
 }
 
 firewall_down() {

@@ -23,12 +23,14 @@ playground_lock
 : "${SKIP_IMAGES:=0}"   # 1 = stop after the services (no instance image, no mirror)
 : "${DOCKER_ADDRESS_POOL:=base=10.64.0.0/12,size=24}"  # for a dockerd started here; "none" = Docker's default
 : "${SECURITY_MODE:=userns}"  # the node agent's mode; `userns` needs an engine with userns-remap
+: "${DOCKER_DATA_FS:=btrfs}"   # btrfs: the engine's data root on a loop-mounted btrfs with quotas; none: /var/lib/docker
+: "${DOCKER_DATA_MAX_GB:=200}" # cap of that file system's size (it is 80% of the free disk, sparse)
 
 # ---------------------------------------------------------------------------------------
 # 1. Debian packages
 # ---------------------------------------------------------------------------------------
 PACKAGES=(docker.io postgresql redis-server chromium debootstrap docker-registry
-          iptables iproute2 ca-certificates curl)
+          iptables iproute2 ca-certificates curl btrfs-progs)
 
 pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
 
@@ -64,6 +66,47 @@ fi
 # host: the engine runs every container in a user namespace (userns-remap; Docker makes the
 # `dockremap` user and its /etc/subuid range). Other modes opt out per container.
 engine_remaps() { docker info --format '{{ json .SecurityOptions }}' 2>/dev/null | grep -q 'name=userns'; }
+# The engine's data root on a file system that can limit each instance's disk (the agent's
+# INSTANCE_DISK_GB): btrfs, whose qgroups are part of btrfs itself, because these hosts' kernels
+# lack XFS quotas and the quota format ext4 project quotas need. A sparse image under
+# $PLAYGROUND_STATE, loop-mounted; its size caps what all instances together can write, so the
+# node's own disk never fills. Prints the dockerd arguments; none (and a loud warning) where
+# btrfs or loop devices are unavailable.
+DATA_IMG=$PLAYGROUND_STATE/docker-data.img
+DATA_MNT=$PLAYGROUND_STATE/docker-data
+quota_data_root_args() {
+  [ "$DOCKER_DATA_FS" = btrfs ] || { warn "docker: DOCKER_DATA_FS=$DOCKER_DATA_FS: instance disks are NOT limited; a learner can fill this node's disk"; return 0; }
+  if grep -qs -e data-root -e '"graph"' -e storage-driver /etc/docker/daemon.json; then
+    warn "docker: /etc/docker/daemon.json sets data-root or storage-driver; not moving it: instance disks are limited only if that is btrfs (or overlay2 on XFS with prjquota)"
+    return 0
+  fi
+  local why=''
+  if ! grep -qw btrfs /proc/filesystems; then why='the kernel has no btrfs'
+  elif ! command -v mkfs.btrfs >/dev/null; then why='mkfs.btrfs is missing (package btrfs-progs)'
+  elif ! findmnt -n "$DATA_MNT" >/dev/null; then
+    if [ ! -s "$DATA_IMG" ]; then
+      local free_gb size_gb
+      free_gb=$(( $(df -P -k "$PLAYGROUND_STATE" | awk 'NR == 2 { print $4 }') / 1024 / 1024 ))
+      size_gb=$(( free_gb * 8 / 10 )); [ "$size_gb" -le "$DOCKER_DATA_MAX_GB" ] || size_gb=$DOCKER_DATA_MAX_GB
+      if [ "$size_gb" -lt 10 ]; then why="only ${free_gb} GB free under $PLAYGROUND_STATE"
+      else
+        log "docker: making a ${size_gb} GB btrfs data root ($DATA_IMG, sparse)"
+        truncate -s "${size_gb}G" "$DATA_IMG.tmp" && mkfs.btrfs -q -f "$DATA_IMG.tmp" >/dev/null && mv "$DATA_IMG.tmp" "$DATA_IMG" || why='mkfs.btrfs failed'
+      fi
+    fi
+    if [ -z "$why" ]; then
+      mkdir -p "$DATA_MNT"
+      mount -o loop "$DATA_IMG" "$DATA_MNT" 2>/dev/null || why="mounting $DATA_IMG failed (no loop devices in this container?)"
+    fi
+  fi
+  [ -n "$why" ] || btrfs quota enable "$DATA_MNT" 2>/dev/null || why="btrfs quota enable $DATA_MNT failed"
+  if [ -n "$why" ]; then
+    warn "docker: ******** instance disks are NOT limited: $why. A learner can fill this node's disk. ********"
+    return 0
+  fi
+  mkdir -p "$DATA_MNT/docker"
+  echo --data-root "$DATA_MNT/docker" --storage-driver btrfs
+}
 start_local_engine() {
   need_cmd dockerd
   # One Docker network per session: Docker's built-in pools hold only 31 networks
@@ -75,6 +118,8 @@ start_local_engine() {
   if [ "$SECURITY_MODE" = userns ] && ! grep -qs userns-remap /etc/docker/daemon.json; then
     dockerd_args+=(--userns-remap=default)
   fi
+  # shellcheck disable=SC2207  # plain words (paths under $PLAYGROUND_STATE)
+  dockerd_args+=($(quota_data_root_args))
   log "docker: starting dockerd ${dockerd_args[*]} (log: $PLAYGROUND_LOGS/dockerd.log)"
   start_bg "$PLAYGROUND_RUN/dockerd.pid" "$PLAYGROUND_LOGS/dockerd.log" dockerd "${dockerd_args[@]}"
   if ! wait_for "${DOCKERD_TIMEOUT:-60}" dockerd docker_ok; then
@@ -99,6 +144,10 @@ if [ -z "${DOCKER_HOST:-}" ]; then
   fi
   if docker_ok; then
     log "docker: engine already answers on /var/run/docker.sock${SECURITY_MODE:+ (security mode $SECURITY_MODE)}"
+    # Not restarted for it (that would stop every instance): say so when disks are unlimited.
+    if [ "$DOCKER_DATA_FS" = btrfs ] && [ "$(docker info --format '{{.Driver}}' 2>/dev/null)" != btrfs ]; then
+      warn "docker: the running engine's data root is not on btrfs: instance disks are NOT limited until it is restarted by this script (stop it, then run setup.sh)"
+    fi
   else
     start_local_engine
   fi
@@ -120,6 +169,11 @@ if [ -z "${DOCKER_HOST:-}" ]; then
       die "could not re-create bridge $br; restart dockerd (this stops all containers)"
   fi
 fi
+
+# Egress firewall for instances (infra/egress.sh): the internet and their session, never the
+# node's services, private or link-local ranges, nor SMTP. Matched by bridge interface, so it
+# covers this engine's networks and the extra engines' (node-engines.sh applies it too).
+"$INFRA_DIR/egress.sh" up
 
 # ---------------------------------------------------------------------------------------
 # 3. PostgreSQL

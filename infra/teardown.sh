@@ -74,9 +74,17 @@ if started dockerd; then
   [ -s /var/run/docker.pid ] && pidfile=/var/run/docker.pid
   stop_pidfile "$pidfile" 30
   rm -f "$PLAYGROUND_RUN/dockerd.pid" "$PLAYGROUND_RUN/started.dockerd"
+  # Its btrfs data root (setup.sh's DOCKER_DATA_FS); the image file stays unless --purge.
+  if findmnt -n "$PLAYGROUND_STATE/docker-data" >/dev/null 2>&1; then
+    umount "$PLAYGROUND_STATE/docker-data" && log "docker: unmounted its data root" || warn "could not unmount $PLAYGROUND_STATE/docker-data"
+  fi
+  [ "$PURGE" = 1 ] && rm -f "$PLAYGROUND_STATE/docker-data.img"
 else
   log "docker: not started by setup.sh"
 fi
+
+# The egress firewall of instances (infra/egress.sh); setup.sh applies it again.
+"$INFRA_DIR/egress.sh" down && log "egress: rules removed" || warn "egress.sh down failed"
 
 if [ "$PURGE" = 1 ]; then
   # Only what setup.sh and its scripts create (other tools keep data in the same folders).

@@ -40,6 +40,15 @@ const ConfigSchema = z
     OCI_RUNTIME: z.string().min(1).optional(),
     /** Port of the node-local registry mirror on each instance's default gateway. */
     MIRROR_PORT: z.coerce.number().int().min(1).max(65535).default(5000),
+    /**
+     * Hard limit per instance, in GiB, on its root file system and (separately) on its inner
+     * engine's /var/lib/docker, enforced by the engine's file system: btrfs qgroups where
+     * infra/setup.sh put the data root on btrfs, or overlay2 on XFS with prjquota (root file
+     * system only). The root file system's limit includes the instance image (~0.5 GiB). A
+     * learner who fills it sees "Disk quota exceeded". 0: no limit. Where the engine cannot
+     * limit disks the agent logs `disk.quota.unavailable` at the first instance and goes on.
+     */
+    INSTANCE_DISK_GB: z.coerce.number().min(0).max(10000).default(10),
     /** Most instances this node accepts (announced to the scheduler). Warm pool members count against it too. */
     CAPACITY_INSTANCES: positiveInt(20),
     /**

@@ -56,6 +56,7 @@ const provisioner = new DockerInstanceProvisioner({
   securityMode: config.SECURITY_MODE,
   ociRuntime: config.OCI_RUNTIME,
   mirrorPort: config.MIRROR_PORT,
+  diskBytes: Math.round(config.INSTANCE_DISK_GB * 1024 ** 3),
   readyTimeoutMs: config.INSTANCE_READY_TIMEOUT_MS,
   logger,
   onRemoving: (instanceId) => terminals?.closeInstance(instanceId, 'the instance was deleted'),

@@ -41,12 +41,15 @@ export function uniqueNodeId(): string {
   return `test-${randomBytes(4).toString('hex')}`;
 }
 
+/** The engine under test: DOCKER_HOST when it names a unix socket, else the node's main one. */
+export const TEST_DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
+
 export async function requireDocker(): Promise<Docker> {
-  const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+  const docker = new Docker({ socketPath: TEST_DOCKER_SOCKET });
   try {
     await docker.ping();
   } catch (err) {
-    throw new Error(`these tests need a Docker engine at /var/run/docker.sock (run infra/setup.sh): ${String(err)}`);
+    throw new Error(`these tests need a Docker engine at ${TEST_DOCKER_SOCKET} (run infra/setup.sh): ${String(err)}`);
   }
   try {
     await docker.getImage(TEST_IMAGE).inspect();

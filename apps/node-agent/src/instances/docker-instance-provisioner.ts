@@ -13,6 +13,7 @@ import {
 } from '@playground/contracts';
 import { AgentError, ImageMissingError, InstanceFailedError, InstanceTimeoutError, isDockerConflict, isDockerNotFound } from '../errors.ts';
 import { delegateCgroups } from './cgroup-delegation.ts';
+import { diskHostConfig, diskQuotaSupport, limitVolume, type DiskQuotaSupport } from './disk-quota.ts';
 import { engineAnswers, type ReadinessProbe } from './engine-readiness.ts';
 import type { BusyWork, InstanceProvisioner, ManagedInstance, ReconcileOutcome } from './instance-provisioner.ts';
 import { claimContainer } from './pool-claim.ts';
@@ -35,6 +36,11 @@ export interface DockerInstanceProvisionerOptions {
   onRemoving?: (instanceId: string) => void;
   /** Called once an instance is ready (e.g. to start its shell before the first viewer). */
   onReady?: (instanceId: string) => void;
+  /**
+   * Hard limit in bytes on what an instance writes (root file system; and its /var/lib/docker
+   * volume on btrfs), enforced by the engine's file system (disk-quota.ts). 0 or absent: none.
+   */
+  diskBytes?: number;
   /** Started, idle instances kept for instant creation; absent or size 0: none. */
   warmPool?: { size: number; capacity: number; checkIntervalMs: number };
 }
@@ -56,6 +62,9 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
   /** Serialises network creation/removal per session (Docker allows duplicate network names). */
   private readonly sessionLocks = new Map<string, Promise<unknown>>();
   private readonly expectedStops = new Map<string, number>();
+  /** What the engine's file system can limit; known before the first container is made. */
+  private disk: DiskQuotaSupport = 'none';
+  private diskChecked: Promise<void> | undefined;
   readonly pool: WarmPool | undefined;
 
   constructor(opts: DockerInstanceProvisionerOptions) {
@@ -80,6 +89,7 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
           HostConfig: this.hostConfig(POOL_MEMBER_LIMITS, network, volume),
           NetworkingConfig: { EndpointsConfig: { [network]: {} } },
         }),
+        prepareVolume: (volume) => this.prepareVolume(volume),
         waitReady: (container, hostname) => this.waitUntilReady(container, hostname),
         logger: opts.logger,
       });
@@ -166,8 +176,39 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
     }
   }
 
+  /** Learns once what the engine can limit; says loudly when a disk limit is wanted but impossible. */
+  private checkDisk(): Promise<void> {
+    const bytes = this.opts.diskBytes ?? 0;
+    if (bytes <= 0) return Promise.resolve();
+    this.diskChecked ??= this.docker.info().then(
+      (info: { Driver?: string; DriverStatus?: [string, string][] }) => {
+        this.disk = diskQuotaSupport(info);
+        if (this.disk === 'none') {
+          this.log.error(
+            { driver: info.Driver, diskBytes: bytes },
+            'disk.quota.unavailable: the engine cannot limit instance disks (needs its data root on btrfs with quotas, or overlay2 on XFS with prjquota; see infra/README.md); instances can fill the node',
+          );
+        } else {
+          this.log.info({ support: this.disk, diskBytes: bytes }, 'disk.quota.enabled');
+        }
+      },
+      (err: unknown) => {
+        this.diskChecked = undefined; // ask again next time
+        throw err;
+      },
+    );
+    return this.diskChecked;
+  }
+
+  /** Before a new engine volume is used: its size limit, where the file system allows one. */
+  private async prepareVolume(volume: string): Promise<void> {
+    await this.checkDisk();
+    if (this.disk === 'btrfs') await limitVolume(this.docker, volume, this.opts.diskBytes ?? 0, this.log);
+  }
+
   private hostConfig(limits: InstanceLimits, network: string, volume: string): Docker.HostConfig {
     return {
+      ...diskHostConfig(this.disk, this.opts.diskBytes ?? 0),
       NetworkMode: network,
       Init: true,
       NanoCpus: Math.round(limits.cpus * 1e9),
@@ -210,6 +251,7 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
             Labels: this.labels({ [LABEL.session]: job.sessionId, [LABEL.instance]: job.instanceId }),
           });
           made = true;
+          await this.prepareVolume(instanceVolumeName(job.instanceId));
           await this.docker.createContainer({
             name,
             Image: this.opts.image,

@@ -38,6 +38,8 @@ export interface WarmPoolOptions {
   countInstances: () => Promise<number>;
   /** Create options for a member: its name, engine volume, hostname, network and labels are given. */
   createOptions: (m: { name: string; volume: string; hostname: string; network: string; labels: Record<string, string> }) => Docker.ContainerCreateOptions;
+  /** Called with a member's new, empty engine volume before its container is made (disk limit). */
+  prepareVolume?: (volume: string) => Promise<void>;
   /** Resolves once the container's inner engine answers; throws if it stops or times out. */
   waitReady: (container: Docker.Container, hostname: string) => Promise<unknown>;
   /** Time between maintenance passes that nothing triggered. */
@@ -248,6 +250,7 @@ export class WarmPool {
     try {
       await this.ensureNetwork();
       await docker.createVolume({ Name: volume, Labels: labels });
+      await this.opts.prepareVolume?.(volume);
       const container = await docker.createContainer(this.opts.createOptions({ name, volume, hostname, network: this.network, labels }));
       await container.start();
       await this.opts.waitReady(container, hostname);
