@@ -83,6 +83,8 @@ function environmentFor(name: ProcessName, options: StackOptions): Record<string
     REDIS_URL: options.redisUrl,
     AGENT_TOKEN: options.agentToken,
     ...options.env,
+    // The orchestrator builds port URLs from it, the web edge derives PORTS_DOMAIN from it.
+    PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${options.port}`,
   };
   if (name === 'orchestrator') {
     return {
@@ -91,7 +93,6 @@ function environmentFor(name: ProcessName, options: StackOptions): Record<string
       ORCHESTRATOR_PORT: String(options.orchestratorPort),
       DATABASE_URL: options.databaseUrl,
       ADMIN_TOKEN: options.adminToken,
-      PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${options.port}`,
     };
   }
   if (name === 'web') {
