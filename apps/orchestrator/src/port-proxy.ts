@@ -4,10 +4,13 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Db } from './db.ts';
 import type { Logger } from './logger.ts';
+import { guardPathFormRequest, guardPathFormResponse, isServiceWorkerFetch, PATH_FORM_CSP, portRefusal } from './port-guard.ts';
 
 // Public URLs of instance ports, host form (<id>-<port>.<PORTS_DOMAIN>) and path form
 // (/ports/<id>/<port>/…), HTTP and WebSocket. Lookups are cached briefly: a page load
-// fans out into many requests for the same instance.
+// fans out into many requests for the same instance. Only ports the instance listens on
+// pass, never its engine's API; the path form runs on the app's origin, so its responses
+// are sandboxed and stripped of cookies (port-guard.ts).
 
 export interface PortRoute extends PortTarget {
   /** Path form only: the URL to send upstream, with /ports/<id>/<port> removed. */
@@ -19,6 +22,8 @@ export interface PortRoute extends PortTarget {
 interface Upstream {
   ip: string;
   hostname: string;
+  /** Listening ports as last reported by the instance's node agent. */
+  ports: number[];
 }
 
 const HIT_TTL_MS = 2_000;
@@ -27,6 +32,8 @@ const MISS_TTL_MS = 500;
 export class PortProxy {
   private readonly proxy = createProxyServer({ xfwd: true, ws: true, proxyTimeout: 0 });
   private readonly cache = new Map<string, { upstream: Upstream | null; until: number }>();
+  /** Requests of the path form in flight, whose upstream answers get the path-form guard. */
+  private readonly pathForm = new WeakSet<IncomingMessage>();
 
   constructor(
     private readonly db: Db,
@@ -35,6 +42,15 @@ export class PortProxy {
   ) {
     // Without a listener an upstream error would be thrown; callers pass their own callbacks.
     this.proxy.on('error', () => undefined);
+    // Runs before http-proxy copies the upstream's headers to the browser's response.
+    this.proxy.on('proxyRes', (proxyRes, req) => {
+      if (this.pathForm.has(req)) guardPathFormResponse(proxyRes.headers);
+    });
+    // A WebSocket handshake answer can set cookies too; this listener runs before the one
+    // that writes the 101 to the browser (both are on the same request, ours first).
+    this.proxy.on('proxyReqWs', (proxyReq, req) => {
+      if (this.pathForm.has(req)) proxyReq.on('upgrade', (proxyRes) => guardPathFormResponse(proxyRes.headers));
+    });
   }
 
   /** The port a request is for, or null when it is for the orchestrator itself. Host form wins. */
@@ -50,17 +66,27 @@ export class PortProxy {
   }
 
   async web(req: IncomingMessage, res: ServerResponse, route: PortRoute): Promise<void> {
+    if (route.forwardPath !== undefined) {
+      // Our own answers on the path form (errors, redirects) are sandboxed like the learner's.
+      res.setHeader('content-security-policy', PATH_FORM_CSP);
+      if (isServiceWorkerFetch(req.headers)) {
+        this.logger.info({ instanceId: route.instanceId, port: route.port }, 'port_proxy.service_worker_refused');
+        return this.sendPage(req, res, 403, 'service_worker_refused', 'Service workers cannot be served from /ports/ on the playground\'s own address; use the port\'s own host URL.');
+      }
+    }
     const upstream = await this.lookup(route.instanceId).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'port_proxy.lookup_failed');
       return null;
     });
     if (!upstream) return this.sendPage(req, res, 404, 'not_found', 'No running instance has this address.');
+    const refusal = portRefusal(route.port, upstream.ports, upstream.hostname);
+    if (refusal) return this.sendPage(req, res, 404, refusal.code, refusal.message);
     if (route.bare && (req.method === 'GET' || req.method === 'HEAD')) {
       const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
       res.writeHead(308, { location: `/ports/${route.instanceId}/${route.port}/${query}` }).end();
       return;
     }
-    if (route.forwardPath !== undefined) req.url = route.forwardPath;
+    if (route.forwardPath !== undefined) this.markPathForm(req, route.forwardPath);
     this.proxy.web(req, res, { target: `http://${upstream.ip}:${route.port}` }, (error) => {
       this.logger.debug({ err: (error as Error).message, instanceId: route.instanceId, port: route.port }, 'port_proxy.upstream_error');
       if (res.headersSent) return void res.destroy();
@@ -76,12 +102,20 @@ export class PortProxy {
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: PortRoute): Promise<void> {
     const upstream = await this.lookup(route.instanceId).catch(() => null);
-    if (!upstream) return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    if (route.forwardPath !== undefined) req.url = route.forwardPath;
+    if (!upstream || portRefusal(route.port, upstream.ports, upstream.hostname)) {
+      return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+    if (route.forwardPath !== undefined) this.markPathForm(req, route.forwardPath);
     this.proxy.ws(req, socket, head, { target: `http://${upstream.ip}:${route.port}` }, () => {
       if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
     });
+  }
+
+  private markPathForm(req: IncomingMessage, forwardPath: string): void {
+    req.url = forwardPath;
+    guardPathFormRequest(req.headers);
+    this.pathForm.add(req);
   }
 
   private async lookup(instanceId: string): Promise<Upstream | null> {
@@ -90,11 +124,11 @@ export class PortProxy {
     if (cached && cached.until > now) return cached.upstream;
     const instance = await this.db.instance.findUnique({
       where: { id: instanceId },
-      select: { ip: true, hostname: true, status: true, session: { select: { status: true } } },
+      select: { ip: true, hostname: true, status: true, ports: true, session: { select: { status: true } } },
     });
     const upstream =
       instance && instance.status === 'running' && instance.ip && instance.session.status === 'active'
-        ? { ip: instance.ip, hostname: instance.hostname }
+        ? { ip: instance.ip, hostname: instance.hostname, ports: instance.ports }
         : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(instanceId, { upstream, until: now + (upstream ? HIT_TTL_MS : MISS_TTL_MS) });
@@ -103,7 +137,7 @@ export class PortProxy {
 
   private sendPage(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
     if ((req.headers.accept ?? '').includes('text/html')) {
-      const html = `<!doctype html><html><head><meta charset="utf-8"><title>Playground</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${status === 404 ? 'Not found' : 'Nothing here yet'}</h1><p>${escapeHtml(message)}</p></body></html>`;
+      const html = `<!doctype html><html><head><meta charset="utf-8"><title>Playground</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${status === 502 ? 'Nothing here yet' : status === 403 ? 'Refused' : 'Not found'}</h1><p>${escapeHtml(message)}</p></body></html>`;
       res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
       return;
     }
