@@ -21,8 +21,11 @@ const ConfigSchema = z
     DATABASE_URL: z.string().url().default('postgresql://playground:playground@127.0.0.1:5432/playground'),
     /** Redis: BullMQ queues and node heartbeats. */
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-    /** Shared secret node agents present on the `/agent` namespace. */
-    AGENT_TOKEN: z.string().min(16, 'AGENT_TOKEN must be at least 16 characters'),
+    /**
+     * Key from which each node's own agent token is derived (HMAC of the node id; see
+     * packages/contracts/src/node-token.ts). Never given to agents: each gets only its token.
+     */
+    AGENT_SECRET: z.string().min(32, 'AGENT_SECRET must be at least 32 characters'),
     /** Bearer token for /api/v1/admin/*. */
     ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
     /** Public base URL of the playground (what the browser sees); port URLs are built from it. */
