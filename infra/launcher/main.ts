@@ -16,12 +16,24 @@ import { createStack, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, t
 
 const STATE_DIR = path.join(REPO_ROOT, '.playground');
 
-function readSecrets(): { agentToken: string; adminToken: string } {
+interface Secrets {
+  /** The orchestrator's AGENT_SECRET; each agent is given only its own derived token. */
+  agentSecret: string;
+  adminToken: string;
+}
+
+/** Kept in .playground/secrets.json; a file from before per-node tokens gains an agentSecret. */
+function readSecrets(): Secrets {
   const file = path.join(STATE_DIR, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const secrets = { agentToken: randomBytes(24).toString('base64url'), adminToken: randomBytes(24).toString('base64url') };
-  mkdirSync(STATE_DIR, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  const stored: Partial<Secrets> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const secrets: Secrets = {
+    agentSecret: stored.agentSecret ?? randomBytes(32).toString('base64url'),
+    adminToken: stored.adminToken ?? randomBytes(24).toString('base64url'),
+  };
+  if (stored.agentSecret !== secrets.agentSecret || stored.adminToken !== secrets.adminToken) {
+    mkdirSync(STATE_DIR, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  }
   return secrets;
 }
 
@@ -47,7 +59,7 @@ async function main(): Promise<void> {
     orchestratorPort: Number(process.env.ORCHESTRATOR_PORT ?? 4000),
     databaseUrl: process.env.DATABASE_URL ?? 'postgresql://playground:playground@127.0.0.1:5432/playground',
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    agentToken: process.env.AGENT_TOKEN || secrets.agentToken,
+    agentSecret: process.env.AGENT_SECRET || secrets.agentSecret,
     adminToken: process.env.ADMIN_TOKEN || secrets.adminToken,
     nodes,
     web: true,

@@ -17,7 +17,7 @@ export const LAUNCHER_OWNED: Readonly<Record<string, string>> = {
 };
 
 /** Read by the launcher and passed on in its own way (ports, services, tokens, engines). */
-export const LAUNCHER_HANDLED = new Set(['PORT', 'ORCHESTRATOR_PORT', 'DATABASE_URL', 'REDIS_URL', 'AGENT_TOKEN', 'ADMIN_TOKEN', 'DOCKER_HOST']);
+export const LAUNCHER_HANDLED = new Set(['PORT', 'ORCHESTRATOR_PORT', 'DATABASE_URL', 'REDIS_URL', 'AGENT_TOKEN', 'AGENT_SECRET', 'ADMIN_TOKEN', 'DOCKER_HOST']);
 
 export const DOCUMENTED_VARIABLES: ReadonlySet<string> = new Set([...ORCHESTRATOR_VARIABLES, ...AGENT_VARIABLES, ...WEB_VARIABLES]);
 

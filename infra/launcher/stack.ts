@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { deriveNodeToken } from '@playground/contracts/node-token';
 
 // Starts and stops the playground's own processes (orchestrator, node agents, web) on
 // this machine. Used by `npm start` (infra/launcher/main.ts) and by the cross-app tests,
@@ -26,7 +27,8 @@ export interface StackOptions {
   orchestratorPort: number;
   databaseUrl: string;
   redisUrl: string;
-  agentToken: string;
+  /** AGENT_SECRET of the orchestrator; each agent gets only its own token derived from it. */
+  agentSecret: string;
   adminToken: string;
   nodes: NodeSpec[];
   /** Start the web edge server too (it needs `next build` to have run). */
@@ -81,8 +83,9 @@ function environmentFor(name: ProcessName, options: StackOptions): Record<string
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     REDIS_URL: options.redisUrl,
-    AGENT_TOKEN: options.agentToken,
     ...options.env,
+    // The orchestrator builds port URLs from it, the web edge derives PORTS_DOMAIN from it.
+    PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${options.port}`,
   };
   if (name === 'orchestrator') {
     return {
@@ -91,7 +94,7 @@ function environmentFor(name: ProcessName, options: StackOptions): Record<string
       ORCHESTRATOR_PORT: String(options.orchestratorPort),
       DATABASE_URL: options.databaseUrl,
       ADMIN_TOKEN: options.adminToken,
-      PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${options.port}`,
+      AGENT_SECRET: options.agentSecret,
     };
   }
   if (name === 'web') {
@@ -99,7 +102,9 @@ function environmentFor(name: ProcessName, options: StackOptions): Record<string
   }
   const nodeId = name.slice('agent:'.length);
   const node = options.nodes.find((candidate) => candidate.nodeId === nodeId);
-  return { ...common, NODE_ID: nodeId, ORCHESTRATOR_URL: orchestratorUrl, ...node?.env };
+  // Generation 0: a node whose token an operator rotated (POST /api/v1/nodes/:id/token)
+  // needs that token given as AGENT_TOKEN in its env (NodeSpec.env wins).
+  return { ...common, NODE_ID: nodeId, ORCHESTRATOR_URL: orchestratorUrl, AGENT_TOKEN: deriveNodeToken(options.agentSecret, nodeId), ...node?.env };
 }
 
 export function createStack(options: StackOptions): Stack {

@@ -129,7 +129,7 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     const badge = page.getByTestId('port-badge').filter({ hasText: '8080' });
     await badge.waitFor({ timeout: 60_000 });
     const href = await badge.getAttribute('href');
-    assert.equal(href, `http://${firstInstanceId}-8080.localhost:${stack.options.port}/`);
+    assert.equal(href, `http://${firstInstanceId}-8080.ports.localhost:${stack.options.port}/`);
     const [popup] = await Promise.all([page.waitForEvent('popup'), badge.click()]);
     await popup.waitForLoadState();
     assert.match(await popup.locator('body').innerText(), /port-page-ok/);
@@ -142,7 +142,7 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     // "Open port" opens any port by number, even one nothing listens on yet.
     await page.getByTestId('open-port-input').fill('9090');
     const [opened] = await Promise.all([page.waitForEvent('popup'), page.getByTestId('open-port-button').click()]);
-    assert.equal(opened.url(), `http://${firstInstanceId}-9090.localhost:${stack.options.port}/`);
+    assert.equal(opened.url(), `http://${firstInstanceId}-9090.ports.localhost:${stack.options.port}/`);
     await opened.close();
   });
 

@@ -109,7 +109,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     orchestratorPort: await freePort(),
     databaseUrl,
     redisUrl,
-    agentToken: randomBytes(16).toString('hex'),
+    agentSecret: randomBytes(32).toString('hex'),
     adminToken,
     nodes: nodeIds.map((nodeId, index) => {
       const host = engines.get(nodeId);

@@ -16,7 +16,10 @@ const ConfigSchema = z
     NODE_NAME: z.string().min(1).default(os.hostname()),
     /** Where the orchestrator's Socket.IO server listens (the agent dials out). */
     ORCHESTRATOR_URL: z.url().default('http://127.0.0.1:4000'),
-    /** Shared secret that proves to the orchestrator that this is one of our agents. */
+    /**
+     * This node's own token, valid for NODE_ID only (`POST /api/v1/nodes/<NODE_ID>/token` with
+     * the admin token issues one; `npm start` derives it).
+     */
     AGENT_TOKEN: z.string().min(1, 'AGENT_TOKEN is required'),
     /** BullMQ queue and heartbeats. */
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be redis:// or rediss://').default('redis://127.0.0.1:6379'),

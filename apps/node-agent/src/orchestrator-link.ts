@@ -130,6 +130,11 @@ export class OrchestratorLink {
       }
     });
 
+    // Answering proves this link is alive, so a second agent claiming this node is refused.
+    socket.on('node.ping', (reply) => {
+      if (typeof reply === 'function') reply();
+    });
+
     socket.on('terminal.attach', (raw, reply) => {
       const parsed = AttachRequest.safeParse(raw);
       if (!parsed.success || typeof reply !== 'function') {

@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import { CreationLimits } from './creation-limits.ts';
 import { createDb } from './db.ts';
 import { AgentGateway } from './gateway/agent-gateway.ts';
+import { NodeCredentials } from './node-credentials.ts';
 import { TerminalGateway } from './gateway/terminal-gateway.ts';
 import { Health } from './health.ts';
 import { buildApi } from './http/api.ts';
@@ -58,7 +59,8 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     exitInstance: (instanceId: string, reason: string) => terminals.exitInstance(instanceId, reason),
   };
   const nodes = new Nodes(db, queues, audit, exits, logger.child({ component: 'nodes' }));
-  const agents = new AgentGateway(io, db, audit, logger.child({ component: 'agents' }), config.AGENT_TOKEN, exits, nodes,
+  const credentials = new NodeCredentials(db, config.AGENT_SECRET);
+  const agents = new AgentGateway(io, db, audit, logger.child({ component: 'agents' }), credentials, exits, nodes,
     config.publiclyReachable && !config.ALLOW_UNSAFE_SECURITY_MODE,
   );
   const terminals: TerminalGateway = new TerminalGateway(io, db, agents, logger.child({ component: 'terminals' }), {
@@ -75,6 +77,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     sessions,
     instances,
     nodes,
+    nodeCredentials: agents,
     health,
     urls,
     identify: createClientIdentity(db, createClientAddressResolver(config.TRUSTED_PROXY), logger.child({ component: 'clients' })),

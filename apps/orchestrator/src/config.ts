@@ -1,3 +1,4 @@
+import { defaultPortsDomain } from '@playground/contracts';
 import { z } from 'zod';
 
 // The orchestrator's whole configuration, parsed once from the environment. Nothing else
@@ -20,13 +21,21 @@ const ConfigSchema = z
     DATABASE_URL: z.string().url().default('postgresql://playground:playground@127.0.0.1:5432/playground'),
     /** Redis: BullMQ queues and node heartbeats. */
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-    /** Shared secret node agents present on the `/agent` namespace. */
-    AGENT_TOKEN: z.string().min(16, 'AGENT_TOKEN must be at least 16 characters'),
+    /**
+     * Key from which each node's own agent token is derived (HMAC of the node id; see
+     * packages/contracts/src/node-token.ts). Never given to agents: each gets only its token.
+     */
+    AGENT_SECRET: z.string().min(32, 'AGENT_SECRET must be at least 32 characters'),
     /** Bearer token for /api/v1/admin/*. */
     ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
     /** Public base URL of the playground (what the browser sees); port URLs are built from it. */
     PUBLIC_URL: z.string().url().default('http://localhost:8080'),
-    /** Domain under which port hosts live (`<instance>-<port>.<domain>`); default: PUBLIC_URL's hostname. */
+    /**
+     * Domain under which port hosts live (`<instance>-<port>.<domain>`); default
+     * `ports.<PUBLIC_URL's hostname>`, a name the app's host-only cookies never reach. Better
+     * still in production: a registrable domain of its own (learner pages can set cookies for
+     * parent domains of their host).
+     */
     PORTS_DOMAIN: z.string().min(1).optional(),
     /** Lifetime of a session (fractions allowed, e.g. for tests). */
     SESSION_TTL_MINUTES: z.coerce.number().positive().default(240),
@@ -107,7 +116,7 @@ const ConfigSchema = z
     return {
       ...env,
       PUBLIC_URL: publicUrl.origin,
-      PORTS_DOMAIN: (env.PORTS_DOMAIN ?? publicUrl.hostname).toLowerCase(),
+      PORTS_DOMAIN: (env.PORTS_DOMAIN ?? defaultPortsDomain(publicUrl.hostname)).toLowerCase(),
       /** The port the browser uses (explicit or the scheme's default), for host-form port URLs. */
       publicPort: Number(publicUrl.port || (publicUrl.protocol === 'https:' ? 443 : 80)),
       publicScheme: publicUrl.protocol.replace(':', ''),

@@ -78,7 +78,7 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     );
   const agentClient = async (nodeId: string) => {
     const agent: AgentClient = connect(`${t.baseUrl}/agent`, {
-      auth: { nodeId, token: t.agentToken },
+      auth: { nodeId, token: t.agentToken(nodeId) },
       transports: ['websocket'],
       reconnection: false,
     });

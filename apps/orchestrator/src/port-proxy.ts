@@ -4,10 +4,13 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Db } from './db.ts';
 import type { Logger } from './logger.ts';
+import { guardPathFormRequest, guardPathFormResponse, isServiceWorkerFetch, PATH_FORM_CSP, portRefusal } from './port-guard.ts';
 
 // Public URLs of instance ports, host form (<id>-<port>.<PORTS_DOMAIN>) and path form
 // (/ports/<id>/<port>/…), HTTP and WebSocket. Lookups are cached briefly: a page load
-// fans out into many requests for the same instance.
+// fans out into many requests for the same instance. Only ports the instance listens on
+// pass, never its engine's API; the path form runs on the app's origin, so its responses
+// are sandboxed and stripped of cookies (port-guard.ts).
 
 export interface PortRoute extends PortTarget {
   /** Path form only: the URL to send upstream, with /ports/<id>/<port> removed. */
@@ -19,6 +22,8 @@ export interface PortRoute extends PortTarget {
 interface Upstream {
   ip: string;
   hostname: string;
+  /** Listening ports as last reported by the instance's node agent. */
+  ports: number[];
 }
 
 const HIT_TTL_MS = 2_000;
@@ -41,6 +46,8 @@ export class PortProxy {
   private readonly proxy;
   private readonly cache = new Map<string, { upstream: Upstream | null; until: number }>();
   private readonly open = new Map<string, number>();
+  /** Requests of the path form in flight, whose upstream answers get the path-form guard. */
+  private readonly pathForm = new WeakSet<IncomingMessage>();
 
   constructor(
     private readonly db: Db,
@@ -55,6 +62,15 @@ export class PortProxy {
       proxyReq.setTimeout(limits.idleTimeoutMs, () =>
         proxyReq.destroy(Object.assign(new Error('upstream idle'), { code: IDLE_TIMEOUT })),
       );
+    });
+    // Runs before http-proxy copies the upstream's headers to the browser's response.
+    this.proxy.on('proxyRes', (proxyRes, req) => {
+      if (this.pathForm.has(req)) guardPathFormResponse(proxyRes.headers);
+    });
+    // A WebSocket handshake answer can set cookies too; this listener runs before the one
+    // that writes the 101 to the browser (both are on the same request, ours first).
+    this.proxy.on('proxyReqWs', (proxyReq, req) => {
+      if (this.pathForm.has(req)) proxyReq.on('upgrade', (proxyRes) => guardPathFormResponse(proxyRes.headers));
     });
   }
 
@@ -91,11 +107,21 @@ export class PortProxy {
   }
 
   async web(req: IncomingMessage, res: ServerResponse, route: PortRoute): Promise<void> {
+    if (route.forwardPath !== undefined) {
+      // Our own answers on the path form (errors, redirects) are sandboxed like the learner's.
+      res.setHeader('content-security-policy', PATH_FORM_CSP);
+      if (isServiceWorkerFetch(req.headers)) {
+        this.logger.info({ instanceId: route.instanceId, port: route.port }, 'port_proxy.service_worker_refused');
+        return this.sendPage(req, res, 403, 'service_worker_refused', 'Service workers cannot be served from /ports/ on the playground\'s own address; use the port\'s own host URL.');
+      }
+    }
     const upstream = await this.lookup(route.instanceId).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'port_proxy.lookup_failed');
       return null;
     });
     if (!upstream) return this.sendPage(req, res, 404, 'not_found', 'No running instance has this address.');
+    const refusal = portRefusal(route.port, upstream.ports, upstream.hostname);
+    if (refusal) return this.sendPage(req, res, 404, refusal.code, refusal.message);
     if (route.bare && (req.method === 'GET' || req.method === 'HEAD')) {
       const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
       res.writeHead(308, { location: `/ports/${route.instanceId}/${route.port}/${query}` }).end();
@@ -107,7 +133,7 @@ export class PortProxy {
       res.setHeader('retry-after', '5');
       return this.sendPage(req, res, 429, 'rate_limited', this.tooManyMessage(upstream.hostname));
     }
-    if (route.forwardPath !== undefined) req.url = route.forwardPath;
+    if (route.forwardPath !== undefined) this.markPathForm(req, route.forwardPath);
     this.proxy.web(req, res, { target: `http://${upstream.ip}:${route.port}` }, (error) => {
       const code = (error as NodeJS.ErrnoException).code;
       this.logger.debug({ err: (error as Error).message, code, instanceId: route.instanceId, port: route.port }, 'port_proxy.upstream_error');
@@ -125,19 +151,27 @@ export class PortProxy {
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: PortRoute): Promise<void> {
     const upstream = await this.lookup(route.instanceId).catch(() => null);
-    if (!upstream) return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (!upstream || portRefusal(route.port, upstream.ports, upstream.hostname)) {
+      return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
     if (!this.admit(route.instanceId, (release) => socket.once('close', release))) {
       const body = JSON.stringify({ error: { code: 'rate_limited', message: this.tooManyMessage(upstream.hostname) } });
       return void socket.end(
         `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 5\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     }
-    if (route.forwardPath !== undefined) req.url = route.forwardPath;
+    if (route.forwardPath !== undefined) this.markPathForm(req, route.forwardPath);
     this.proxy.ws(req, socket, head, { target: `http://${upstream.ip}:${route.port}` }, (error) => {
       const status = (error as NodeJS.ErrnoException).code === 'ECONNECT_TIMEOUT' ? '504 Gateway Timeout' : '502 Bad Gateway';
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       else socket.destroy();
     });
+  }
+
+  private markPathForm(req: IncomingMessage, forwardPath: string): void {
+    req.url = forwardPath;
+    guardPathFormRequest(req.headers);
+    this.pathForm.add(req);
   }
 
   private async lookup(instanceId: string): Promise<Upstream | null> {
@@ -146,11 +180,11 @@ export class PortProxy {
     if (cached && cached.until > now) return cached.upstream;
     const instance = await this.db.instance.findUnique({
       where: { id: instanceId },
-      select: { ip: true, hostname: true, status: true, session: { select: { status: true } } },
+      select: { ip: true, hostname: true, status: true, ports: true, session: { select: { status: true } } },
     });
     const upstream =
       instance && instance.status === 'running' && instance.ip && instance.session.status === 'active'
-        ? { ip: instance.ip, hostname: instance.hostname }
+        ? { ip: instance.ip, hostname: instance.hostname, ports: instance.ports }
         : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(instanceId, { upstream, until: now + (upstream ? HIT_TTL_MS : MISS_TTL_MS) });
@@ -172,7 +206,7 @@ export class PortProxy {
   }
 }
 
-const PAGE_TITLES: Record<number, string> = { 404: 'Not found', 429: 'Too many connections', 504: 'No answer in time' };
+const PAGE_TITLES: Record<number, string> = { 403: 'Refused', 404: 'Not found', 429: 'Too many connections', 504: 'No answer in time' };
 
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;

@@ -32,7 +32,7 @@ describe('orchestrator killed mid-creation', () => {
         ORCHESTRATOR_PORT: String(port),
         DATABASE_URL: database.url,
         REDIS_URL: REDIS,
-        AGENT_TOKEN: 'a'.repeat(32),
+        AGENT_SECRET: 'a'.repeat(32),
         ADMIN_TOKEN: 'b'.repeat(32),
         REAPER_INTERVAL_MS: '300',
         NODE_DOWN_AFTER_MS: '60000',

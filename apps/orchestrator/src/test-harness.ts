@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Worker, type Processor } from 'bullmq';
 import { nodeQueueName } from '@playground/contracts';
+import { deriveNodeToken } from '@playground/contracts/node-token';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { GENEROUS_RATE_LIMITS } from '../../../test/support/generous-rate-limits.ts';
 import { buildOrchestrator, type Orchestrator } from './app.ts';
@@ -18,7 +19,9 @@ export interface TestOrchestrator {
   port: number;
   prefix: string;
   database: TestDatabase;
-  agentToken: string;
+  agentSecret: string;
+  /** The agent token of `nodeId` (generation 0, as the launcher gives it). */
+  agentToken(nodeId: string): string;
   adminToken: string;
   /** A node that is ready now (fresh lastSeenAt) with room for `capacity` instances. */
   addNode(capacity?: number, id?: string): Promise<string>;
@@ -36,7 +39,7 @@ export async function startTestOrchestrator(
   const database = await createTestDatabase(`orch-${name}`);
   const suffix = randomBytes(4).toString('hex');
   const prefix = `test-${name}-${suffix}`;
-  const agentToken = randomBytes(16).toString('hex');
+  const agentSecret = randomBytes(24).toString('hex');
   const adminToken = randomBytes(16).toString('hex');
   // A test may point at another Redis (a private server, or another logical database).
   const redisUrl = env.REDIS_URL ?? REDIS_URL;
@@ -44,7 +47,7 @@ export async function startTestOrchestrator(
     ORCHESTRATOR_PORT: '0',
     DATABASE_URL: database.url,
     REDIS_URL: redisUrl,
-    AGENT_TOKEN: agentToken,
+    AGENT_SECRET: agentSecret,
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'silent',
     ...GENEROUS_RATE_LIMITS,
@@ -66,7 +69,8 @@ export async function startTestOrchestrator(
     port,
     prefix,
     database,
-    agentToken,
+    agentSecret,
+    agentToken: (nodeId) => deriveNodeToken(agentSecret, nodeId),
     adminToken,
     async addNode(capacity = 10, id = `n${suffix}-${++nodes}`) {
       await app.db.node.create({

@@ -1,4 +1,4 @@
-import type { InstanceView, SessionView } from '@playground/contracts';
+import { ENGINE_API_PORTS, type InstanceView, type SessionView } from '@playground/contracts';
 import type { Instance, Session } from './generated/prisma/client.ts';
 import type { PortUrls } from './port-urls.ts';
 
@@ -10,7 +10,11 @@ export function instanceView(instance: Instance, urls: PortUrls): InstanceView {
     ip: instance.ip,
     status: instance.status,
     createdAt: instance.createdAt.toISOString(),
-    ports: [...instance.ports].sort((a, b) => a - b).map((port) => urls.port(instance.id, port)),
+    // The engine's API port is stored as reported but never offered: the proxy refuses it.
+    ports: instance.ports
+      .filter((port) => !ENGINE_API_PORTS.includes(port))
+      .sort((a, b) => a - b)
+      .map((port) => urls.port(instance.id, port)),
     portUrlTemplate: urls.template(instance.id),
   };
 }

@@ -24,10 +24,10 @@ function instance(n: number, id: string, ports: number[]) {
     createdAt: new Date(now).toISOString(),
     ports: ports.map((port) => ({
       port,
-      url: `http://${id}-${port}.localhost:PORT/`,
+      url: `http://${id}-${port}.ports.localhost:PORT/`,
       pathUrl: `http://localhost:PORT/ports/${id}/${port}/`,
     })),
-    portUrlTemplate: `http://${id}-{port}.localhost:PORT/`,
+    portUrlTemplate: `http://${id}-{port}.ports.localhost:PORT/`,
   };
 }
 let instances = [instance(1, 'aaaaaaaaaaaaaaaaaaaaaaaaaa', [80, 8080]), instance(2, 'bbbbbbbbbbbbbbbbbbbbbbbbbb', [])];

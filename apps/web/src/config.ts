@@ -1,3 +1,4 @@
+import { defaultPortsDomain } from '@playground/contracts';
 import { z } from 'zod';
 
 // The web app's whole configuration, parsed once from the environment. Nothing else in
@@ -12,11 +13,16 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Where the orchestrator serves /api/v1, /socket.io (terminals) and /ports. */
   ORCHESTRATOR_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4000'),
-  /** Parent domain of host-based port URLs: <instanceId>-<port>.<PORTS_DOMAIN>. */
+  /** Base URL the browser reaches the playground at; its host gives PORTS_DOMAIN's default. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8080'),
+  /**
+   * Parent domain of host-based port URLs: <instanceId>-<port>.<PORTS_DOMAIN>. Default
+   * `ports.<PUBLIC_URL's hostname>` (as the orchestrator's), never the app's own host.
+   */
   PORTS_DOMAIN: z
     .string()
-    .regex(/^[a-z0-9.-]+$/i, 'PORTS_DOMAIN is a bare domain such as localhost or play.example.com')
-    .default('localhost'),
+    .regex(/^[a-z0-9.-]+$/i, 'PORTS_DOMAIN is a bare domain such as ports.localhost or ports.play.example.com')
+    .optional(),
   /** development runs Next in dev mode (compiles on demand, HMR); production serves `.next`. */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /**
@@ -60,7 +66,7 @@ export function parseConfig(env: Record<string, string | undefined>): WebConfig 
     port: c.PORT,
     host: c.HOST,
     orchestratorUrl: c.ORCHESTRATOR_URL.replace(/\/+$/, ''),
-    portsDomain: c.PORTS_DOMAIN.toLowerCase().replace(/\.$/, ''),
+    portsDomain: (c.PORTS_DOMAIN ?? defaultPortsDomain(new URL(c.PUBLIC_URL).hostname)).toLowerCase().replace(/\.$/, ''),
     // `test` behaves like production: it serves the build, which is what tests should pin.
     dev: c.NODE_ENV === 'development',
     trustProxy: c.TRUST_PROXY,

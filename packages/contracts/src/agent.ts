@@ -17,7 +17,7 @@ export const UNSAFE_SECURITY_MODES: readonly SecurityMode[] = ['minimal-caps', '
 
 export const AgentAuth = z.object({
   nodeId: z.string(),
-  /** Shared secret (AGENT_TOKEN) that proves this is one of our agents. */
+  /** This node's own token (AGENT_TOKEN), valid for this nodeId only; see node-token.ts. */
   token: z.string(),
   /** The node's SECURITY_MODE; the orchestrator refuses unsafe ones on a public address. */
   securityMode: SecurityMode.optional(),
@@ -77,6 +77,8 @@ export interface AgentToOrchestrator {
 }
 
 export interface OrchestratorToAgent {
+  /** Liveness check: another connection claims this node; a live agent answers at once. */
+  'node.ping': (reply: () => void) => void;
   'terminal.attach': (request: AttachRequest, reply: (result: AttachReply) => void) => void;
   'terminal.input': (viewerId: string, data: string) => void;
   'terminal.resize': (viewerId: string, size: TerminalSize) => void;

@@ -12,6 +12,10 @@ export const EVENT = {
   nodeDown: 'node.down',
   nodeDrained: 'node.drained',
   nodeUndrained: 'node.undrained',
+  /** A node's agent token was rotated (every earlier one revoked) by an operator. */
+  nodeCredentialRotated: 'node.credential_rotated',
+  /** An agent with a valid token was refused: its node already has a live link. */
+  nodeConnectionRefused: 'node.connection_refused',
 } as const;
 
 export type EventName = (typeof EVENT)[keyof typeof EVENT];

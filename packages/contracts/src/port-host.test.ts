@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodePortHost, decodePortPath, encodePortHost, encodePortPath } from './port-host.ts';
+import { decodePortHost, decodePortPath, defaultPortsDomain, encodePortHost, encodePortPath } from './port-host.ts';
 
 const id = 'abcdefghijklmnopqrstuvwxyz';
 
@@ -23,6 +23,14 @@ describe('port host codec', () => {
   for (const [host, domain, expected] of hosts) {
     it(`decodes ${host} under ${domain}`, () => assert.deepEqual(decodePortHost(host, domain), expected));
   }
+
+  it('defaults the ports domain to a subdomain of its own under the public host', () => {
+    assert.equal(defaultPortsDomain('localhost'), 'ports.localhost');
+    assert.equal(defaultPortsDomain('Play.Example.com.'), 'ports.play.example.com');
+    // A port host of the default domain is never decoded under the app's own host alone.
+    assert.equal(decodePortHost(`${id}-80.localhost`, defaultPortsDomain('localhost')), null);
+    assert.deepEqual(decodePortHost(`${id}-80.ports.localhost:8080`, defaultPortsDomain('localhost')), { instanceId: id, port: 80 });
+  });
 
   it('round-trips host form, omitting :80', () => {
     assert.equal(encodePortHost({ instanceId: id, port: 3000 }, 'localhost', 8080), `${id}-3000.localhost:8080`);

@@ -11,6 +11,22 @@ export interface PortTarget {
 const HOST_LABEL = new RegExp(`^([a-z2-7]{${INSTANCE_ID_LENGTH}})-([1-9][0-9]{0,4})$`);
 const PATH = new RegExp(`^/ports/([a-z2-7]{${INSTANCE_ID_LENGTH}})/([1-9][0-9]{0,4})(/.*)?$`);
 
+/**
+ * Ports never proxied even when an instance listens on them: the inner Docker engine's API
+ * (2375 plain, 2376 TLS). Whoever reaches it runs containers in the instance, so a port URL
+ * would hand the learner's engine to anyone holding the link.
+ */
+export const ENGINE_API_PORTS: readonly number[] = [2375, 2376];
+
+/**
+ * Default parent domain of port hosts: `ports.<host of PUBLIC_URL>`. A learner's page then
+ * lives on `<id>-<port>.ports.<host>`, never on the app's host itself or a name the app's
+ * host-only cookies are sent to; `*.localhost` still resolves to loopback in browsers.
+ */
+export function defaultPortsDomain(publicHostname: string): string {
+  return `ports.${publicHostname.toLowerCase().replace(/\.$/, '')}`;
+}
+
 function validPort(port: number): boolean {
   return Number.isInteger(port) && port >= 1 && port <= 65535;
 }

@@ -26,7 +26,7 @@ describe('agent gateway: instance.gone', () => {
       await new Promise<void>((resolve) => held.set(job.data.instanceId, resolve));
       return { instanceId: job.data.instanceId, containerId: `c-${job.data.instanceId}`, ip: '10.7.0.2' };
     });
-    agent = connect(`${t.baseUrl}/agent`, { auth: { nodeId, token: t.agentToken }, transports: ['websocket'], reconnection: false });
+    agent = connect(`${t.baseUrl}/agent`, { auth: { nodeId, token: t.agentToken(nodeId) }, transports: ['websocket'], reconnection: false });
     await new Promise<void>((resolve, reject) => {
       agent.on('connect', () => resolve());
       agent.on('connect_error', reject);

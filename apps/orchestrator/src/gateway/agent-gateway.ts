@@ -10,17 +10,19 @@ import {
   type LiveInstances,
   type OrchestratorToAgent,
 } from '@playground/contracts';
-import { timingSafeEqual } from 'node:crypto';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
+import type { NodeCredentials } from '../node-credentials.ts';
 import type { Nodes } from '../nodes.ts';
 import type { TerminalExits } from '../terminal-exits.ts';
 
-// `/agent`: node agents dial in with { nodeId, token }. One live socket per node; a newer
-// connection of the same node replaces the older. The record (Postgres) is updated from
-// what agents report; terminal bytes are handed to whoever subscribed (the terminal gateway).
+// `/agent`: node agents dial in with { nodeId, token }, the token being that node's own
+// (node-credentials.ts). One live socket per node: a second connection claiming a node is
+// refused while the current link answers a ping, and replaces it when it does not (an agent
+// restarted before its old socket timed out). The record (Postgres) is updated from what
+// agents report; terminal bytes are handed to whoever subscribed (the terminal gateway).
 
 export type AgentSocket = Socket<AgentToOrchestrator, OrchestratorToAgent, Record<string, never>, { nodeId: string }>;
 type AgentNamespace = Namespace<AgentToOrchestrator, OrchestratorToAgent, Record<string, never>, { nodeId: string }>;
@@ -30,11 +32,10 @@ export interface AgentListener {
   agentDisconnected(nodeId: string): void;
 }
 
-function tokensEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+/** How long the current link of a node has to answer before a newcomer may replace it. */
+const LIVE_LINK_PING_MS = 2_000;
+
+type Refusal = Error & { data?: unknown };
 
 export class AgentGateway {
   private readonly agents = new Map<string, AgentSocket>();
@@ -50,7 +51,7 @@ export class AgentGateway {
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly logger: Logger,
-    private readonly agentToken: string,
+    private readonly credentials: NodeCredentials,
     private readonly terminals: TerminalExits,
     private readonly nodes: Nodes,
     /** Refuse agents whose security mode lets a learner reach the host (a public playground). */
@@ -58,25 +59,69 @@ export class AgentGateway {
   ) {
     this.namespace = io.of(AGENT_NAMESPACE) as AgentNamespace;
     this.namespace.use((socket, next) => {
-      const auth = AgentAuth.safeParse(socket.handshake.auth);
-      if (!auth.success || !NodeId.safeParse(auth.data.nodeId).success || !tokensEqual(auth.data.token, this.agentToken)) {
-        this.logger.warn({ address: socket.handshake.address }, 'agent.refused');
-        return next(new Error('Agent authentication failed: a valid nodeId and AGENT_TOKEN are required.'));
-      }
-      const mode = auth.data.securityMode;
-      if (this.refuseUnsafeModes && mode && UNSAFE_SECURITY_MODES.includes(mode)) {
-        this.logger.error({ nodeId: auth.data.nodeId, securityMode: mode }, 'agent.refused_unsafe_mode');
-        const refusal = new Error(
-          `Node ${auth.data.nodeId} runs SECURITY_MODE=${mode}, in which root in an instance can become root on the host; ` +
-            'this playground is public (PUBLIC_URL is not loopback). Use SECURITY_MODE=userns, or set ALLOW_UNSAFE_SECURITY_MODE=true on the orchestrator to accept it.',
-        ) as Error & { data: unknown };
-        refusal.data = { fatal: true, code: 'unsafe_security_mode' };
-        return next(refusal);
-      }
-      socket.data.nodeId = auth.data.nodeId;
-      next();
+      this.admit(socket).then(
+        (refusal) => next(refusal),
+        (error: unknown) => {
+          this.logger.error({ err: error }, 'agent.admit_failed');
+          next(new Error('The orchestrator could not check this agent right now; retrying later.'));
+        },
+      );
     });
     this.namespace.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  /** Undefined to let the socket in, or why not. */
+  private async admit(socket: AgentSocket): Promise<Refusal | undefined> {
+    const auth = AgentAuth.safeParse(socket.handshake.auth);
+    const address = socket.handshake.address;
+    if (!auth.success || !NodeId.safeParse(auth.data.nodeId).success || !(await this.credentials.verify(auth.data.nodeId, auth.data.token))) {
+      // Only logged: unauthenticated callers must not be able to fill the audit history.
+      this.logger.warn({ address, nodeId: auth.success ? auth.data.nodeId : undefined }, 'agent.refused');
+      return new Error("Agent authentication failed: a valid nodeId and that node's own AGENT_TOKEN are required.");
+    }
+    const { nodeId, securityMode: mode } = auth.data;
+    if (this.refuseUnsafeModes && mode && UNSAFE_SECURITY_MODES.includes(mode)) {
+      this.logger.error({ nodeId, securityMode: mode }, 'agent.refused_unsafe_mode');
+      const refusal: Refusal = new Error(
+        `Node ${nodeId} runs SECURITY_MODE=${mode}, in which root in an instance can become root on the host; ` +
+          'this playground is public (PUBLIC_URL is not loopback). Use SECURITY_MODE=userns, or set ALLOW_UNSAFE_SECURITY_MODE=true on the orchestrator to accept it.',
+      );
+      refusal.data = { fatal: true, code: 'unsafe_security_mode' };
+      return refusal;
+    }
+    if (await this.linkAnswers(nodeId)) {
+      await this.audit.record(EVENT.nodeConnectionRefused, { nodeId, data: { address, reason: 'live_link' } });
+      // Not fatal: a restarted agent whose old link is still answering gets in once it stops.
+      const refusal: Refusal = new Error(`Node ${nodeId} already has a live agent connection; a second one is refused.`);
+      refusal.data = { code: 'node_already_connected' };
+      return refusal;
+    }
+    socket.data.nodeId = nodeId;
+    return undefined;
+  }
+
+  /** Whether the node's current link (if any) answers a ping in time. */
+  private async linkAnswers(nodeId: string): Promise<boolean> {
+    const current = this.agents.get(nodeId);
+    if (!current?.connected) return false;
+    try {
+      await current.timeout(LIVE_LINK_PING_MS).emitWithAck('node.ping');
+      return true;
+    } catch {
+      this.logger.warn({ nodeId }, 'agent.stale_link');
+      return false;
+    }
+  }
+
+  /**
+   * Revokes every token of the node and returns its new one; a live link of the node is cut,
+   * so an agent holding a stolen (or just replaced) token is out at once.
+   */
+  async rotateCredential(nodeId: string): Promise<{ nodeId: string; token: string; generation: number }> {
+    const issued = await this.credentials.rotate(nodeId);
+    this.agents.get(nodeId)?.disconnect(true);
+    await this.audit.record(EVENT.nodeCredentialRotated, { nodeId, data: { generation: issued.generation } });
+    return { nodeId, ...issued };
   }
 
   subscribe(listener: AgentListener): void {
@@ -128,7 +173,7 @@ export class AgentGateway {
     this.agents.set(nodeId, socket);
     this.droppedAt.delete(nodeId);
     if (previous && previous.id !== socket.id) {
-      // Normal after an agent restart; repeated, it means two agents share one NODE_ID.
+      // Only a link that stopped answering its ping is replaced (see admit): an agent restart.
       this.logger.warn({ nodeId, address: socket.handshake.address }, 'agent.replaced');
       previous.disconnect(true);
       for (const listener of this.listeners) listener.agentDisconnected(nodeId);

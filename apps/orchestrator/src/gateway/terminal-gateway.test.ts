@@ -64,7 +64,7 @@ describe('agent and terminal gateways', () => {
 
   let agent: AgentClient;
   it('node.announce records the node as ready; node.live lists its live ids', async () => {
-    agent = agentClient(t.agentToken);
+    agent = agentClient(t.agentToken(nodeId));
     await once<void>((resolve) => agent.on('connect', () => resolve()));
     agent.emit('node.announce', {
       nodeId,
@@ -226,7 +226,7 @@ describe('agent and terminal gateways', () => {
 
     const client = browser({ sessionId: freshSession, instanceId: freshInstance });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const late: AgentClient = connect(`${t.baseUrl}/agent`, { auth: { nodeId: freshNode, token: t.agentToken }, transports: ['websocket'], reconnection: false });
+    const late: AgentClient = connect(`${t.baseUrl}/agent`, { auth: { nodeId: freshNode, token: t.agentToken(freshNode) }, transports: ['websocket'], reconnection: false });
     clients.push(late);
     await once<void>(
       (resolve) =>

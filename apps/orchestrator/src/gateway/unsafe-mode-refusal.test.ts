@@ -12,7 +12,7 @@ type AgentClient = Socket<OrchestratorToAgent, AgentToOrchestrator>;
 
 async function tryConnect(t: TestOrchestrator, securityMode: string): Promise<{ connected: boolean; message?: string; data?: unknown }> {
   const agent: AgentClient = connect(`${t.baseUrl}/agent`, {
-    auth: { nodeId: 'node-refusal', token: t.agentToken, securityMode },
+    auth: { nodeId: 'node-refusal', token: t.agentToken('node-refusal'), securityMode },
     transports: ['websocket'],
     reconnection: false,
   });

@@ -110,7 +110,7 @@ describe('REST API /api/v1', () => {
     assert.equal(one.hostname, 'node1');
     assert.equal(one.status, 'running');
     assert.equal(one.ip, '10.1.2.3');
-    assert.equal(one.portUrlTemplate, `http://${one.id}-{port}.localhost:8080/`);
+    assert.equal(one.portUrlTemplate, `http://${one.id}-{port}.ports.localhost:8080/`);
     const job = seen.find((entry) => entry.id === jobId.createInstance(one.id));
     assert.deepEqual(job?.data.limits, { cpus: 1, memoryBytes: 1024 * 1024 * 1024, pids: 1000 });
 
@@ -123,15 +123,16 @@ describe('REST API /api/v1', () => {
     assert.equal(limit.error.code, 'instance_limit');
     assert.match(limit.error.message, /^This session already has 2 instances, the most allowed/);
 
-    await t.app.db.instance.update({ where: { id: one.id }, data: { ports: [8080, 80] } });
+    // 2375 (the inner engine API) is reported listening, yet never offered as a URL.
+    await t.app.db.instance.update({ where: { id: one.id }, data: { ports: [8080, 2375, 80] } });
     const view = await json<SessionView>(await t.request('GET', `/api/v1/sessions/${session.id}`));
     assert.deepEqual(
       view.instances.map((i) => i.hostname),
       ['node1', 'node2'],
     );
     assert.deepEqual(view.instances[0]!.ports, [
-      { port: 80, url: `http://${one.id}-80.localhost:8080/`, pathUrl: `http://localhost:8080/ports/${one.id}/80/` },
-      { port: 8080, url: `http://${one.id}-8080.localhost:8080/`, pathUrl: `http://localhost:8080/ports/${one.id}/8080/` },
+      { port: 80, url: `http://${one.id}-80.ports.localhost:8080/`, pathUrl: `http://localhost:8080/ports/${one.id}/80/` },
+      { port: 8080, url: `http://${one.id}-8080.ports.localhost:8080/`, pathUrl: `http://localhost:8080/ports/${one.id}/8080/` },
     ]);
 
     // DELETE → 204, status deleting, delete job sent; the reaper marks it deleted once done; hostnames are never reused.

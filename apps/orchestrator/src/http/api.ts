@@ -1,4 +1,4 @@
-import { CreateInstanceBody, CreateSessionBody, PlaygroundError, type NodeListView, type NodeView } from '@playground/contracts';
+import { CreateInstanceBody, CreateSessionBody, NodeId, PlaygroundError, type NodeListView, type NodeView } from '@playground/contracts';
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ClientIdentifier } from '../client-identity.ts';
@@ -22,6 +22,8 @@ export interface ApiDeps {
   sessions: Sessions;
   instances: Instances;
   nodes: Nodes;
+  /** Issues a node's agent token (revoking its earlier ones). */
+  nodeCredentials: { rotateCredential(nodeId: string): Promise<{ nodeId: string; token: string; generation: number }> };
   health: Health;
   urls: PortUrls;
   identify: ClientIdentifier;
@@ -135,6 +137,15 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.post<{ Params: { id: string } }>('/api/v1/nodes/:id/undrain', async (request): Promise<NodeView> => {
     requireAdmin(request);
     return deps.nodes.undrain(request.params.id);
+  });
+
+  // The token is shown once, here; the orchestrator can always derive it again, so losing
+  // it only means issuing the next one (which also cuts the node's current link).
+  app.post<{ Params: { id: string } }>('/api/v1/nodes/:id/token', async (request) => {
+    requireAdmin(request);
+    const nodeId = NodeId.safeParse(request.params.id);
+    if (!nodeId.success) throw new PlaygroundError('bad_request', `"${request.params.id}" is not a node id (${nodeId.error.issues[0]!.message}).`);
+    return deps.nodeCredentials.rotateCredential(nodeId.data);
   });
 
   app.post('/api/v1/admin/sessions/close-all', async (request, reply) => {

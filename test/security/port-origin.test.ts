@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { newInstanceId, newSessionId } from '@playground/contracts';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { startTestOrchestrator, type TestOrchestrator } from '../../apps/orchestrator/src/test-harness.ts';
+import { launchBrowser } from '../support/browser.ts';
+
+// A hostile learner page, opened in real Chromium through the port proxy. On the path form
+// (/ports/…, the app's own origin) every attempt to reach the app's cookies, storage, API or
+// service-worker scope must fail; on the host form (an origin of its own) the same page
+// succeeds at the same attempts, which shows the probes would notice if the guard broke.
+// A real HTTP server on loopback stands in for the learner's server inside an instance.
+
+interface Probe {
+  origin: string;
+  readCookie: string;
+  writeCookie: string;
+  storage: string;
+  api: string;
+  serviceWorker: string;
+}
+
+const HOSTILE_PAGE = `<!doctype html><html><body><script>
+(async () => {
+  const attempt = async (fn) => { try { return 'ok:' + String(await fn()); } catch (e) { return 'refused:' + e.name; } };
+  const probe = {
+    origin: String(self.origin),
+    readCookie: await attempt(() => document.cookie),
+    writeCookie: await attempt(() => { document.cookie = 'script=1; path=/'; return document.cookie; }),
+    storage: await attempt(() => { localStorage.setItem('k', 'v'); return localStorage.getItem('k'); }),
+    api: await attempt(async () => (await fetch(location.origin + '/api/v1/health', { credentials: 'include' })).status),
+    serviceWorker: await attempt(async () => (await navigator.serviceWorker.register('sw.js')).scope),
+  };
+  document.title = 'probed';
+  window.probe = probe;
+})();
+</script></body></html>`;
+
+describe('learner pages never act as the app (real Chromium through the port proxy)', () => {
+  let t: TestOrchestrator;
+  let learner: Server;
+  let learnerPort: number;
+  let browser: Browser;
+  let context: BrowserContext;
+  const seenCookies: Array<string | undefined> = [];
+  const instanceId = newInstanceId();
+
+  before(async () => {
+    t = await startTestOrchestrator('port-origin', { PUBLIC_URL: 'http://localhost:8080' });
+    learner = createServer((req, res) => {
+      seenCookies.push((req.headers as IncomingHttpHeaders).cookie);
+      if (req.url?.endsWith('/sw.js')) {
+        res.writeHead(200, { 'content-type': 'text/javascript', 'service-worker-allowed': '/' }).end('self.onfetch = () => {};');
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'text/html',
+        'set-cookie': ['served=1; Path=/', 'parent=1; Path=/; Domain=localhost'],
+        'service-worker-allowed': '/',
+      });
+      res.end(HOSTILE_PAGE);
+    });
+    await new Promise<void>((resolve) => learner.listen(0, '127.0.0.1', resolve));
+    learnerPort = (learner.address() as AddressInfo).port;
+    const nodeId = await t.addNode();
+    const sessionId = newSessionId();
+    await t.app.db.session.create({ data: { id: sessionId, clientKey: 'test', nodeId, expiresAt: new Date(Date.now() + 3600_000) } });
+    await t.app.db.instance.create({
+      data: { id: instanceId, sessionId, nodeId, hostname: 'node1', status: 'running', ip: '127.0.0.1', ports: [learnerPort] },
+    });
+    browser = await launchBrowser();
+    context = await browser.newContext();
+  });
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await new Promise((resolve) => learner?.close(resolve));
+    await t?.close();
+  });
+
+  async function probe(url: string): Promise<Probe> {
+    const page = await context.newPage();
+    try {
+      await page.goto(url);
+      await page.waitForFunction("document.title === 'probed'", undefined, { timeout: 10_000 });
+      return (await page.evaluate('window.probe')) as Probe;
+    } finally {
+      await page.close();
+    }
+  }
+
+  it('path form: opaque origin; no cookie, storage, credentialed API call or service worker', async () => {
+    const appOrigin = `http://localhost:${t.port}`;
+    // A cookie of the app's origin, as if the app set one.
+    await context.addCookies([{ name: 'app', value: 'secret', url: appOrigin }]);
+    seenCookies.length = 0;
+    const result = await probe(`${appOrigin}/ports/${instanceId}/${learnerPort}/`);
+    assert.equal(result.origin, 'null');
+    assert.match(result.readCookie, /^refused:SecurityError/);
+    assert.match(result.writeCookie, /^refused:SecurityError/);
+    assert.match(result.storage, /^refused:SecurityError/);
+    assert.match(result.api, /^refused:TypeError/, 'the API answers no opaque origin');
+    assert.match(result.serviceWorker, /^refused:/);
+    // Neither the served Set-Cookie nor the script added anything to the app's cookies.
+    const cookies = (await context.cookies(appOrigin)).map((cookie) => cookie.name);
+    assert.deepEqual(cookies, ['app']);
+    assert.deepEqual(seenCookies, [undefined], "the app's cookie never reached the learner's server");
+  });
+
+  it('host form (positive control): the same page keeps its own origin, cookies and storage', async () => {
+    const origin = `http://${instanceId}-${learnerPort}.ports.localhost:${t.port}`;
+    const result = await probe(`${origin}/`);
+    assert.equal(result.origin, origin);
+    assert.match(result.writeCookie, /^ok:.*script=1/);
+    assert.match(result.readCookie, /served=1/, "the learner's server set its own cookie on its own host");
+    assert.equal(result.storage, 'ok:v');
+    assert.deepEqual((await context.cookies(origin)).map((cookie) => cookie.name).sort(), ['script', 'served']);
+    // The app's cookie is host-only: the learner's host never gets it.
+    assert.ok(!seenCookies.some((header) => header?.includes('app=secret')));
+  });
+});
