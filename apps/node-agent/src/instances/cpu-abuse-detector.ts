@@ -17,23 +17,29 @@ export interface CpuSample {
   usageNs: number;
 }
 
+/** `usage`: the average over the period judged (warn, stop) or the last interval (calm). */
 export type CpuVerdict =
   | { kind: 'ok' }
   /** First crossing of the warning line in this burn. */
   | { kind: 'warn'; sustainedMs: number; usage: number }
-  /** The burn that was warned about ended before the stop line. */
+  /** The burn that was warned about ended before the stop line (the warning is withdrawn). */
   | { kind: 'calm'; usage: number }
   | { kind: 'stop'; sustainedMs: number; usage: number };
 
 /** Samples further apart than this do not count as one interval (the agent was paused, a restart). */
 const MAX_GAP_MS = 60_000;
 
+/**
+ * Keeps the samples of the last stop period (a sliding window) and judges the instance by its
+ * average use over the last warning period and the last stop period. An average, not "every
+ * interval full": a miner throttled by a busy host (or sleeping a little to hide) still averages
+ * near its quota, while a learner's builds and tests come with idle stretches that pull the
+ * average of minutes well under it.
+ */
 export class CpuAbuseDetector {
-  /** Samples since the current burn began (the sliding window); the first is its start. */
   private window: CpuSample[] = [];
   private warned = false;
   private stopped = false;
-  private lastUsage = 0;
 
   constructor(
     private readonly policy: CpuAbusePolicy,
@@ -41,46 +47,55 @@ export class CpuAbuseDetector {
     private readonly cpus: number,
   ) {}
 
-  get usage(): number {
-    return this.lastUsage;
-  }
-
-  /**
-   * Adds a sample. An interval under the threshold ends the burn: a brief dip resets the clock,
-   * because the line is drawn at "full use without a break", which a learner's ordinary work
-   * (builds, tests) does not keep up for minutes while a miner does.
-   */
   add(sample: CpuSample): CpuVerdict {
     const previous = this.window.at(-1);
-    if (!previous) {
+    if (previous && sample.atMs <= previous.atMs) return { kind: 'ok' };
+    // A long gap, or a counter that went backwards (a new container), starts the window over.
+    if (!previous || sample.atMs - previous.atMs > MAX_GAP_MS || sample.usageNs < previous.usageNs) {
       this.window = [sample];
-      return { kind: 'ok' };
-    }
-    const elapsedMs = sample.atMs - previous.atMs;
-    if (elapsedMs <= 0) return { kind: 'ok' };
-    // A counter that went backwards belongs to a new container: start over.
-    const usedNs = sample.usageNs - previous.usageNs;
-    const usage = usedNs < 0 || this.cpus <= 0 ? 0 : usedNs / (elapsedMs * 1e6 * this.cpus);
-    this.lastUsage = usage;
-    if (usage < this.policy.threshold || elapsedMs > MAX_GAP_MS) {
-      const wasWarned = this.warned && !this.stopped;
-      this.window = [sample];
-      this.warned = false;
-      return wasWarned ? { kind: 'calm', usage } : { kind: 'ok' };
+      return this.calm(0);
     }
     this.window.push(sample);
-    const sustainedMs = sample.atMs - this.window[0]!.atMs;
-    // Only the burn's start and its latest sample matter; keep the window small.
-    if (this.window.length > 2) this.window = [this.window[0]!, sample];
-    if (this.policy.stopAfterMs > 0 && sustainedMs >= this.policy.stopAfterMs && !this.stopped) {
-      this.stopped = true;
-      return { kind: 'stop', sustainedMs, usage };
-    }
-    if (this.policy.warnAfterMs > 0 && sustainedMs >= this.policy.warnAfterMs && !this.warned && !this.stopped) {
+    const keepMs = Math.max(this.policy.warnAfterMs, this.policy.stopAfterMs);
+    // Drop what lies wholly before the longest period; the sample just before it stays as its start.
+    while (this.window.length > 2 && sample.atMs - this.window[1]!.atMs >= keepMs) this.window.shift();
+
+    const usage = this.averageSince(sample, previous);
+    const recent = this.over(sample, this.policy.warnAfterMs);
+    const long = this.over(sample, this.policy.stopAfterMs);
+    if (this.stopped) return { kind: 'ok' };
+    const hot = (this.policy.warnAfterMs > 0 ? recent : long) ?? undefined;
+    if (!hot || hot.usage < this.policy.threshold) return this.calm(usage);
+    if (this.policy.warnAfterMs > 0 && !this.warned) {
       this.warned = true;
-      return { kind: 'warn', sustainedMs, usage };
+      return { kind: 'warn', sustainedMs: hot.spanMs, usage: hot.usage };
+    }
+    if (this.policy.stopAfterMs > 0 && long && long.usage >= this.policy.threshold) {
+      this.stopped = true;
+      return { kind: 'stop', sustainedMs: long.spanMs, usage: long.usage };
     }
     return { kind: 'ok' };
+  }
+
+  private calm(usage: number): CpuVerdict {
+    if (!this.warned || this.stopped) return { kind: 'ok' };
+    this.warned = false;
+    return { kind: 'calm', usage };
+  }
+
+  /** Average use (fraction of the quota) over the newest samples covering at least `periodMs`; none when too short. */
+  private over(latest: CpuSample, periodMs: number): { usage: number; spanMs: number } | undefined {
+    if (periodMs <= 0) return undefined;
+    for (let i = this.window.length - 2; i >= 0; i--) {
+      const from = this.window[i]!;
+      if (latest.atMs - from.atMs >= periodMs) return { usage: this.averageSince(latest, from), spanMs: latest.atMs - from.atMs };
+    }
+    return undefined;
+  }
+
+  private averageSince(latest: CpuSample, from: CpuSample): number {
+    if (this.cpus <= 0) return 0;
+    return (latest.usageNs - from.usageNs) / ((latest.atMs - from.atMs) * 1e6 * this.cpus);
   }
 }
 

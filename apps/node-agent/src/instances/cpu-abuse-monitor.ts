@@ -46,6 +46,11 @@ export class CpuAbuseMonitor {
     return this.opts.policy.warnAfterMs > 0 || this.opts.policy.stopAfterMs > 0;
   }
 
+  /** Instances being watched now (for tests and metrics). */
+  watching(): string[] {
+    return [...this.watched.keys()];
+  }
+
   start(): void {
     if (this.timer || !this.enabled) return;
     this.timer = setInterval(() => void this.sampleOnce(), this.opts.intervalMs);
