@@ -24,3 +24,12 @@ test('the warm pool defaults to 2 members; 0 disables it; negatives are refused'
   assert.equal(loadConfig({ AGENT_TOKEN: 'x', WARM_POOL_SIZE: '0' }).WARM_POOL_SIZE, 0);
   assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', WARM_POOL_SIZE: '-1' }), /WARM_POOL_SIZE/);
 });
+
+test('CPU abuse: 90 % for 5 then 10 minutes by default; fractional minutes work; the warning must come first', () => {
+  const c = loadConfig({ AGENT_TOKEN: 'x' });
+  assert.deepEqual([c.CPU_ABUSE_THRESHOLD, c.CPU_ABUSE_WARN_MINUTES, c.CPU_ABUSE_STOP_MINUTES], [0.9, 5, 10]);
+  assert.equal(loadConfig({ AGENT_TOKEN: 'x', CPU_ABUSE_WARN_MINUTES: '0.05', CPU_ABUSE_STOP_MINUTES: '0.1' }).CPU_ABUSE_STOP_MINUTES, 0.1);
+  assert.equal(loadConfig({ AGENT_TOKEN: 'x', CPU_ABUSE_WARN_MINUTES: '0', CPU_ABUSE_STOP_MINUTES: '0' }).CPU_ABUSE_STOP_MINUTES, 0);
+  assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', CPU_ABUSE_WARN_MINUTES: '10', CPU_ABUSE_STOP_MINUTES: '5' }), /CPU_ABUSE_WARN_MINUTES/);
+  assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', CPU_ABUSE_THRESHOLD: '1.5' }), /CPU_ABUSE_THRESHOLD/);
+});

@@ -79,9 +79,25 @@ const ConfigSchema = z
     JOB_CONCURRENCY: positiveInt(4),
     /** How long a new instance's inner Docker engine may take to answer. */
     INSTANCE_READY_TIMEOUT_MS: positiveInt(60000),
+    /**
+     * Abuse answered with a reason: an instance that uses at least CPU_ABUSE_THRESHOLD of its CPU
+     * quota (a fraction, 0.9 = 90 %) without a break is warned after CPU_ABUSE_WARN_MINUTES and
+     * stopped (removed, its slot freed) after CPU_ABUSE_STOP_MINUTES, the learner told why.
+     * Minutes may be fractional (0.1 = 6 s, for tests); 0 disables that step (both 0: no monitoring).
+     */
+    CPU_ABUSE_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.9),
+    /** Minutes of sustained full CPU before the learner's page and terminals show a warning. */
+    CPU_ABUSE_WARN_MINUTES: z.coerce.number().min(0).default(5),
+    /** Minutes of sustained full CPU before the instance is stopped with the reason shown. */
+    CPU_ABUSE_STOP_MINUTES: z.coerce.number().min(0).default(10),
+    /** How often each instance's CPU time is read from its cgroup (or the engine's stats). */
+    CPU_ABUSE_SAMPLE_INTERVAL_MS: positiveInt(5000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
+    if (env.CPU_ABUSE_WARN_MINUTES > 0 && env.CPU_ABUSE_STOP_MINUTES > 0 && env.CPU_ABUSE_WARN_MINUTES >= env.CPU_ABUSE_STOP_MINUTES) {
+      ctx.addIssue({ code: 'custom', path: ['CPU_ABUSE_WARN_MINUTES'], message: 'CPU_ABUSE_WARN_MINUTES must be less than CPU_ABUSE_STOP_MINUTES (the warning comes first)' });
+    }
     if (env.SECURITY_MODE === 'runtime' && !env.OCI_RUNTIME) {
       ctx.addIssue({ code: 'custom', path: ['OCI_RUNTIME'], message: 'OCI_RUNTIME is required when SECURITY_MODE=runtime' });
     }

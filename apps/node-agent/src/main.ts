@@ -5,6 +5,7 @@ import { createDockerClient } from './docker-client.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { DockerInstanceProvisioner } from './instances/docker-instance-provisioner.ts';
 import { engineRemapsUsers, needsRemappedEngine, SECURITY_MODE_SUMMARY } from './instances/isolation.ts';
+import { CpuAbuseMonitor } from './instances/cpu-abuse-monitor.ts';
 import { InstanceWatcher } from './instances/instance-watcher.ts';
 import { LifecycleWorker } from './jobs/worker.ts';
 import { nodeAnnouncer } from './node-announcement.ts';
@@ -129,12 +130,32 @@ const watcher = new InstanceWatcher({
   logger,
 });
 
+const cpuAbuse = new CpuAbuseMonitor({
+  docker,
+  listInstances: () => provisioner.listInstances(),
+  deleteInstance: (job) => provisioner.deleteInstance(job),
+  policy: {
+    threshold: config.CPU_ABUSE_THRESHOLD,
+    warnAfterMs: config.CPU_ABUSE_WARN_MINUTES * 60_000,
+    stopAfterMs: config.CPU_ABUSE_STOP_MINUTES * 60_000,
+  },
+  intervalMs: config.CPU_ABUSE_SAMPLE_INTERVAL_MS,
+  onWarning: (instanceId, report) => link.cpuWarning(instanceId, report),
+  // Terminals close with the reason before the removal would close them as "deleted".
+  onStop: (instanceId, report) => {
+    terminals?.closeInstance(instanceId, report.message);
+    link.stopped(instanceId, report);
+  },
+  logger,
+});
+
 const heartbeat = new Heartbeat({ redis, nodeId: config.NODE_ID, intervalMs: config.HEARTBEAT_INTERVAL_MS, announcement, logger });
 
 await watcher.start();
 provisioner.startPool();
 heartbeat.start();
 ports.start();
+cpuAbuse.start();
 worker.start();
 link.connect();
 logger.info({ queue: worker.worker.name, securityMode: config.SECURITY_MODE, image: config.INSTANCE_IMAGE, warmPool: config.WARM_POOL_SIZE }, 'node.started');
@@ -149,6 +170,7 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
   await provisioner.stopPool(); // warm members stay; the next start adopts them
   heartbeat.stop();
   ports.stop();
+  cpuAbuse.stop();
   watcher.stop();
   link.close();
   terminals?.closeAll('the node agent is restarting');

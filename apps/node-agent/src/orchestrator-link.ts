@@ -7,6 +7,7 @@ import {
   TerminalInput,
   TerminalSize,
   type AgentToOrchestrator,
+  type CpuAbuseReport,
   type LiveInstances,
   type NodeAnnouncement,
   type OrchestratorToAgent,
@@ -91,6 +92,15 @@ export class OrchestratorLink {
   /** Buffered by Socket.IO while disconnected, so a crash seen offline still reaches the orchestrator. */
   gone(instanceId: string, reason: string): void {
     this.socket.emit('instance.gone', instanceId, reason);
+  }
+
+  /** Buffered while disconnected like `gone`: the learner's page must learn of it. */
+  cpuWarning(instanceId: string, report: CpuAbuseReport | null): void {
+    this.socket.emit('instance.cpu_warning', instanceId, report);
+  }
+
+  stopped(instanceId: string, report: CpuAbuseReport): void {
+    this.socket.emit('instance.stopped', instanceId, report);
   }
 
   private detachAll(): void {

@@ -57,6 +57,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const exits = {
     exitSession: (sessionId: string, reason: string) => terminals.exitSession(sessionId, reason),
     exitInstance: (instanceId: string, reason: string) => terminals.exitInstance(instanceId, reason),
+    noticeInstance: (instanceId: string, text: string) => terminals.noticeInstance(instanceId, text),
   };
   const nodes = new Nodes(db, queues, audit, exits, logger.child({ component: 'nodes' }));
   const credentials = new NodeCredentials(db, config.AGENT_SECRET);

@@ -6,6 +6,7 @@ import type { Session } from './generated/prisma/client.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import type { NodeQueues } from './node-queues.ts';
 import type { Placement } from './placement.ts';
+import { sessionEndedMessage } from './session-ended.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
 import type { TerminalExits } from './terminal-exits.ts';
 
@@ -80,7 +81,9 @@ export class Sessions {
   async requireViewable(id: string): Promise<Session> {
     const session = SessionId.safeParse(id).success ? await this.db.session.findUnique({ where: { id } }) : null;
     if (!session) throw new PlaygroundError('not_found', 'No such session.');
-    if (session.status !== 'active' && session.status !== 'lost') throw new PlaygroundError('session_ended', 'This session has ended.');
+    if (session.status !== 'active' && session.status !== 'lost') {
+      throw new PlaygroundError('session_ended', sessionEndedMessage(session.endReason, this.config.SESSION_TTL_MINUTES));
+    }
     return session;
   }
 
@@ -105,7 +108,7 @@ export class Sessions {
       data: { status: 'closing', endReason: reason },
     });
     if (changed.count === 0) return false;
-    this.terminals.exitSession(session.id, reason === 'expired' ? 'The session expired.' : 'The session was closed.');
+    this.terminals.exitSession(session.id, sessionEndedMessage(reason, this.config.SESSION_TTL_MINUTES));
     try {
       await this.sendCloseJob(session);
     } catch (error) {

@@ -16,7 +16,26 @@ export function instanceView(instance: Instance, urls: PortUrls): InstanceView {
       .sort((a, b) => a - b)
       .map((port) => urls.port(instance.id, port)),
     portUrlTemplate: urls.template(instance.id),
+    // `error` holds what the learner is told: a warning while the instance runs, why it ended after.
+    warning: instance.status === 'running' ? instance.error : null,
+    reason: instanceReason(instance),
   };
+}
+
+/** Why an instance that is not running ended or failed, in words for the learner. */
+function instanceReason(instance: Instance): string | null {
+  switch (instance.status) {
+    case 'creating':
+    case 'running':
+      return null;
+    case 'deleting':
+    case 'deleted':
+      return 'deleted';
+    case 'failed':
+      return instance.error ?? 'failed to start';
+    case 'lost':
+      return instance.error ?? 'its node stopped responding';
+  }
 }
 
 export function sessionView(session: Session, instances: Instance[], maxInstances: number, urls: PortUrls): SessionView {

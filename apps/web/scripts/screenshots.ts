@@ -28,6 +28,8 @@ function instance(n: number, id: string, ports: number[]) {
       pathUrl: `http://localhost:PORT/ports/${id}/${port}/`,
     })),
     portUrlTemplate: `http://${id}-{port}.ports.localhost:PORT/`,
+    warning: null,
+    reason: null,
   };
 }
 let instances = [instance(1, 'aaaaaaaaaaaaaaaaaaaaaaaaaa', [80, 8080]), instance(2, 'bbbbbbbbbbbbbbbbbbbbbbbbbb', [])];

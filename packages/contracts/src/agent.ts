@@ -74,7 +74,29 @@ export interface AgentToOrchestrator {
   'instance.ports': (instanceId: string, ports: number[]) => void;
   /** An instance's container stopped or vanished without being asked to. */
   'instance.gone': (instanceId: string, reason: string) => void;
+  /**
+   * An instance has burnt its full CPU quota for a while: `warning` is the text the learner
+   * sees; null withdraws it (the burn stopped before the instance was stopped).
+   */
+  'instance.cpu_warning': (instanceId: string, warning: CpuAbuseReport | null) => void;
+  /** The agent stopped and removed an instance for abuse; `reason` says why, for the learner. */
+  'instance.stopped': (instanceId: string, report: CpuAbuseReport) => void;
 }
+
+/** What the agent measured about an instance's sustained CPU burn (see cpu-abuse-detector.ts). */
+export const CpuAbuseReport = z.object({
+  /** For the learner: the warning, or the reason the instance was stopped. */
+  message: z.string().max(500),
+  /** How long the instance has used at least `threshold` of its CPU quota without a break. */
+  sustainedSeconds: z.number().min(0),
+  /** Its CPU use over the last sample, as a fraction of its quota. */
+  usage: z.number().min(0),
+  /** Its CPU quota in cores (NanoCpus / 1e9). */
+  cpus: z.number().min(0),
+  threshold: z.number().min(0),
+  stopAfterSeconds: z.number().min(0),
+});
+export type CpuAbuseReport = z.infer<typeof CpuAbuseReport>;
 
 export interface OrchestratorToAgent {
   /** Liveness check: another connection claims this node; a live agent answers at once. */

@@ -8,6 +8,8 @@ export const EVENT = {
   instanceFailed: 'instance.failed',
   instanceDeleted: 'instance.deleted',
   instanceGone: 'instance.gone',
+  instanceCpuWarning: 'instance.cpu_warning',
+  instanceStoppedAbuse: 'instance.stopped_abuse',
   nodeUp: 'node.up',
   nodeDown: 'node.down',
   nodeDrained: 'node.drained',

@@ -4,7 +4,7 @@ import { EVENT, JOB, type AgentToOrchestrator, type InstanceView, type Orchestra
 import { io as connect, type Socket } from 'socket.io-client';
 import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
 
-// `instance.gone` from an agent against a real orchestrator, Postgres and Redis. A small
+// `instance.gone`, `instance.cpu_warning` and `instance.stopped` from an agent against a real orchestrator, Postgres and Redis. A small
 // in-test agent client on /agent stands in for the node agent (the seam); a BullMQ worker
 // answers its create jobs, held until the test lets them finish.
 
@@ -12,7 +12,7 @@ type AgentClient = Socket<OrchestratorToAgent, AgentToOrchestrator>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('agent gateway: instance.gone', () => {
+describe('agent gateway: instance.gone, CPU warnings and stops', () => {
   let t: TestOrchestrator;
   let nodeId: string;
   let agent: AgentClient;
@@ -89,5 +89,62 @@ describe('agent gateway: instance.gone', () => {
     agent.emit('instance.gone', id, 'not mine');
     await sleep(300);
     assert.equal(await status(id), 'running');
+  });
+
+  async function runningInstance(client: string): Promise<{ sessionId: string; instanceId: string }> {
+    const session = await json<SessionView>(await t.request('POST', '/api/v1/sessions', { headers: { 'x-forwarded-for': client } }));
+    const pending = t.request('POST', `/api/v1/sessions/${session.id}/instances`);
+    let instanceId = '';
+    await waitFor(async () => {
+      instanceId = (await t.app.db.instance.findFirst({ where: { sessionId: session.id } }))?.id ?? '';
+      return held.has(instanceId);
+    });
+    held.get(instanceId)!();
+    assert.equal((await pending).status, 201);
+    return { sessionId: session.id, instanceId };
+  }
+  const instanceView = async (sessionId: string, instanceId: string) =>
+    (await json<SessionView>(await t.request('GET', `/api/v1/sessions/${sessionId}`))).instances.find((i) => i.id === instanceId)!;
+  const report = (message: string) => ({ message, sustainedSeconds: 300, usage: 0.99, cpus: 1, threshold: 0.9, stopAfterSeconds: 600 });
+
+  it('a CPU warning shows on the running instance and is withdrawn by a null report; a malformed or foreign one changes nothing', async () => {
+    const { sessionId, instanceId } = await runningInstance('192.0.2.79');
+    agent.emit('instance.cpu_warning', instanceId, report('This instance has used its full CPU for 5 minutes; it will be stopped at 10 minutes.'));
+    await waitFor(async () => (await instanceView(sessionId, instanceId)).warning !== null);
+    assert.equal((await instanceView(sessionId, instanceId)).warning, 'This instance has used its full CPU for 5 minutes; it will be stopped at 10 minutes.');
+    await waitFor(async () => (await t.app.db.auditEvent.count({ where: { instanceId, type: EVENT.instanceCpuWarning } })) === 1);
+
+    agent.emit('instance.cpu_warning', instanceId, null);
+    await waitFor(async () => (await instanceView(sessionId, instanceId)).warning === null);
+
+    agent.emit('instance.cpu_warning', instanceId, { message: 42 } as never);
+    const other = await t.addNode(1);
+    const foreign = 'h'.repeat(26);
+    await t.app.db.instance.create({ data: { id: foreign, sessionId, nodeId: other, hostname: 'node8', status: 'running' } });
+    agent.emit('instance.stopped', foreign, report('stopped: sustained full CPU for 10 minutes'));
+    await sleep(300);
+    assert.equal((await instanceView(sessionId, instanceId)).warning, null, 'a malformed report is refused');
+    assert.equal(await status(foreign), 'running', 'an agent cannot stop another node\'s instance');
+  });
+
+  it('every instance that ended says why in the session view: stopped for abuse, crashed, deleted', async () => {
+    const stopped = await runningInstance('192.0.2.80');
+    agent.emit('instance.stopped', stopped.instanceId, report('stopped: sustained full CPU for 10 minutes'));
+    await waitFor(async () => (await status(stopped.instanceId)) === 'lost');
+    const view = await instanceView(stopped.sessionId, stopped.instanceId);
+    assert.equal(view.reason, 'stopped: sustained full CPU for 10 minutes');
+    assert.equal(view.warning, null);
+    await waitFor(async () => (await t.app.db.auditEvent.count({ where: { instanceId: stopped.instanceId, type: EVENT.instanceStoppedAbuse } })) === 1);
+    const audit = await t.app.db.auditEvent.findFirstOrThrow({ where: { instanceId: stopped.instanceId, type: EVENT.instanceStoppedAbuse } });
+    assert.equal(audit.sessionId, stopped.sessionId);
+    assert.deepEqual(audit.data, report('stopped: sustained full CPU for 10 minutes'));
+
+    const crashed = await runningInstance('192.0.2.81');
+    agent.emit('instance.gone', crashed.instanceId, 'the instance stopped (exit code 137)');
+    await waitFor(async () => (await status(crashed.instanceId)) === 'lost');
+    assert.equal((await instanceView(crashed.sessionId, crashed.instanceId)).reason, 'the instance stopped (exit code 137)');
+
+    await t.app.db.instance.update({ where: { id: crashed.instanceId }, data: { status: 'deleting' } });
+    assert.equal((await instanceView(crashed.sessionId, crashed.instanceId)).reason, 'deleted');
   });
 });

@@ -1,6 +1,7 @@
 import {
   AGENT_NAMESPACE,
   AgentAuth,
+  CpuAbuseReport,
   EVENT,
   InstanceId,
   NodeAnnouncement,
@@ -190,6 +191,10 @@ export class AgentGateway {
     });
     socket.on('instance.ports', (instanceId, ports) => void this.guard('instance.ports', () => this.ports(nodeId, instanceId, ports)));
     socket.on('instance.gone', (instanceId, reason) => void this.guard('instance.gone', () => this.gone(nodeId, instanceId, reason)));
+    socket.on('instance.cpu_warning', (instanceId, report) =>
+      void this.guard('instance.cpu_warning', () => this.cpuWarning(nodeId, instanceId, report)),
+    );
+    socket.on('instance.stopped', (instanceId, report) => void this.guard('instance.stopped', () => this.stopped(nodeId, instanceId, report)));
     socket.on('disconnect', (reason) => {
       if (this.agents.get(nodeId) !== socket) return;
       this.agents.delete(nodeId);
@@ -272,7 +277,48 @@ export class AgentGateway {
         return;
       }
     }
-    this.terminals.exitInstance(id, 'The instance stopped.');
+    this.terminals.exitInstance(id, goneText(String(reason)));
     if (changed.count > 0) await this.audit.record(EVENT.instanceGone, { instanceId: id, nodeId, data: { reason: String(reason) } });
   }
+
+  /**
+   * A running instance burns its full CPU quota: the warning is kept in the record (the
+   * instance's `error`, which for a running instance is what the learner is warned of) for the
+   * page, and written into its open terminals. A null report withdraws it.
+   */
+  private async cpuWarning(nodeId: string, instanceId: unknown, raw: unknown): Promise<void> {
+    if (!InstanceId.safeParse(instanceId).success) return;
+    const id = instanceId as string;
+    const report = raw === null ? null : CpuAbuseReport.parse(raw);
+    const changed = await this.db.instance.updateMany({ where: { id, nodeId, status: 'running' }, data: { error: report?.message ?? null } });
+    if (changed.count === 0 || !report) return;
+    this.terminals.noticeInstance(id, report.message);
+    const row = await this.db.instance.findUnique({ where: { id }, select: { sessionId: true } });
+    await this.audit.record(EVENT.instanceCpuWarning, { instanceId: id, sessionId: row?.sessionId, nodeId, data: { ...report } });
+  }
+
+  /**
+   * The agent stopped an instance for abuse and is removing it. It ends like a crashed one
+   * (`lost`, its slot free) but with the agent's reason, which the page and terminals show and
+   * the audit log keeps with the figures. A `creating` or already ended instance keeps its fate.
+   */
+  private async stopped(nodeId: string, instanceId: unknown, raw: unknown): Promise<void> {
+    if (!InstanceId.safeParse(instanceId).success) return;
+    const id = instanceId as string;
+    const report = CpuAbuseReport.parse(raw);
+    const changed = await this.db.instance.updateMany({
+      where: { id, nodeId, status: 'running' },
+      data: { status: 'lost', error: report.message },
+    });
+    this.terminals.exitInstance(id, report.message);
+    if (changed.count === 0) return;
+    const row = await this.db.instance.findUnique({ where: { id }, select: { sessionId: true } });
+    await this.audit.record(EVENT.instanceStoppedAbuse, { instanceId: id, sessionId: row?.sessionId, nodeId, data: { ...report } });
+  }
+}
+
+/** What a learner's terminal says when its instance died on its own (crash, OOM kill, removed on the host). */
+export function goneText(reason: string): string {
+  const text = reason.trim() || 'the instance stopped';
+  return `${text[0]!.toUpperCase()}${text.slice(1)}${/[.!]$/.test(text) ? '' : '.'}`;
 }

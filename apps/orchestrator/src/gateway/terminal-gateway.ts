@@ -189,6 +189,12 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     for (const viewer of this.viewers.values()) if (viewer.instanceId === instanceId) this.end(viewer, reason);
   }
 
+  noticeInstance(instanceId: string, text: string): void {
+    // Yellow, on a line of its own, so it reads as the playground speaking, not the shell.
+    const line = `\r\n\x1b[33m[playground] ${text}\x1b[0m\r\n`;
+    for (const viewer of this.viewers.values()) if (viewer.instanceId === instanceId) viewer.socket.emit('output', line);
+  }
+
   viewerCount(): number {
     return this.viewers.size;
   }

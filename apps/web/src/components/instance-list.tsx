@@ -1,7 +1,7 @@
 'use client';
 
 import type { InstanceView } from '@playground/contracts';
-import { CloseIcon } from './icons';
+import { CloseIcon, WarningIcon } from './icons';
 
 const STATUS_TEXT: Record<InstanceView['status'], string> = {
   creating: 'starting',
@@ -9,7 +9,7 @@ const STATUS_TEXT: Record<InstanceView['status'], string> = {
   deleting: 'deleting',
   deleted: 'deleted',
   failed: 'failed',
-  lost: 'unreachable',
+  lost: 'stopped',
 };
 
 export function InstanceList(props: {
@@ -46,8 +46,16 @@ export function InstanceList(props: {
             <span className={`status-dot ${status}`} title={STATUS_TEXT[status]} aria-label={STATUS_TEXT[status]} />
             <span className="meta">
               <span className="host">{instance.hostname}</span>
-              <span className="ip">{instance.ip ?? STATUS_TEXT[status]}</span>
+              {/* An instance that ended says why here, in place of its address. */}
+              <span className="ip" title={instance.reason ?? undefined} data-testid="instance-status-text">
+                {status === 'running' || status === 'creating' ? (instance.ip ?? STATUS_TEXT[status]) : (instance.reason ?? STATUS_TEXT[status])}
+              </span>
             </span>
+            {instance.warning ? (
+              <span className="warning-badge" data-testid="instance-warning-badge" title={instance.warning} aria-label={instance.warning}>
+                <WarningIcon />
+              </span>
+            ) : null}
             <button
               type="button"
               className="delete"

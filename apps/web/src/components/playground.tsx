@@ -9,15 +9,18 @@ import { Brand } from './brand';
 import { Countdown } from './countdown';
 import { ErrorBanner } from './error-banner';
 import { InstanceBar } from './instance-bar';
-import { PlusIcon } from './icons';
+import { PlusIcon, WarningIcon } from './icons';
 import { InstanceList } from './instance-list';
 import { SessionEnded } from './session-ended';
 import { SessionLost } from './session-lost';
 import { TerminalView } from './terminal-view';
 
-/** Instances whose shell can be attached (a lost node may come back, so it stays mounted). */
+/**
+ * Instances whose shell can be attached. A `lost` instance in a live session crashed or was
+ * stopped (a lost node makes the whole session lost): its shell is gone, and the page says why.
+ */
 function hasShell(instance: InstanceView): boolean {
-  return instance.status === 'running' || instance.status === 'lost' || instance.status === 'deleting';
+  return instance.status === 'running' || instance.status === 'deleting';
 }
 
 function messageOf(err: unknown, fallback: string): string {
@@ -63,7 +66,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
       await refresh();
       if (created) setSelectedId(created.id);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) markEnded();
+      if (err instanceof ApiError && err.status === 404) markEnded(err.code === 'session_ended' ? err.message : undefined);
       else if (err instanceof ApiError && err.code === 'session_lost') markLost();
       else setError(messageOf(err, 'Could not start an instance.'));
     } finally {
@@ -111,7 +114,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
     }
   }, [sessionId, markEnded]);
 
-  if (state.kind === 'ended') return <SessionEnded />;
+  if (state.kind === 'ended') return <SessionEnded reason={state.message} />;
   if (state.kind === 'lost') return <SessionLost />;
 
 
@@ -175,6 +178,12 @@ export function Playground({ sessionId }: { sessionId: string }) {
 
         <main className="main">
           {selected ? <InstanceBar instance={selected} /> : null}
+          {selected?.warning && selected.status === 'running' ? (
+            <div className="instance-warning" role="alert" data-testid="instance-warning">
+              <WarningIcon />
+              <span>{selected.warning}</span>
+            </div>
+          ) : null}
           {selected && !hasShell(selected) ? <InstanceNotReady instance={selected} /> : null}
           {!selected ? <NoInstance loading={!session} pending={pendingHostname !== null} onAdd={addInstance} /> : null}
           <div className="terminal-stack" hidden={!selected || !hasShell(selected)}>
@@ -212,15 +221,32 @@ function NoInstance({ loading, pending, onAdd }: { loading: boolean; pending: bo
   );
 }
 
+/** What the main pane says about an instance without a shell: starting, or why it failed or stopped. */
 function InstanceNotReady({ instance }: { instance: InstanceView }) {
+  if (instance.status === 'creating') {
+    return (
+      <div className="empty">
+        <div>
+          <span className="spinner" style={{ display: 'inline-block', marginBottom: 14 }} aria-hidden="true" />
+          <h2>Starting {instance.hostname}…</h2>
+          <p>Its Docker engine is booting; the terminal opens in a moment.</p>
+        </div>
+      </div>
+    );
+  }
   const failed = instance.status === 'failed';
   return (
-    <div className="empty">
+    <div className="empty" data-testid="instance-ended">
       <div>
-        {failed ? null : <span className="spinner" style={{ display: 'inline-block', marginBottom: 14 }} aria-hidden="true" />}
-        <h2>{failed ? `${instance.hostname} failed to start` : `Starting ${instance.hostname}…`}</h2>
-        <p>{failed ? 'Delete it and add a new instance to try again.' : 'Its Docker engine is booting; the terminal opens in a moment.'}</p>
+        <h2>{failed ? `${instance.hostname} failed to start` : `${instance.hostname} is no longer running`}</h2>
+        {instance.reason ? <p data-testid="instance-reason">{capitalised(instance.reason)}.</p> : null}
+        <p>{failed ? 'Delete it and add a new instance to try again.' : 'Its containers and files are gone. Delete it and add a new instance to go on.'}</p>
       </div>
     </div>
   );
+}
+
+function capitalised(text: string): string {
+  const trimmed = text.replace(/[.\s]+$/, '');
+  return trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
 }

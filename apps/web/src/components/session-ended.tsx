@@ -19,12 +19,13 @@ export function SessionOver({ testId, title, message }: { testId: string; title:
   );
 }
 
-export function SessionEnded() {
+/** `reason`: the API's word on why (expired, closed, ended by the operator), when it gave one. */
+export function SessionEnded({ reason }: { reason?: string }) {
   return (
     <SessionOver
       testId="session-ended"
       title="This session has ended."
-      message="Its instances and their data are gone. A new session starts from a clean slate."
+      message={`${reason && reason !== 'This session has ended.' ? `${reason} ` : 'Its instances and their data are gone. '}A new session starts from a clean slate.`}
     />
   );
 }

@@ -9,7 +9,8 @@ const POLL_MS = 1500;
 export type SessionState =
   | { kind: 'loading'; error: string | null }
   | { kind: 'active'; session: SessionView; stale: boolean }
-  | { kind: 'ended' }
+  /** `message`: why, as the API said it (expired, closed, …), when it said. */
+  | { kind: 'ended'; message?: string }
   /** Its node stopped responding; its instances are gone (GET answers 200 with status `lost`). */
   | { kind: 'lost' };
 
@@ -25,9 +26,9 @@ export function useSession(sessionId: string) {
   const issued = useRef(0);
   const applied = useRef(0);
 
-  const markEnded = useCallback(() => {
+  const markEnded = useCallback((message?: string) => {
     endedRef.current = true;
-    setState({ kind: 'ended' });
+    setState({ kind: 'ended', message });
   }, []);
 
   const markLost = useCallback(() => {
@@ -54,7 +55,7 @@ export function useSession(sessionId: string) {
     } catch (err) {
       if (endedRef.current || seq < applied.current) return;
       if (err instanceof ApiError && err.status === 404) {
-        markEnded();
+        markEnded(err.code === 'session_ended' ? err.message : undefined);
         return;
       }
       if (err instanceof ApiError && err.code === 'session_lost') {
