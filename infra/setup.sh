@@ -70,8 +70,8 @@ engine_remaps() { docker info --format '{{ json .SecurityOptions }}' 2>/dev/null
 # INSTANCE_DISK_GB): btrfs, whose qgroups are part of btrfs itself, because these hosts' kernels
 # lack XFS quotas and the quota format ext4 project quotas need. A sparse image under
 # $PLAYGROUND_STATE, loop-mounted; its size caps what all instances together can write, so the
-# node's own disk never fills. Prints the dockerd arguments; none (and a loud warning) where
-# btrfs or loop devices are unavailable.
+# node's own disk never fills. Prints the dockerd arguments (and nothing else: messages go to
+# stderr); none (and a loud warning) where btrfs or loop devices are unavailable.
 DATA_IMG=$PLAYGROUND_STATE/docker-data.img
 DATA_MNT=$PLAYGROUND_STATE/docker-data
 quota_data_root_args() {
@@ -90,7 +90,7 @@ quota_data_root_args() {
       size_gb=$(( free_gb * 8 / 10 )); [ "$size_gb" -le "$DOCKER_DATA_MAX_GB" ] || size_gb=$DOCKER_DATA_MAX_GB
       if [ "$size_gb" -lt 10 ]; then why="only ${free_gb} GB free under $PLAYGROUND_STATE"
       else
-        log "docker: making a ${size_gb} GB btrfs data root ($DATA_IMG, sparse)"
+        log "docker: making a ${size_gb} GB btrfs data root ($DATA_IMG, sparse)" >&2  # stdout is the arguments
         truncate -s "${size_gb}G" "$DATA_IMG.tmp" && mkfs.btrfs -q -f "$DATA_IMG.tmp" >/dev/null && mv "$DATA_IMG.tmp" "$DATA_IMG" || why='mkfs.btrfs failed'
       fi
     fi
