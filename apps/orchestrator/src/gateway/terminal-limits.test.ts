@@ -33,8 +33,11 @@ describe('terminal event limits', () => {
 
   before(async () => {
     t = await startTestOrchestrator('terminal-limits', { TERMINAL_INPUT_EVENTS_PER_SECOND: '5', TERMINAL_RESIZE_EVENTS_PER_SECOND: '2' });
-    agent = connect(`${t.baseUrl}/agent`, { auth: { nodeId, token: t.agentToken }, transports: ['websocket'], reconnection: false });
-    await new Promise<void>((resolve) => agent.once('connect', () => resolve()));
+    agent = connect(`${t.baseUrl}/agent`, { auth: { nodeId, token: t.agentToken(nodeId) }, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      agent.once('connect', () => resolve());
+      agent.once('connect_error', reject); // a refused agent fails the test at once, never hangs it
+    });
     agent.emit('node.announce', { nodeId, name: nodeId, engineVersion: '20.10', capacity: { instances: 5, memoryBytes: 1 << 30 }, usage: { instances: 0 } });
     for (let i = 0; i < 40 && !(await t.app.db.node.findUnique({ where: { id: nodeId } })); i++) await sleep(50);
     await t.app.db.session.create({ data: { id: sessionId, clientKey: 'c', nodeId, expiresAt: new Date(Date.now() + 3600_000) } });
