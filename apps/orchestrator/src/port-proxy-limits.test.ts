@@ -39,7 +39,7 @@ describe('port proxy bounds', () => {
   let unaccepting: ChildProcess;
   let fillers: Socket[] = [];
   const instanceId = newInstanceId();
-  const host = (port: number) => `${instanceId}-${port}.localhost:8080`;
+  const host = (port: number) => `${instanceId}-${port}.ports.localhost:8080`;
 
   before(async () => {
     t = await startTestOrchestrator('port-limits', {
@@ -59,7 +59,8 @@ describe('port proxy bounds', () => {
     const nodeId = await t.addNode();
     const sessionId = newSessionId();
     await t.app.db.session.create({ data: { id: sessionId, clientKey: 'c', nodeId, expiresAt: new Date(Date.now() + 3600_000) } });
-    await t.app.db.instance.create({ data: { id: instanceId, sessionId, nodeId, hostname: 'node1', status: 'running', ip: '127.0.0.1' } });
+    // Only ports the instance reports as listening are proxied: list the test's servers.
+    await t.app.db.instance.create({ data: { id: instanceId, sessionId, nodeId, hostname: 'node1', status: 'running', ip: '127.0.0.1', ports: [slowPort, silentPort] } });
   });
   after(async () => {
     for (const socket of fillers) socket.destroy();
@@ -88,7 +89,9 @@ describe('port proxy bounds', () => {
     ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = Number(await new Promise<string>((resolve) => unaccepting.stdout!.once('data', (chunk) => resolve(String(chunk)))));
     fillers = Array.from({ length: 4 }, () => createConnection({ host: '127.0.0.1', port }).on('error', () => undefined));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The agent would report it listening; the proxy's lookup cache holds a row for up to 2 s.
+    await t.app.db.instance.update({ where: { id: instanceId }, data: { ports: { push: port } } });
+    await new Promise((resolve) => setTimeout(resolve, 2_300));
     const started = Date.now();
     const reply = await get(t.port, host(port));
     assert.equal(reply.status, 504, `${reply.status} ${reply.body}`);
