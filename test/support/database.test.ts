@@ -57,7 +57,7 @@ test('a fresh database gets every migration; a second run applies nothing; drop(
     const tables = await withClient(db.url, async (c) =>
       (await c.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename),
     );
-    assert.deepEqual(tables, ['AuditEvent', 'Instance', 'Node', 'Session', '_prisma_migrations']);
+    assert.deepEqual(tables, ['AuditEvent', 'Instance', 'Node', 'NodeCredential', 'Session', '_prisma_migrations']);
 
     const again = await migrateDatabase(db.url);
     assert.match(again, /No pending migrations to apply/);
