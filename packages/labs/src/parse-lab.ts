@@ -75,7 +75,9 @@ function parseFrontMatter(yaml: string, report: (line: number, message: string) 
   const parsed = LabFrontMatterSchema.safeParse(document.toJS() ?? {});
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) {
-    report(lineOfIssue(document, lineCounter, issue), describeIssue(issue));
+    const path = yamlPath(issue);
+    const missing = issue.code === 'invalid_type' && document.getIn(path) === undefined;
+    report(lineOfIssue(document, lineCounter, issue), describeIssue(issue, missing));
   }
   return undefined;
 }
@@ -85,7 +87,7 @@ type YamlPath = (string | number)[];
 
 /** The line of the YAML node an issue is about, or of its nearest parent that exists. */
 function lineOfIssue(document: YamlDocument, lineCounter: LineCounter, issue: z.core.$ZodIssue): number {
-  const path = issue.path.filter((key): key is string | number => typeof key !== 'symbol');
+  const path = yamlPath(issue);
   const candidates: unknown[] = [];
   if (issue.code === 'unrecognized_keys') candidates.push(keyNodeOf(document, path, issue.keys[0]!));
   for (let length = path.length; length > 0; length--) candidates.push(document.getIn(path.slice(0, length), true));
@@ -97,6 +99,10 @@ function lineOfIssue(document: YamlDocument, lineCounter: LineCounter, issue: z.
   return 2;
 }
 
+function yamlPath(issue: z.core.$ZodIssue): YamlPath {
+  return issue.path.filter((key): key is string | number => typeof key !== 'symbol');
+}
+
 /** The key node of `key` in the map at `path` (where an unknown field was written). */
 function keyNodeOf(document: YamlDocument, path: YamlPath, key: string): unknown {
   const map = path.length > 0 ? document.getIn(path, true) : document.contents;
@@ -104,10 +110,10 @@ function keyNodeOf(document: YamlDocument, path: YamlPath, key: string): unknown
   return items.find((pair) => pair.key?.value === key)?.key;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, missing: boolean): string {
   const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   if (issue.code === 'unrecognized_keys') return `${where}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}is required`;
+  if (missing) return `${where}is required`;
   return `${where}${issue.message}`;
 }
 
