@@ -12,6 +12,7 @@ import { NodeCredentials } from './node-credentials.ts';
 import { TerminalGateway } from './gateway/terminal-gateway.ts';
 import { Health } from './health.ts';
 import { buildApi } from './http/api.ts';
+import { loadLabCatalog } from './labs.ts';
 import { Instances } from './instances.ts';
 import type { Logger } from './logger.ts';
 import { NodeQueues } from './node-queues.ts';
@@ -85,6 +86,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     originPolicy: createOriginPolicy(config.PUBLIC_URL, config.ALLOWED_ORIGINS),
     creationLimits: new CreationLimits(redis, options.queuePrefix ?? 'playground', config, logger.child({ component: 'rate-limits' })),
     closeAllTimeoutMs: options.closeAllTimeoutMs,
+    labs: await loadLabCatalog(config.LABS_DIR),
   });
   await api.ready();
 

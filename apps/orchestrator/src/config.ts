@@ -109,6 +109,11 @@ const ConfigSchema = z
      * such agents are refused (and exit) whenever the playground faces a network.
      */
     ALLOW_UNSAFE_SECURITY_MODE: z.stringbool().default(false),
+    /**
+     * Folder of the labs served at /api/v1/labs (labs/<language>/<slug>.md, format in
+     * labs/README.md); default the repository's labs/. Every lab is validated at start.
+     */
+    LABS_DIR: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => {

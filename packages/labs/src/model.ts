@@ -120,3 +120,21 @@ export function labFrontMatterJsonSchema(): Record<string, unknown> {
     ...z.toJSONSchema(LabFrontMatterSchema, { io: 'input' }),
   };
 }
+
+/** A lab as the API serves it (GET /api/v1/labs/:slug): the file's path stays on the server. */
+export type LabView = Omit<Lab, 'file'> & {
+  /** Languages this lab is written in (its translations). */
+  languages: LabLanguage[];
+};
+
+/** One entry of GET /api/v1/labs. */
+export interface LabSummaryView {
+  slug: string;
+  title: string;
+  description: string;
+  language: LabLanguage;
+  languages: LabLanguage[];
+  duration: number;
+  steps: number;
+  instances: number;
+}

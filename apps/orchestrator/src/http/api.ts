@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { CreationLimits } from '../creation-limits.ts';
 import type { Health } from '../health.ts';
 import type { Instances } from '../instances.ts';
+import type { LabCatalog } from '../labs.ts';
 import type { Logger } from '../logger.ts';
 import type { Nodes } from '../nodes.ts';
 import type { OriginPolicy } from '../origin-policy.ts';
@@ -13,6 +14,7 @@ import type { PortUrls } from '../port-urls.ts';
 import type { Sessions } from '../sessions.ts';
 import { instanceView, sessionView } from '../views.ts';
 import { createErrorHandler, sendError } from './errors.ts';
+import { registerLabRoutes } from './lab-routes.ts';
 
 // The public REST API, /api/v1. Handlers are thin: parse, call the lifecycle services, view.
 
@@ -29,6 +31,7 @@ export interface ApiDeps {
   identify: ClientIdentifier;
   originPolicy: OriginPolicy;
   creationLimits: CreationLimits;
+  labs: LabCatalog;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
 }
@@ -60,6 +63,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   );
 
   const maxInstances = config.MAX_INSTANCES_PER_SESSION;
+
+  registerLabRoutes(app, deps.labs);
 
   app.get('/api/v1/health', async (_request, reply) => {
     const health = await deps.health.check();
