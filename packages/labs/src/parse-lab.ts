@@ -1,9 +1,9 @@
 import MarkdownIt, { type Token } from 'markdown-it';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { readFence } from './fence.ts';
 import {
   LabFrontMatterSchema,
-  RUNNABLE_LANGUAGES,
   type Lab,
   type LabFrontMatter,
   type LabStep,
@@ -183,14 +183,6 @@ function parseBody(lines: string[], bodyStart: number, hostnames: string[], repo
     step.markdown = prose(sectionStarts[position]! + 1, sectionStarts[position + 1] ?? bodyLines.length);
   });
   return { introduction: prose(0, sectionStarts[0] ?? bodyLines.length), steps };
-}
-
-function readFence(info: string): { runnable: boolean; check: boolean; instance?: string } {
-  const [language = '', ...words] = info.trim().split(/\s+/);
-  const instance = words.find((word) => word.startsWith('instance='))?.slice('instance='.length);
-  const check = words.includes('check');
-  const runnable = (RUNNABLE_LANGUAGES as readonly string[]).includes(language.toLowerCase()) && !words.includes('norun') && !check;
-  return { runnable, check, instance };
 }
 
 function hideLines(hidden: Set<number>, token: Token): void {

@@ -6,6 +6,7 @@ import type { FitAddon } from '@xterm/addon-fit';
 import { io, type Socket } from 'socket.io-client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { splitInput } from '@/lib/split-input';
+import { onTypedInput } from '@/lib/terminal-input';
 import { isRetryableDisconnect, isRetryableExit, isRetryableRefusal, retryDelayMs } from '@/lib/terminal-retry';
 
 type TerminalSocket = Socket<TerminalServerToClient, TerminalClientToServer>;
@@ -173,12 +174,19 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
         if (!socket.connected) return; // keystrokes typed while offline would land out of context
         for (const chunk of splitInput(data)) socket.emit('input', chunk);
       });
+      // A lab's click-to-run block arrives here as if typed.
+      const offTyped = onTypedInput(instanceId, (text) => {
+        if (!socket.connected) return;
+        for (const chunk of splitInput(text)) socket.emit('input', chunk);
+        term.focus();
+      });
       const onResize = term.onResize(({ cols, rows }) => {
         if (socket.connected) socket.emit('resize', { cols, rows });
       });
       const onSelection = term.onSelectionChange(() => copyToClipboard(term.getSelection()));
       cleanups.push(() => {
         onData.dispose();
+        offTyped();
         onResize.dispose();
         onSelection.dispose();
       });

@@ -1,4 +1,5 @@
 import type { InstanceView, SessionView } from '@playground/contracts';
+import type { LabSummaryView, LabView } from '@playground/labs/model';
 
 // The browser's client for the orchestrator's /api/v1, through the edge (same origin).
 // Only types come from the contracts package: its runtime pulls in node:crypto.
@@ -80,4 +81,17 @@ export async function deleteInstance(sessionId: string, instanceId: string): Pro
     'DELETE',
     `/sessions/${encodeURIComponent(sessionId)}/instances/${encodeURIComponent(instanceId)}`,
   );
+}
+
+export function listLabs(language?: string): Promise<{ labs: LabSummaryView[] }> {
+  return request('GET', `/labs${language ? `?lang=${encodeURIComponent(language)}` : ''}`);
+}
+
+export function getLab(slug: string, language?: string): Promise<LabView> {
+  return request('GET', `/labs/${encodeURIComponent(slug)}${language ? `?lang=${encodeURIComponent(language)}` : ''}`);
+}
+
+/** Runs a shell script in an instance (as root, in /root) and answers its exit code and output. */
+export function runScript(sessionId: string, instanceId: string, script: string): Promise<{ exitCode: number | null; output: string }> {
+  return request('POST', `/sessions/${encodeURIComponent(sessionId)}/instances/${encodeURIComponent(instanceId)}/exec`, { script });
 }

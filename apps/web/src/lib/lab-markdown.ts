@@ -1,0 +1,36 @@
+import { readFence } from '@playground/labs/fence';
+import type { LabStep } from '@playground/labs/model';
+import MarkdownIt from 'markdown-it';
+
+// A step's Markdown as HTML, with each runnable block marked (data-block="<id>") so a click
+// can type it into its terminal. Raw HTML in a lab is shown as text, never rendered: a lab is
+// content from an author, and the page that shows it holds a learner's session.
+
+const markdown = new MarkdownIt({ html: false, linkify: true });
+const defaultFence = markdown.renderer.rules.fence!;
+
+interface RenderEnv {
+  blocks?: LabStep['blocks'];
+  next?: number;
+}
+
+markdown.renderer.rules.fence = (tokens, index, options, renderEnv, self) => {
+  const token = tokens[index]!;
+  const env = (renderEnv ?? {}) as RenderEnv;
+  if (!readFence(token.info).runnable || !env.blocks) return defaultFence(tokens, index, options, renderEnv, self);
+  const block = env.blocks[env.next ?? 0];
+  env.next = (env.next ?? 0) + 1;
+  if (!block) return defaultFence(tokens, index, options, renderEnv, self);
+  const code = markdown.utils.escapeHtml(token.content);
+  const where = markdown.utils.escapeHtml(block.instance);
+  return (
+    `<div class="lab-block" data-block="${block.id}" role="button" tabindex="0" title="Run in ${where}">` +
+    `<span class="lab-block-where">${where}</span><pre><code>${code}</code></pre>` +
+    `<span class="lab-block-run" aria-hidden="true">▶ Run</span></div>\n`
+  );
+};
+
+/** HTML of one step (its runnable blocks clickable), or of the introduction (no blocks). */
+export function renderLabMarkdown(source: string, blocks?: LabStep['blocks']): string {
+  return markdown.render(source, { blocks, next: 0 } satisfies RenderEnv);
+}
