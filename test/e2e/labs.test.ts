@@ -68,11 +68,32 @@ describe('a reader doing a lab in the browser', { timeout: 10 * 60_000 }, () => 
     assert.equal(await page.getByTestId('lab-progress').innerText(), '1 / 4');
   });
 
+  it('finishes the lab: every step\'s blocks clicked, every check green', async () => {
+    const steps = await page.locator('[data-step]').count();
+    for (let number = 2; number <= steps; number++) {
+      const step = page.locator(`[data-step="${number}"]`);
+      const blocks = step.locator('[data-block]');
+      for (let index = 0; index < (await blocks.count()); index++) await blocks.nth(index).click();
+      // The shell runs what was typed in order; check until the last block has done its part.
+      await eventually(
+        async () => {
+          await page.getByTestId(`check-step-${number}`).click();
+          await page.locator(`[data-step="${number}"][data-verdict="checking"]`).waitFor({ state: 'detached' });
+          return (await step.getAttribute('data-verdict')) === 'passed';
+        },
+        60_000,
+        `step ${number}'s check to pass`,
+      );
+    }
+    assert.equal(await page.getByTestId('lab-progress').innerText(), `${steps} / ${steps}`);
+    await page.getByText('Every step is done').waitFor();
+  });
+
   it('keeps the same session and the progress after a reload', async () => {
     await page.getByTestId('lab-progress').waitFor();
     await page.reload();
-    await waitForTerminal(page, 'Hello from a container', 60_000);
-    await eventually(async () => (await page.getByTestId('lab-progress').innerText()) === '1 / 4', 15_000, 'progress kept');
+    await waitForTerminal(page, 'changed on the host', 60_000);
+    await eventually(async () => (await page.getByTestId('lab-progress').innerText()) === '4 / 4', 15_000, 'progress kept');
     assert.equal(await page.locator('[data-step="1"]').getAttribute('data-verdict'), 'passed');
   });
 
