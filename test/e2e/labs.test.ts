@@ -90,9 +90,10 @@ describe('a reader doing a lab in the browser', { timeout: 10 * 60_000 }, () => 
   });
 
   it('keeps the same session and the progress after a reload', async () => {
-    await page.getByTestId('lab-progress').waitFor();
+    const instanceBefore = await page.locator('.terminal-shell:visible').getAttribute('data-instance-id');
     await page.reload();
-    await waitForTerminal(page, 'changed on the host', 60_000);
+    await waitForTerminal(page, 'root@node1', 60_000);
+    assert.equal(await page.locator('.terminal-shell:visible').getAttribute('data-instance-id'), instanceBefore, 'the same instance');
     await eventually(async () => (await page.getByTestId('lab-progress').innerText()) === '4 / 4', 15_000, 'progress kept');
     assert.equal(await page.locator('[data-step="1"]').getAttribute('data-verdict'), 'passed');
   });
