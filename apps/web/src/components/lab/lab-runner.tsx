@@ -14,8 +14,12 @@ import { LabStep, type CheckState } from './lab-step';
 
 const LANGUAGE_NAMES: Record<string, string> = { en: 'English', ko: '한국어' };
 
-/** A lab: its steps beside the terminals of its template's instances. */
-export function LabRunner({ slug, language }: { slug: string; language?: string }) {
+/**
+ * A lab: its steps beside the terminals of its template's instances. `embedded` (in another
+ * site's iframe, /embed/labs/<slug>): no site navigation, links stay inside the frame.
+ */
+export function LabRunner({ slug, language, embedded = false }: { slug: string; language?: string; embedded?: boolean }) {
+  const labPath = embedded ? '/embed/labs' : '/labs';
   const [lab, setLab] = useState<LabView | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const { workspace, restart } = useLabWorkspace(lab);
@@ -67,9 +71,11 @@ export function LabRunner({ slug, language }: { slug: string; language?: string 
         <div className="card">
           <h1>Lab not found</h1>
           <p>{loadError}</p>
-          <a className="btn" href="/labs">
-            All labs
-          </a>
+          {embedded ? null : (
+            <a className="btn" href="/labs">
+              All labs
+            </a>
+          )}
         </div>
       </div>
     );
@@ -77,12 +83,16 @@ export function LabRunner({ slug, language }: { slug: string; language?: string 
 
   const done = lab ? lab.steps.filter((step) => passed.has(step.number)).length : 0;
   return (
-    <div className="pg lab" lang={lab?.language}>
+    <div className={`pg lab${embedded ? ' embedded' : ''}`} lang={lab?.language}>
       <header className="pg-header">
-        <Brand />
-        <a href="/labs" className="lab-crumb">
-          Labs
-        </a>
+        {embedded ? null : (
+          <>
+            <Brand />
+            <a href="/labs" className="lab-crumb">
+              Labs
+            </a>
+          </>
+        )}
         <h1 className="lab-title">{lab?.title ?? ''}</h1>
         <span className="spacer" />
         {lab && lab.languages.length > 1 ? (
@@ -91,7 +101,7 @@ export function LabRunner({ slug, language }: { slug: string; language?: string 
               code === lab.language ? (
                 <b key={code}>{LANGUAGE_NAMES[code] ?? code}</b>
               ) : (
-                <a key={code} href={`/labs/${lab.slug}?lang=${code}`} hrefLang={code}>
+                <a key={code} href={`${labPath}/${lab.slug}?lang=${code}`} hrefLang={code}>
                   {LANGUAGE_NAMES[code] ?? code}
                 </a>
               ),

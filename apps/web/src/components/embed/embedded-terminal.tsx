@@ -1,0 +1,60 @@
+'use client';
+
+import { useCallback, useEffect, useState } from 'react';
+import { ApiError, createInstance, createSession } from '@/lib/api-client';
+import { isRunMessage, statusMessage } from '@/lib/embed-messages';
+import { asKeystrokes, typeIntoTerminal } from '@/lib/terminal-input';
+import { TerminalView } from '../terminal-view';
+
+type Attached = { sessionId: string; instanceId: string };
+
+/** A terminal filling its frame; blocks posted by the embedding page are typed into it. */
+export function EmbeddedTerminal({ attach }: { attach?: Attached }) {
+  const [attached, setAttached] = useState<Attached | null>(attach ?? null);
+  const [starting, setStarting] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!attached) return;
+    const onMessage = (event: MessageEvent) => {
+      // Only the page that framed us; which pages may frame us is the edge's frame-ancestors.
+      if (event.source !== window.parent || !isRunMessage(event.data)) return;
+      typeIntoTerminal(attached.instanceId, asKeystrokes(event.data.code));
+    };
+    window.addEventListener('message', onMessage);
+    window.parent.postMessage(statusMessage('connected'), '*');
+    return () => window.removeEventListener('message', onMessage);
+  }, [attached]);
+
+  const start = useCallback(async () => {
+    setStarting(true);
+    setError(null);
+    try {
+      const session = await createSession();
+      const instance = await createInstance(session.id);
+      if (!instance) throw new Error('The playground did not start an instance.');
+      setAttached({ sessionId: session.id, instanceId: instance.id });
+    } catch (err) {
+      setError(err instanceof ApiError || err instanceof Error ? err.message : 'Could not start a terminal.');
+    } finally {
+      setStarting(false);
+    }
+  }, []);
+
+  return (
+    <div className="embedded-terminal">
+      <div className="terminal-stack">
+        {attached ? <TerminalView sessionId={attached.sessionId} instanceId={attached.instanceId} visible /> : null}
+        {!attached ? (
+          <div className="terminal-overlay" role="status">
+            {error ? <span data-testid="embed-error">{error}</span> : null}
+            <button type="button" className="btn btn-primary" onClick={start} disabled={starting} data-testid="start-terminal">
+              {starting ? <span className="spinner" aria-hidden="true" /> : <span aria-hidden="true">▶</span>}
+              {starting ? 'Starting…' : 'Start a terminal'}
+            </button>
+          </div>
+        ) : null}
+      </div>
+    </div>
+  );
+}
