@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../support/browser.ts';
+import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+
+// A tutorial page on another origin (a second loopback port) with embed.js: a click on a block
+// starts a session, types the block into the terminal the page placed, and the port the block
+// published gets a link that opens the learner's page. A page whose origin is not allowed is
+// told so in plain words.
+
+function tutorialPage(base: string): string {
+  return `<!doctype html><html><head><title>Tutorial</title><script src="${base}/embed.js" defer></script></head><body>
+<h1>Publish a port</h1>
+<pre data-playground id="serve">mkdir -p /tmp/www && echo embedded-port-ok > /tmp/www/index.html && docker run -d -p 8080:80 -v /tmp/www:/www busybox httpd -f -p 80 -h /www && echo started-web</pre>
+<div data-playground-terminal style="height: 360px"></div>
+</body></html>`;
+}
+
+async function serve(html: string): Promise<{ server: Server; origin: string }> {
+  const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end(html));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('embed.js on another site\'s page', { timeout: 10 * 60_000 }, () => {
+  let stack: TestStack;
+  let browser: Browser;
+  let page: Page;
+  let allowed: { server: Server; origin: string };
+  let refused: { server: Server; origin: string };
+
+  before(async () => {
+    // The allowed page's port must be known before the stack starts (EMBED_ORIGINS).
+    allowed = await serve('');
+    refused = await serve('');
+    stack = await startTestStack('e2e-embed', { web: true, env: { EMBED_ORIGINS: allowed.origin } });
+    const html = tutorialPage(stack.baseUrl);
+    for (const site of [allowed, refused]) site.server.removeAllListeners('request').on('request', (_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.teardown();
+    allowed?.server.close();
+    refused?.server.close();
+  });
+
+  it('runs a clicked block in the terminal the page placed, and links the port it published', async () => {
+    await page.goto(allowed.origin);
+    await page.locator('#serve').click();
+    const terminal = page.frameLocator('[data-playground-terminal] iframe').locator('.xterm-rows');
+    await eventually(async () => (await terminal.innerText().catch(() => '')).includes('started-web'), 120_000, 'the block to run in the embedded terminal');
+
+    const link = page.locator('.playground-embed-ports a', { hasText: 'port 8080' });
+    await link.waitFor({ timeout: 60_000 });
+    const href = (await link.getAttribute('href'))!;
+    assert.match(href, /^http:\/\/[a-z2-7]+-8080\.ports\.localhost:\d+\/$/);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
+    await eventually(async () => /embedded-port-ok/.test(await popup.locator('body').innerText().catch(() => '')), 30_000, 'the port page');
+  });
+
+  it('tells a page from an origin that is not allowed, in words', async () => {
+    await page.goto(refused.origin);
+    await page.locator('#serve').click();
+    await eventually(
+      async () => /not allowed to embed the playground/.test(await page.locator('.playground-embed-status').first().innerText()),
+      30_000,
+      'the refusal to be shown',
+    );
+  });
+});
