@@ -68,7 +68,14 @@
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
-      throw new Error(`Could not reach the playground at ${base}.`);
+      // CORS hides why: a playground that answers an opaque request is up, so it refused
+      // this page's origin (it is not in EMBED_ORIGINS).
+      const reachable = await fetch(`${base}/api/v1/health`, { mode: 'no-cors' }).then(() => true, () => false);
+      throw new Error(
+        reachable
+          ? `This site (${location.origin}) is not allowed to embed the playground: its operator can add it to EMBED_ORIGINS.`
+          : `Could not reach the playground at ${base}.`,
+      );
     }
     const data = await response.json().catch(() => ({}));
     if (response.ok) return data;
