@@ -6,6 +6,7 @@ import { Heartbeat } from './heartbeat.ts';
 import { DockerInstanceProvisioner } from './instances/docker-instance-provisioner.ts';
 import { engineRemapsUsers, needsRemappedEngine, SECURITY_MODE_SUMMARY } from './instances/isolation.ts';
 import { CpuAbuseMonitor } from './instances/cpu-abuse-monitor.ts';
+import { InstanceCommands } from './instances/instance-commands.ts';
 import { InstanceWatcher } from './instances/instance-watcher.ts';
 import { LifecycleWorker } from './jobs/worker.ts';
 import { nodeAnnouncer } from './node-announcement.ts';
@@ -105,6 +106,7 @@ const link: OrchestratorLink = new OrchestratorLink({
     void shutdown('refused', 1);
   },
   terminals,
+  commands: new InstanceCommands(docker),
   announcement,
   logger,
   onConnected: async (live) => {

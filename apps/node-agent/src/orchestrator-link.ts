@@ -4,6 +4,8 @@ import {
   AGENT_NAMESPACE,
   AgentRefusal,
   AttachRequest,
+  ExecRequest,
+  UploadRequest,
   TerminalInput,
   TerminalSize,
   type AgentToOrchestrator,
@@ -13,6 +15,7 @@ import {
   type OrchestratorToAgent,
   type SecurityMode,
 } from '@playground/contracts';
+import type { InstanceCommands } from './instances/instance-commands.ts';
 import type { TerminalManager } from './terminals/terminal-manager.ts';
 
 // The agent's one connection to the orchestrator (Socket.IO namespace /agent). The agent
@@ -29,6 +32,8 @@ export interface OrchestratorLinkOptions {
   /** A refusal that retrying cannot fix (e.g. an unsafe mode on a public orchestrator). */
   onFatalRefusal: (message: string) => void;
   terminals: TerminalManager;
+  /** One-off commands and file writes in instances (exec, uploads). */
+  commands: InstanceCommands;
   announcement: () => Promise<NodeAnnouncement>;
   /** Runs after each (re)connect with the orchestrator's answer to `node.live`. */
   onConnected: (live: LiveInstances) => Promise<void>;
@@ -182,6 +187,25 @@ export class OrchestratorLink {
       if (typeof viewerId !== 'string') return;
       this.viewers.delete(viewerId);
       opts.terminals.detach(viewerId);
+    });
+
+    socket.on('instance.exec', (raw, reply) => {
+      if (typeof reply !== 'function') return;
+      const parsed = ExecRequest.safeParse(raw);
+      if (!parsed.success) return reply({ ok: false, code: 'bad_request', message: 'malformed exec request' });
+      opts.commands.exec(parsed.data).then(reply, (err: unknown) => {
+        log.warn({ instanceId: parsed.data.instanceId, err: String(err) }, 'instance.exec_failed');
+        reply({ ok: false, code: 'exec_failed', message: 'the command could not be started' });
+      });
+    });
+    socket.on('instance.upload', (raw, reply) => {
+      if (typeof reply !== 'function') return;
+      const parsed = UploadRequest.safeParse(raw);
+      if (!parsed.success) return reply({ ok: false, code: 'bad_request', message: 'malformed upload request' });
+      opts.commands.upload(parsed.data).then(reply, (err: unknown) => {
+        log.warn({ instanceId: parsed.data.instanceId, err: String(err) }, 'instance.upload_failed');
+        reply({ ok: false, code: 'upload_failed', message: 'the file could not be written' });
+      });
     });
   }
 

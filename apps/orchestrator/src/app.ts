@@ -73,6 +73,11 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const sessions = new Sessions(db, queues, placement, audit, terminals, config);
   const instances = new Instances(db, queues, sessions, audit, terminals, agents, config);
   const health = new Health(db, redis);
+  const originPolicy = createOriginPolicy(
+    config.PUBLIC_URL,
+    [...config.ALLOWED_ORIGINS, ...config.EMBED_ORIGINS.origins],
+    config.EMBED_ORIGINS.any,
+  );
   const api = buildApi({
     config,
     logger,
@@ -83,7 +88,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     health,
     urls,
     identify: createClientIdentity(db, createClientAddressResolver(config.TRUSTED_PROXY), logger.child({ component: 'clients' })),
-    originPolicy: createOriginPolicy(config.PUBLIC_URL, config.ALLOWED_ORIGINS),
+    originPolicy,
     creationLimits: new CreationLimits(redis, options.queuePrefix ?? 'playground', config, logger.child({ component: 'rate-limits' })),
     closeAllTimeoutMs: options.closeAllTimeoutMs,
     labs: await loadLabCatalog(config.LABS_DIR),

@@ -85,6 +85,36 @@ const ConfigSchema = z
         }
         return origins;
       }),
+    /**
+     * Origins whose pages may drive the playground from their own site (embeds, tutorials using
+     * the Play with Docker API): comma-separated origins, or `*` for any origin (self-hosters).
+     * Their cross-site requests get CORS with credentials (the page's origin is echoed) and their
+     * sessions are counted per origin. Added to ALLOWED_ORIGINS, which means the same for
+     * POST /api/v1/sessions.
+     */
+    EMBED_ORIGINS: z
+      .string()
+      .default('')
+      .transform((value, ctx) => {
+        const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+        if (entries.includes('*')) return { any: true, origins: [] as string[] };
+        const origins: string[] = [];
+        for (const entry of entries) {
+          const url = URL.parse(entry);
+          if (!url || !/^https?:$/.test(url.protocol) || url.origin !== entry.replace(/\/+$/, '')) {
+            ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin such as https://docs.example.com (or * for any)` });
+            continue;
+          }
+          origins.push(url.origin);
+        }
+        return { any: false, origins };
+      }),
+    /** Largest file one Play with Docker upload may carry (bytes). */
+    PWD_UPLOAD_MAX_BYTES: positiveInt(8 * 1024 * 1024),
+    /** How long a Play with Docker exec (or a setup `run` command) may run before it is killed. */
+    PWD_EXEC_TIMEOUT_MS: positiveInt(60_000),
+    /** Largest text frame the Play with Docker WebSocket accepts; a bigger one closes it (1009). */
+    PWD_WS_MAX_FRAME_BYTES: positiveInt(256 * 1024),
     /** New sessions one client address may start per minute (shared by every orchestrator replica through Redis). */
     RATE_LIMIT_SESSIONS_PER_MINUTE: positiveInt(10),
     /** New sessions all pages of one allowed foreign origin (an embed) may start per minute. */

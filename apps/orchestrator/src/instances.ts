@@ -58,7 +58,8 @@ export class Instances {
     });
   }
 
-  async create(sessionId: string): Promise<Instance> {
+  /** `hostname`: the one the client asked for (PWD's `Hostname`); otherwise the next `nodeN`. */
+  async create(sessionId: string, options: { hostname?: string } = {}): Promise<Instance> {
     const session = await this.sessions.requireActive(sessionId);
     const nodeId = session.nodeId;
     if (!nodeId) throw new PlaygroundError('no_capacity', 'This session has no node.', { retryAfterSeconds: NO_CAPACITY_RETRY_AFTER_SECONDS });
@@ -73,7 +74,7 @@ export class Instances {
     }
     // Creates on one node queue here, holding no connection (see KeyedMutex); only the one in
     // front opens the short transaction that reserves the slot.
-    const instance = await this.serial.run(`node-capacity:${nodeId}`, () => this.reserve(sessionId, nodeId));
+    const instance = await this.serial.run(`node-capacity:${nodeId}`, () => this.reserve(sessionId, nodeId, options.hostname));
 
     const job = this.createJobFor(instance);
     try {
@@ -106,7 +107,7 @@ export class Instances {
    * it. Every statement runs on `tx`, the connection that holds the locks: waiting inside
    * for another pooled connection could wait forever when the pool is full.
    */
-  private reserve(sessionId: string, nodeId: string): Promise<Instance> {
+  private reserve(sessionId: string, nodeId: string, hostname: string | undefined): Promise<Instance> {
     const max = this.config.MAX_INSTANCES_PER_SESSION;
     const instanceMemoryBytes = this.config.INSTANCE_MEMORY_MB * 1024 * 1024;
     return this.db.$transaction(async (tx) => {
@@ -133,13 +134,25 @@ export class Instances {
           { retryAfterSeconds: NO_CAPACITY_RETRY_AFTER_SECONDS },
         );
       }
-      const { nextOrdinal } = await tx.session.update({
-        where: { id: sessionId },
-        data: { nextOrdinal: { increment: 1 } },
-        select: { nextOrdinal: true },
-      });
+      const taken = new Set(
+        (await tx.instance.findMany({ where: { sessionId, status: { in: ['creating', 'running'] } }, select: { hostname: true } })).map(
+          (row) => row.hostname,
+        ),
+      );
+      if (hostname && taken.has(hostname)) {
+        throw new PlaygroundError('hostname_taken', `This session already has an instance named ${hostname}.`);
+      }
+      // Numbered names skip any a client chose itself (a PWD page asks for node1, node2, …).
+      let ordinal: number;
+      do {
+        ({ nextOrdinal: ordinal } = await tx.session.update({
+          where: { id: sessionId },
+          data: { nextOrdinal: { increment: 1 } },
+          select: { nextOrdinal: true },
+        }));
+      } while (!hostname && taken.has(`node${ordinal - 1}`));
       return tx.instance.create({
-        data: { id: newInstanceId(), sessionId, nodeId, hostname: `node${nextOrdinal - 1}`, status: 'creating' },
+        data: { id: newInstanceId(), sessionId, nodeId, hostname: hostname ?? `node${ordinal - 1}`, status: 'creating' },
       });
     });
   }

@@ -19,3 +19,18 @@ describe('origin policy', () => {
     it(`Origin ${origin === undefined ? '(none)' : JSON.stringify(origin)} → ${kind}`, () => assert.equal(judge(origin).kind, kind));
   }
 });
+
+describe('origin policy with EMBED_ORIGINS=*', () => {
+  const judge = createOriginPolicy('https://play.example.com', [], true);
+  const cases: Array<[string | undefined, string]> = [
+    [undefined, 'none'],
+    ['https://play.example.com', 'own'],
+    ['https://anyone.example.net', 'allowed'],
+    ['null', 'refused'], // no origin to count or echo
+    ['https://a.example, https://b.example', 'refused'], // not one page
+    ['', 'refused'],
+  ];
+  for (const [origin, kind] of cases) {
+    it(`Origin ${origin === undefined ? '(none)' : JSON.stringify(origin)} → ${kind}`, () => assert.equal(judge(origin).kind, kind));
+  }
+});

@@ -13,7 +13,8 @@ export type OriginVerdict =
   | { kind: 'allowed'; origin: string }
   | { kind: 'refused'; origin: string };
 
-export function createOriginPolicy(publicOrigin: string, allowedOrigins: readonly string[]) {
+/** `anyOrigin` (EMBED_ORIGINS=*): every foreign origin is allowed, each still counted on its own. */
+export function createOriginPolicy(publicOrigin: string, allowedOrigins: readonly string[], anyOrigin = false) {
   const allowed = new Set(allowedOrigins.map((origin) => origin.toLowerCase()));
   const own = publicOrigin.toLowerCase();
 
@@ -23,6 +24,8 @@ export function createOriginPolicy(publicOrigin: string, allowedOrigins: readonl
     const origin = (Array.isArray(header) ? header.join(',') : header).trim().toLowerCase();
     if (origin === own) return { kind: 'own' };
     if (allowed.has(origin)) return { kind: 'allowed', origin };
+    // "null" (sandboxed frames, file: pages) is no origin anyone can be held to, even under `*`.
+    if (anyOrigin && origin !== '' && origin !== 'null' && !origin.includes(',')) return { kind: 'allowed', origin };
     return { kind: 'refused', origin };
   };
 }

@@ -32,7 +32,9 @@ export class Sessions {
     private readonly config: Pick<Config, 'SESSION_TTL_MINUTES' | 'MAX_SESSIONS_PER_CLIENT'>,
   ) {}
 
-  async create(clientKey: string): Promise<Session> {
+  /** `ttlMinutes` may shorten the session's life (PWD's `session-duration`), never lengthen it. */
+  async create(clientKey: string, options: { ttlMinutes?: number } = {}): Promise<Session> {
+    const ttlMinutes = Math.min(options.ttlMinutes ?? Infinity, this.config.SESSION_TTL_MINUTES);
     const max = this.config.MAX_SESSIONS_PER_CLIENT;
     const lockKey = `session-limit:${clientKey}`;
     // Parallel creates of one client queue here, holding no connection; only the one in
@@ -61,7 +63,7 @@ export class Sessions {
             id: newSessionId(),
             clientKey,
             nodeId: node.nodeId,
-            expiresAt: new Date(Date.now() + this.config.SESSION_TTL_MINUTES * 60_000),
+            expiresAt: new Date(Date.now() + ttlMinutes * 60_000),
           },
         });
       }),

@@ -105,4 +105,31 @@ export interface OrchestratorToAgent {
   'terminal.input': (viewerId: string, data: string) => void;
   'terminal.resize': (viewerId: string, size: TerminalSize) => void;
   'terminal.detach': (viewerId: string) => void;
+  'instance.exec': (request: ExecRequest, reply: (result: ExecReply) => void) => void;
+  'instance.upload': (request: UploadRequest, reply: (result: UploadReply) => void) => void;
 }
+
+/** Runs a command (argv, no TTY) in an instance: PWD's exec, session setup. */
+export const ExecRequest = z.object({
+  instanceId: z.string(),
+  command: z.array(z.string().max(8192)).min(1).max(128),
+  /** The agent kills the command after this long and answers `timeout`. */
+  timeoutMs: z.number().int().positive().max(600_000),
+});
+export type ExecRequest = z.infer<typeof ExecRequest>;
+
+/** `output`: stdout then stderr, cut to the first EXEC_OUTPUT_MAX_BYTES. */
+export type ExecReply = { ok: true; exitCode: number | null; output: string } | { ok: false; code: string; message: string };
+export const EXEC_OUTPUT_MAX_BYTES = 64 * 1024;
+
+/** Writes one file into an instance (directory is made if missing). */
+export const UploadRequest = z.object({
+  instanceId: z.string(),
+  /** Absolute directory inside the instance. */
+  directory: z.string().regex(/^\//, 'an absolute directory').max(1024),
+  /** A plain file name: no slash, not `.` or `..`. */
+  fileName: z.string().min(1).max(255).regex(/^(?!\.\.?$)[^/\0]+$/, 'a plain file name'),
+  data: z.instanceof(Uint8Array),
+});
+export type UploadRequest = z.infer<typeof UploadRequest>;
+export type UploadReply = { ok: true } | { ok: false; code: string; message: string };

@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   /** The node running the session stopped responding; its instances are gone. */
   session_lost: 410,
   instance_limit: 409,
+  /** An instance of that hostname already lives in the session. */
+  hostname_taken: 409,
   session_limit: 429,
   rate_limited: 429,
   no_capacity: 503,

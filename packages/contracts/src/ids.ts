@@ -38,3 +38,6 @@ export const InstanceId = z.string().regex(new RegExp(`^[a-z2-7]{${INSTANCE_ID_L
 
 /** Node ids are chosen by the operator (NODE_ID); they name queues, labels and records. */
 export const NodeId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'node ids are lower-case letters, digits and dashes');
+
+/** Hostnames an instance may be given: a DNS label, starting with a letter. */
+export const INSTANCE_HOSTNAME = /^[a-z][a-z0-9-]{0,62}$/;

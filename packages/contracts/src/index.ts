@@ -7,3 +7,4 @@ export * from './jobs.ts';
 export * from './labels.ts';
 export * from './events.ts';
 export * from './port-host.ts';
+export * from './pwd.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InstanceId, SessionId } from './ids.ts';
+import { INSTANCE_HOSTNAME, InstanceId, SessionId } from './ids.ts';
 
 // Lifecycle commands travel as BullMQ jobs on one queue per node. Job ids are derived
 // from the entity so that a retried or re-sent command is the same job (idempotent).
@@ -18,7 +18,7 @@ export type InstanceLimits = z.infer<typeof InstanceLimits>;
 export const CreateInstanceJob = z.object({
   sessionId: SessionId,
   instanceId: InstanceId,
-  hostname: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  hostname: z.string().regex(INSTANCE_HOSTNAME),
   limits: InstanceLimits,
 });
 export type CreateInstanceJob = z.infer<typeof CreateInstanceJob>;

@@ -1,0 +1,104 @@
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import tar from 'tar-stream';
+import { EXEC_OUTPUT_MAX_BYTES, instanceContainerName, type ExecReply, type ExecRequest, type UploadReply, type UploadRequest } from '@playground/contracts';
+import { isDockerConflict, isDockerNotFound } from '../errors.ts';
+
+// One-off commands and file writes in an instance, asked for by the orchestrator over the
+// link (PWD's exec, uploads and session setup). The shell a learner types in is elsewhere
+// (terminals/); these run beside it, as root in /root, without a TTY.
+
+/** Seconds granted beyond the command's own deadline before we stop waiting for Docker. */
+const BACKSTOP_MS = 5_000;
+
+/** Keeps the first `max` bytes written to it and counts the rest. */
+class BoundedSink extends Writable {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly max: number) {
+    super();
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    const room = this.max - this.size;
+    if (room > 0) {
+      const kept = chunk.subarray(0, room);
+      this.chunks.push(kept);
+      this.size += kept.length;
+    }
+    done();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+function notRunning(instanceId: string): { ok: false; code: string; message: string } {
+  return { ok: false, code: 'instance_not_found', message: `instance ${instanceId} is not running on this node` };
+}
+
+export class InstanceCommands {
+  constructor(private readonly docker: Docker) {}
+
+  /**
+   * Runs argv under coreutils `timeout -s KILL`, so the command itself ends at its deadline
+   * (Docker has no call to kill an exec); our own timer is only a backstop.
+   */
+  async exec(request: ExecRequest): Promise<ExecReply> {
+    const container = this.docker.getContainer(instanceContainerName(request.instanceId));
+    const seconds = Math.max(1, Math.ceil(request.timeoutMs / 1000));
+    let exec: Docker.Exec;
+    try {
+      exec = await container.exec({
+        Cmd: ['timeout', '-s', 'KILL', String(seconds), ...request.command],
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        WorkingDir: '/root',
+        User: 'root',
+        Env: ['LANG=C.UTF-8'],
+      });
+    } catch (err) {
+      if (isDockerNotFound(err) || isDockerConflict(err)) return notRunning(request.instanceId);
+      throw err;
+    }
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const sink = new BoundedSink(EXEC_OUTPUT_MAX_BYTES);
+    container.modem.demuxStream(stream, sink, sink);
+    const finished = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        resolve(false);
+      }, seconds * 1000 + BACKSTOP_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      stream.once('end', done);
+      stream.once('close', done);
+      stream.once('error', done);
+    });
+    if (!finished) return { ok: false, code: 'timeout', message: `the command did not finish within ${seconds} s` };
+    const info = await exec.inspect();
+    // `timeout` answers 137 when it had to kill the command.
+    if (info.ExitCode === 137) return { ok: false, code: 'timeout', message: `the command did not finish within ${seconds} s` };
+    return { ok: true, exitCode: info.ExitCode ?? null, output: sink.text() };
+  }
+
+  /** One file through Docker's archive API; the tar's path creates missing directories. */
+  async upload(request: UploadRequest): Promise<UploadReply> {
+    const container = this.docker.getContainer(instanceContainerName(request.instanceId));
+    const target = path.posix.join(path.posix.normalize(request.directory), request.fileName).replace(/^\/+/, '');
+    const pack = tar.pack();
+    pack.entry({ name: target, mode: 0o644, mtime: new Date() }, Buffer.from(request.data));
+    pack.finalize();
+    try {
+      await container.putArchive(pack, { path: '/' });
+    } catch (err) {
+      if (isDockerNotFound(err) || isDockerConflict(err)) return notRunning(request.instanceId);
+      // Docker's message names what is wrong (a file where a directory should be, a read-only path).
+      return { ok: false, code: 'upload_failed', message: (err as { json?: { message?: string } }).json?.message ?? String(err) };
+    }
+    return { ok: true };
+  }
+}
