@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   });
   const edge = createEdgeServer({
     portsDomain: config.portsDomain,
+    embedOrigins: config.embedOrigins,
     orchestrator,
     logger,
     pages: {

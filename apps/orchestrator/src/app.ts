@@ -12,6 +12,7 @@ import { NodeCredentials } from './node-credentials.ts';
 import { TerminalGateway } from './gateway/terminal-gateway.ts';
 import { Health } from './health.ts';
 import { buildApi } from './http/api.ts';
+import { InstanceCommands } from './instance-commands.ts';
 import { loadLabCatalog } from './labs.ts';
 import { Instances } from './instances.ts';
 import type { Logger } from './logger.ts';
@@ -92,6 +93,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     creationLimits: new CreationLimits(redis, options.queuePrefix ?? 'playground', config, logger.child({ component: 'rate-limits' })),
     closeAllTimeoutMs: options.closeAllTimeoutMs,
     labs: await loadLabCatalog(config.LABS_DIR),
+    commands: new InstanceCommands(db, sessions, agents, config.PWD_EXEC_TIMEOUT_MS),
   });
   await api.ready();
 

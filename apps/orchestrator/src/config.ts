@@ -111,7 +111,7 @@ const ConfigSchema = z
       }),
     /** Largest file one Play with Docker upload may carry (bytes). */
     PWD_UPLOAD_MAX_BYTES: positiveInt(8 * 1024 * 1024),
-    /** How long a Play with Docker exec (or a setup `run` command) may run before it is killed. */
+    /** How long a one-off command in an instance (a lab's setup or check, Play with Docker's exec) may run before it is killed. */
     PWD_EXEC_TIMEOUT_MS: positiveInt(60_000),
     /** Largest text frame the Play with Docker WebSocket accepts; a bigger one closes it (1009). */
     PWD_WS_MAX_FRAME_BYTES: positiveInt(256 * 1024),

@@ -31,6 +31,17 @@ export const ConfigSchema = z.object({
    * its address to the orchestrator.
    */
   TRUST_PROXY: z.stringbool().default(false),
+  /**
+   * Origins whose pages may frame /embed/labs/… and /embed/terminal (comma-separated, or `*` for
+   * any); the orchestrator reads the same variable for CORS. Other pages are never framed.
+   */
+  EMBED_ORIGINS: z
+    .string()
+    .default('')
+    .refine(
+      (value) => value.split(',').map((entry) => entry.trim()).filter(Boolean).every((entry) => entry === '*' || URL.parse(entry)?.origin === entry.replace(/\/+$/, '')),
+      'EMBED_ORIGINS is a comma-separated list of origins such as https://docs.example.com, or *',
+    ),
   LOG_LEVEL: LogLevel.default('info'),
 });
 
@@ -44,6 +55,7 @@ export interface WebConfig {
   portsDomain: string;
   dev: boolean;
   trustProxy: boolean;
+  embedOrigins: { any: boolean; origins: string[] };
   logLevel: z.infer<typeof LogLevel>;
 }
 
@@ -70,6 +82,12 @@ export function parseConfig(env: Record<string, string | undefined>): WebConfig 
     // `test` behaves like production: it serves the build, which is what tests should pin.
     dev: c.NODE_ENV === 'development',
     trustProxy: c.TRUST_PROXY,
+    embedOrigins: embedOriginsOf(c.EMBED_ORIGINS),
     logLevel: c.LOG_LEVEL,
   };
+}
+
+function embedOriginsOf(value: string): { any: boolean; origins: string[] } {
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  return entries.includes('*') ? { any: true, origins: [] } : { any: false, origins: entries.map((entry) => new URL(entry).origin) };
 }

@@ -129,7 +129,7 @@ export const UploadRequest = z.object({
   directory: z.string().regex(/^\//, 'an absolute directory').max(1024),
   /** A plain file name: no slash, not `.` or `..`. */
   fileName: z.string().min(1).max(255).regex(/^(?!\.\.?$)[^/\0]+$/, 'a plain file name'),
-  data: z.instanceof(Uint8Array),
+  data: z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'bytes'),
 });
 export type UploadRequest = z.infer<typeof UploadRequest>;
 export type UploadReply = { ok: true } | { ok: false; code: string; message: string };

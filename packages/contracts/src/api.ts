@@ -5,7 +5,20 @@ import { InstanceId, SessionId } from './ids.ts';
 // and the tests (which call it). Request bodies are strict: an unknown field is a 400.
 
 export const CreateSessionBody = z.object({}).strict();
-export const CreateInstanceBody = z.object({}).strict();
+export const CreateInstanceBody = z
+  .object({
+    /** A name of the client's choosing (a lab's or template's `node2`, `manager1`); default the next `nodeN`. */
+    hostname: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}$/, 'a lowercase hostname such as node1 (letters, digits, "-", at most 31 characters)')
+      .optional(),
+  })
+  .strict();
+
+/** POST /api/v1/sessions/:id/instances/:instanceId/exec: a shell script run as root in /root, no TTY. */
+export const ExecBody = z.object({ script: z.string().min(1).max(64 * 1024) }).strict();
+export const ExecView = z.object({ exitCode: z.number().int().nullable(), output: z.string() });
+export type ExecView = z.infer<typeof ExecView>;
 
 export const InstanceStatus = z.enum(['creating', 'running', 'deleting', 'deleted', 'failed', 'lost']);
 export type InstanceStatus = z.infer<typeof InstanceStatus>;

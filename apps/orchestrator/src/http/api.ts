@@ -1,10 +1,11 @@
-import { CreateInstanceBody, CreateSessionBody, NodeId, PlaygroundError, type NodeListView, type NodeView } from '@playground/contracts';
+import { CreateInstanceBody, CreateSessionBody, ExecBody, NodeId, PlaygroundError, type NodeListView, type NodeView } from '@playground/contracts';
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ClientIdentifier } from '../client-identity.ts';
 import type { Config } from '../config.ts';
 import type { CreationLimits } from '../creation-limits.ts';
 import type { Health } from '../health.ts';
+import type { InstanceCommands } from '../instance-commands.ts';
 import type { Instances } from '../instances.ts';
 import type { LabCatalog } from '../labs.ts';
 import type { Logger } from '../logger.ts';
@@ -32,6 +33,7 @@ export interface ApiDeps {
   originPolicy: OriginPolicy;
   creationLimits: CreationLimits;
   labs: LabCatalog;
+  commands: Pick<InstanceCommands, 'exec'>;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
 }
@@ -63,6 +65,23 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   );
 
   const maxInstances = config.MAX_INSTANCES_PER_SESSION;
+
+  // CORS with credentials for the foreign origins the operator allowed (EMBED_ORIGINS,
+  // ALLOWED_ORIGINS) and no other: embed.js on their pages calls this API cross-site.
+  app.addHook('onRequest', async (request, reply) => {
+    if (deps.originPolicy(request.headers.origin).kind !== 'allowed') return;
+    reply
+      .header('Access-Control-Allow-Origin', request.headers.origin)
+      .header('Access-Control-Allow-Credentials', 'true')
+      .header('Vary', 'Origin');
+    if (request.method !== 'OPTIONS') return;
+    return reply
+      .header('Access-Control-Allow-Methods', 'GET, POST, DELETE')
+      .header('Access-Control-Allow-Headers', 'content-type, x-requested-with')
+      .header('Access-Control-Max-Age', '600')
+      .code(204)
+      .send();
+  });
 
   registerLabRoutes(app, deps.labs);
 
@@ -114,11 +133,17 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/sessions/:id/instances', async (request, reply) => {
-    CreateInstanceBody.parse(request.body ?? {});
+    const body = CreateInstanceBody.parse(request.body ?? {});
     const client = await deps.identify(request.raw);
     await deps.creationLimits.take('instance', client.key, embeddingOrigin(request));
-    const instance = await instances.create(request.params.id);
+    const instance = await instances.create(request.params.id, { hostname: body.hostname });
     return reply.code(201).send(instanceView(instance, urls));
+  });
+
+  // A lab's setup and checks: the same capability as the session's terminal, without a TTY.
+  app.post<{ Params: { id: string; instanceId: string } }>('/api/v1/sessions/:id/instances/:instanceId/exec', async (request) => {
+    const { script } = ExecBody.parse(request.body ?? {});
+    return deps.commands.exec(request.params.id, request.params.instanceId, ['bash', '-c', script]);
   });
 
   app.delete<{ Params: { id: string; instanceId: string } }>(

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { frameAncestorsFor } from './frame-ancestors.ts';
 import type { OrchestratorProxy } from './orchestrator-proxy.ts';
 import { routeRequest } from './route-request.ts';
 
@@ -27,8 +28,11 @@ export function createEdgeServer(options: {
   orchestrator: OrchestratorProxy;
   pages: PageHandler;
   logger: Logger;
+  /** EMBED_ORIGINS: who may frame /embed/ pages. */
+  embedOrigins?: { any: boolean; origins: readonly string[] };
 }): EdgeServer {
   const { portsDomain, orchestrator, pages, logger } = options;
+  const embedOrigins = options.embedOrigins ?? { any: false, origins: [] };
   // Upgraded sockets are invisible to server.close(); keep them to end them on shutdown.
   const upgraded = new Set<Duplex>();
 
@@ -38,6 +42,7 @@ export function createEdgeServer(options: {
       orchestrator.web(req, res);
       return;
     }
+    res.setHeader('Content-Security-Policy', frameAncestorsFor(req.url ?? '/', embedOrigins));
     pages.handle(req, res).catch((err: unknown) => {
       logger.error({ err, url: req.url }, 'edge.page_failed');
       if (!res.headersSent) {

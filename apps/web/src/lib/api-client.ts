@@ -65,11 +65,11 @@ export async function closeSession(sessionId: string): Promise<void> {
 }
 
 /** Creates an instance; answers the new instance whether the API returns it or the whole session. */
-export async function createInstance(sessionId: string): Promise<InstanceView | null> {
+export async function createInstance(sessionId: string, hostname?: string): Promise<InstanceView | null> {
   const data = await request<InstanceView | SessionView | undefined>(
     'POST',
     `/sessions/${encodeURIComponent(sessionId)}/instances`,
-    {},
+    hostname ? { hostname } : {},
   );
   if (!data) return null;
   if ('instances' in data) return data.instances.at(-1) ?? null;

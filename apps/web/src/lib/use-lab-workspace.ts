@@ -58,7 +58,7 @@ async function startWorkspace(lab: LabView, report: (step: string) => void): Pro
   const instances: Record<string, string> = {};
   for (const template of lab.template.instances) {
     report(`Starting ${template.hostname}…`);
-    const created = await createInstance(session.id);
+    const created = await createInstance(session.id, template.hostname);
     if (!created) throw new Error(`The playground did not start ${template.hostname}.`);
     instances[template.hostname] = created.id;
   }
