@@ -79,7 +79,7 @@ describe('shipped labs run to completion in real instances', { timeout: 30 * 60_
       assert.equal(session.status, 201, JSON.stringify(session.body));
       const containers = new Map<string, string>();
       for (const instance of lab.template.instances) {
-        const created = await stack.api<InstanceView>('POST', `/api/v1/sessions/${session.body.id}/instances`, {});
+        const created = await stack.api<InstanceView>('POST', `/api/v1/sessions/${session.body.id}/instances`, { hostname: instance.hostname });
         assert.equal(created.status, 201, `${lab.file}: ${JSON.stringify(created.body)}`);
         containers.set(instance.hostname, instanceContainerName(created.body.id));
       }
