@@ -53,7 +53,7 @@ describe('embed.js on another site\'s page', { timeout: 10 * 60_000 }, () => {
     await page.goto(allowed.origin);
     await page.locator('#serve').click();
     const terminal = page.frameLocator('[data-playground-terminal] iframe').locator('.xterm-rows');
-    await eventually(async () => (await terminal.innerText().catch(() => '')).includes('started-web'), 120_000, 'the block to run in the embedded terminal');
+    await eventually(async () => (await terminal.innerText().catch(() => '')).replace(/\n/g, '').includes('started-web'), 120_000, 'the block to run in the embedded terminal');
 
     const link = page.locator('.playground-embed-ports a', { hasText: 'port 8080' });
     await link.waitFor({ timeout: 60_000 });

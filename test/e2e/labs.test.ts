@@ -9,8 +9,9 @@ import { eventually, startTestStack, type TestStack } from '../support/test-stac
 // terminal, Check failing with the hint before the step and passing after it, and the same
 // session and progress after a reload.
 
+/** The visible screen with wrapped lines joined (the lab's terminal is narrow). */
 async function terminalText(page: Page): Promise<string> {
-  return page.locator('[data-testid="terminal"]:visible .xterm-rows').innerText();
+  return (await page.locator('[data-testid="terminal"]:visible .xterm-rows').innerText()).replace(/\n/g, '');
 }
 
 async function waitForTerminal(page: Page, text: string, timeoutMs = 60_000): Promise<void> {

@@ -136,7 +136,15 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
         socket.disconnect();
       });
 
+      // A click-to-run block arrives as if typed, while (and only while) the shell is attached,
+      // so a sender can tell from typeIntoTerminal's answer whether it was delivered.
+      let offTyped: (() => void) | undefined;
       socket.on('connect', () => {
+        offTyped?.();
+        offTyped = onTypedInput(instanceId, (text) => {
+          for (const chunk of splitInput(text)) socket.emit('input', chunk);
+          term.focus();
+        });
         exited = false;
         retry.attempt = 0;
         clearTimeout(retry.timer);
@@ -157,6 +165,8 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
         setStatus({ kind: 'ended', message: `${reason || 'The shell ended.'}${suffix}` });
       });
       socket.on('disconnect', (reason) => {
+        offTyped?.();
+        offTyped = undefined;
         if (exited || reason === 'io client disconnect') return;
         if (isRetryableDisconnect(reason, exited)) return scheduleRetry();
         if (socket.active) setStatus({ kind: 'reconnecting' });
@@ -174,19 +184,13 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
         if (!socket.connected) return; // keystrokes typed while offline would land out of context
         for (const chunk of splitInput(data)) socket.emit('input', chunk);
       });
-      // A lab's click-to-run block arrives here as if typed.
-      const offTyped = onTypedInput(instanceId, (text) => {
-        if (!socket.connected) return;
-        for (const chunk of splitInput(text)) socket.emit('input', chunk);
-        term.focus();
-      });
       const onResize = term.onResize(({ cols, rows }) => {
         if (socket.connected) socket.emit('resize', { cols, rows });
       });
       const onSelection = term.onSelectionChange(() => copyToClipboard(term.getSelection()));
       cleanups.push(() => {
         onData.dispose();
-        offTyped();
+        offTyped?.();
         onResize.dispose();
         onSelection.dispose();
       });

@@ -16,14 +16,24 @@ export function EmbeddedTerminal({ attach }: { attach?: Attached }) {
 
   useEffect(() => {
     if (!attached) return;
+    // Blocks that arrive before the shell is attached wait for it, in order.
+    const pending: string[] = [];
+    const flush = () => {
+      while (pending.length > 0 && typeIntoTerminal(attached.instanceId, pending[0]!)) pending.shift();
+    };
+    const timer = setInterval(flush, 250);
     const onMessage = (event: MessageEvent) => {
       // Only the page that framed us; which pages may frame us is the edge's frame-ancestors.
       if (event.source !== window.parent || !isRunMessage(event.data)) return;
-      typeIntoTerminal(attached.instanceId, asKeystrokes(event.data.code));
+      pending.push(asKeystrokes(event.data.code));
+      flush();
     };
     window.addEventListener('message', onMessage);
     window.parent.postMessage(statusMessage('connected'), '*');
-    return () => window.removeEventListener('message', onMessage);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('message', onMessage);
+    };
   }, [attached]);
 
   const start = useCallback(async () => {
