@@ -179,6 +179,15 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     // instance's container by name as well as for anything labelled with it.
     await eventually(async () => (await instanceTraces(node2Id)).length === 0, 30_000, 'node2 container and volumes removed');
 
+    // A new instance after a deletion: the page shows no guessed name while it waits, then the
+    // name the server gave (names are never reused, so this is node3, not node2).
+    await page.getByTestId('add-instance').click();
+    const pendingRow = page.getByTestId('pending-instance');
+    if (await pendingRow.count()) assert.doesNotMatch(await pendingRow.innerText().catch(() => ''), /node\d/);
+    await page.getByTestId('instance-item').filter({ hasText: 'node3' }).waitFor({ timeout: 90_000 });
+    assert.equal(await page.getByTestId('instance-item').filter({ hasText: 'node2' }).count(), 0);
+    await waitForTerminal(page, 'root@node3', 60_000);
+
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByTestId('close-session').click();
     await page.getByTestId('session-ended').waitFor({ timeout: 30_000 });

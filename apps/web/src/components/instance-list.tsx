@@ -15,12 +15,13 @@ const STATUS_TEXT: Record<InstanceView['status'], string> = {
 export function InstanceList(props: {
   instances: InstanceView[];
   selectedId: string | null;
-  pendingHostname: string | null;
+  /** A new instance is being created (its name comes with the server's answer). */
+  pending: boolean;
   deletingIds: ReadonlySet<string>;
   onSelect: (id: string) => void;
   onDelete: (id: string) => void;
 }) {
-  const { instances, selectedId, pendingHostname, deletingIds, onSelect, onDelete } = props;
+  const { instances, selectedId, pending, deletingIds, onSelect, onDelete } = props;
   return (
     <ul className="instance-list" aria-label="Instances">
       {instances.map((instance) => {
@@ -73,11 +74,11 @@ export function InstanceList(props: {
           </li>
         );
       })}
-      {pendingHostname ? (
+      {pending ? (
         <li className="instance-item pending" data-testid="pending-instance" aria-busy="true">
           <span className="spinner" aria-hidden="true" />
           <span className="meta">
-            <span className="host">Starting {pendingHostname}…</span>
+            <span className="host">Creating an instance…</span>
             <span className="ip">docker engine booting</span>
           </span>
         </li>

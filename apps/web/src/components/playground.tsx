@@ -3,7 +3,6 @@
 import type { InstanceView } from '@playground/contracts';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, closeSession, createInstance, deleteInstance } from '@/lib/api-client';
-import { nextHostname } from '@/lib/format-remaining';
 import { useSession } from '@/lib/use-session';
 import { Brand } from './brand';
 import { Countdown } from './countdown';
@@ -30,7 +29,9 @@ function messageOf(err: unknown, fallback: string): string {
 export function Playground({ sessionId }: { sessionId: string }) {
   const { state, refresh, markEnded, markLost } = useSession(sessionId);
   const [selectedId, setSelectedId] = useState<string | null>(null);
-  const [pendingHostname, setPendingHostname] = useState<string | null>(null);
+  const [adding, setAdding] = useState(false);
+  // Instances the API answered with but a poll has not listed yet: shown as the server named them.
+  const [answered, setAnswered] = useState<readonly InstanceView[]>([]);
   const [deletingIds, setDeletingIds] = useState<ReadonlySet<string>>(new Set());
   const [error, setError] = useState<string | null>(null);
   const [closing, setClosing] = useState(false);
@@ -39,10 +40,17 @@ export function Playground({ sessionId }: { sessionId: string }) {
   const seenIds = useRef(new Set<string>());
 
   const session = state.kind === 'active' ? state.session : null;
-  const instances = useMemo(
-    () => (session?.instances ?? []).filter((i) => i.status !== 'deleted' && !removedIds.has(i.id)),
-    [session, removedIds],
-  );
+  // Once a poll lists an answered instance, the record speaks for it (it may end later).
+  useEffect(() => {
+    const listed = new Set((session?.instances ?? []).map((i) => i.id));
+    setAnswered((previous) => (previous.some((a) => listed.has(a.id)) ? previous.filter((a) => !listed.has(a.id)) : previous));
+  }, [session]);
+
+  const instances = useMemo(() => {
+    const listed = session?.instances ?? [];
+    const unlisted = answered.filter((a) => !listed.some((i) => i.id === a.id));
+    return [...listed, ...unlisted].filter((i) => i.status !== 'deleted' && !removedIds.has(i.id));
+  }, [session, answered, removedIds]);
 
   // Keep a valid selection: the first instance when nothing is selected or the selected one
   // went away. A just-created id not seen yet in a poll is kept: the next poll brings it.
@@ -55,24 +63,27 @@ export function Playground({ sessionId }: { sessionId: string }) {
 
   const selected = instances.find((i) => i.id === selectedId) ?? null;
   // Once the record lists the new instance (as `creating`), it stands in for the pending row.
-  const pendingRow = instances.some((i) => i.status === 'creating') ? null : pendingHostname;
+  // Until the API answers, the new instance has no name: the server picks it (it never reuses one).
+  const pendingRow = adding && !instances.some((i) => i.status === 'creating');
   const atLimit = session ? instances.length >= session.limits.maxInstances : false;
 
   const addInstance = useCallback(async () => {
     setError(null);
-    setPendingHostname(nextHostname(instances.map((i) => i.hostname)));
+    setAdding(true);
     try {
       const created = await createInstance(sessionId);
-      await refresh();
-      if (created) setSelectedId(created.id);
+      if (created) {
+        setAnswered((previous) => [...previous, created]);
+        setSelectedId(created.id);
+      }
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) markEnded(err.code === 'session_ended' ? err.message : undefined);
       else if (err instanceof ApiError && err.code === 'session_lost') markLost();
       else setError(messageOf(err, 'Could not start an instance.'));
     } finally {
-      setPendingHostname(null);
+      setAdding(false);
     }
-  }, [instances, sessionId, refresh, markEnded, markLost]);
+  }, [sessionId, markEnded, markLost]);
 
   const removeInstance = useCallback(
     async (instanceId: string) => {
@@ -158,17 +169,17 @@ export function Playground({ sessionId }: { sessionId: string }) {
               className="btn btn-primary btn-block"
               data-testid="add-instance"
               onClick={addInstance}
-              disabled={!session || pendingHostname !== null}
+              disabled={!session || adding}
               title={atLimit ? `This session can hold ${session?.limits.maxInstances} instances.` : undefined}
             >
-              {pendingHostname ? <span className="spinner" aria-hidden="true" /> : <PlusIcon />}
+              {adding ? <span className="spinner" aria-hidden="true" /> : <PlusIcon />}
               Add new instance
             </button>
           </div>
           <InstanceList
             instances={instances}
             selectedId={selectedId}
-            pendingHostname={pendingRow}
+            pending={pendingRow}
             deletingIds={deletingIds}
             onSelect={setSelectedId}
             onDelete={removeInstance}
@@ -185,7 +196,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
             </div>
           ) : null}
           {selected && !hasShell(selected) ? <InstanceNotReady instance={selected} /> : null}
-          {!selected ? <NoInstance loading={!session} pending={pendingHostname !== null} onAdd={addInstance} /> : null}
+          {!selected ? <NoInstance loading={!session} pending={adding} onAdd={addInstance} /> : null}
           <div className="terminal-stack" hidden={!selected || !hasShell(selected)}>
             {instances.filter(hasShell).map((instance) => (
               <TerminalView key={instance.id} sessionId={sessionId} instanceId={instance.id} visible={instance.id === selectedId} />

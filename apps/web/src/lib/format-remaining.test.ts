@@ -1,18 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRemaining, nextHostname, parsePort } from './format-remaining.ts';
+import { formatRemaining, parsePort } from './format-remaining.ts';
 
 test('formatRemaining renders h:mm:ss', () => {
   assert.equal(formatRemaining(4 * 3600_000), '4:00:00');
   assert.equal(formatRemaining(9 * 60_000 + 5_000 + 999), '0:09:05');
   assert.equal(formatRemaining(-5), '0:00:00');
-});
-
-test('nextHostname guesses the next node name', () => {
-  assert.equal(nextHostname([]), 'node1');
-  assert.equal(nextHostname(['node1', 'node2']), 'node3');
-  assert.equal(nextHostname(['node2']), 'node3');
-  assert.equal(nextHostname(['box']), 'node2');
 });
 
 test('parsePort accepts 1–65535 only', () => {

@@ -7,16 +7,6 @@ export function formatRemaining(ms: number): string {
   return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
 }
 
-/** The next hostname the orchestrator is likely to pick (node1, node2, …), for the pending row. */
-export function nextHostname(hostnames: readonly string[]): string {
-  let max = 0;
-  for (const name of hostnames) {
-    const match = /^node(\d+)$/.exec(name);
-    if (match) max = Math.max(max, Number(match[1]));
-  }
-  return `node${Math.max(max, hostnames.length) + 1}`;
-}
-
 /** A port number typed by the learner, or an explanation of what is wrong with it. */
 export function parsePort(text: string): { port: number } | { error: string } {
   const trimmed = text.trim();
