@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 import { defineConfig } from 'prisma/config';
 
+import { LOCAL_DATABASE_URL } from './packages/contracts/src/local-database.ts';
+
 const root = path.dirname(fileURLToPath(import.meta.url));
 
 // Prisma's native schema engine is a binary downloaded from a host that many machines
@@ -23,5 +25,5 @@ if (!process.env.PRISMA_SCHEMA_ENGINE_BINARY && !nativeSchemaEngineInstalled()) 
 export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
-  datasource: { url: process.env.DATABASE_URL ?? 'postgresql://playground:playground@127.0.0.1:5432/playground' },
+  datasource: { url: process.env.DATABASE_URL ?? LOCAL_DATABASE_URL },
 });

@@ -11,6 +11,10 @@
 : "${MIRROR_PORT:=5000}"
 : "${DEBIAN_SUITE:=bookworm}"
 
+# The database setup.sh creates here; scripts use it when DATABASE_URL is unset (TypeScript
+# takes the same from packages/contracts/src/local-database.ts).
+LOCAL_DATABASE_URL=postgresql://playground:playground@127.0.0.1:5432/playground
+
 INFRA_DIR=${INFRA_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 
 log()  { printf '[%s] %s\n' "${LOG_TAG:-setup}" "$*"; }

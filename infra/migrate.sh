@@ -12,7 +12,7 @@ LOG_TAG=migrate
 # shellcheck source=infra/lib.sh
 . infra/lib.sh
 
-export DATABASE_URL=${DATABASE_URL:-postgresql://playground:playground@127.0.0.1:5432/playground}
+export DATABASE_URL=${DATABASE_URL:-$LOCAL_DATABASE_URL}
 redacted=$(printf '%s' "$DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#')
 
 case "${MIGRATE_WITH:-cli}" in

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { LOCAL_DATABASE_URL } from '@playground/contracts/local-database';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeNodeLeftovers } from './node-cleanup.ts';
 import { settingsFromEnvironment } from './settings.ts';
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   const stack = createStack({
     port,
     orchestratorPort: Number(process.env.ORCHESTRATOR_PORT ?? 4000),
-    databaseUrl: process.env.DATABASE_URL ?? 'postgresql://playground:playground@127.0.0.1:5432/playground',
+    databaseUrl: process.env.DATABASE_URL ?? LOCAL_DATABASE_URL,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     agentSecret: process.env.AGENT_SECRET || secrets.agentSecret,
     adminToken: process.env.ADMIN_TOKEN || secrets.adminToken,

@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { readMigrationsList } from './migrations-list.mjs';
 import { openSchemaEngine } from './wasm-engine.mjs';
 
-const DEFAULT_URL = 'postgresql://playground:playground@127.0.0.1:5432/playground';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Applies what is pending; returns the names of the migrations applied now. */
@@ -31,8 +30,13 @@ export async function migrateDeploy({ url, migrationsDir = path.join(here, '..',
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   // Exit explicitly: the wasm engine leaves a 10 s advisory-lock timer running.
+  // No default of its own: infra/migrate.sh, its caller, supplies the local database's URL.
+  if (!process.env.DATABASE_URL) {
+    console.error('migrate-deploy: DATABASE_URL is not set (run it through infra/migrate.sh, which defaults it)');
+    process.exit(2);
+  }
   try {
-    const applied = await migrateDeploy({ url: process.env.DATABASE_URL || DEFAULT_URL, migrationsDir: process.argv[2] });
+    const applied = await migrateDeploy({ url: process.env.DATABASE_URL, migrationsDir: process.argv[2] });
     console.log(applied.length === 0 ? 'No pending migrations to apply.' : `Applied: ${applied.join(', ')}`);
     process.exit(0);
   } catch (error) {

@@ -7,14 +7,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { LOCAL_DATABASE_URL } from '@playground/contracts/local-database';
 import pg from 'pg';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The server and role test databases are made with; the database name is replaced. */
-export const TEST_DATABASE_SERVER_URL =
-  process.env.DATABASE_URL ?? 'postgresql://playground:playground@127.0.0.1:5432/playground';
+export const TEST_DATABASE_SERVER_URL = process.env.DATABASE_URL ?? LOCAL_DATABASE_URL;
 
 export interface TestDatabase {
   /** Connection URL of the new database. */

@@ -1,4 +1,5 @@
 import { defaultPortsDomain } from '@playground/contracts';
+import { LOCAL_DATABASE_URL } from '@playground/contracts/local-database';
 import { z } from 'zod';
 
 // The orchestrator's whole configuration, parsed once from the environment. Nothing else
@@ -18,7 +19,7 @@ const ConfigSchema = z
     /** Port of the HTTP server (REST API, Socket.IO, port proxy). 0 picks a free port. */
     ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     /** PostgreSQL, the record of sessions, instances and nodes. */
-    DATABASE_URL: z.string().url().default('postgresql://playground:playground@127.0.0.1:5432/playground'),
+    DATABASE_URL: z.string().url().default(LOCAL_DATABASE_URL),
     /** Redis: BullMQ queues and node heartbeats. */
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
     /**
@@ -115,7 +116,7 @@ const ConfigSchema = z
     PWD_EXEC_TIMEOUT_MS: positiveInt(60_000),
     /** Largest text frame the Play with Docker WebSocket accepts; a bigger one closes it (1009). */
     PWD_WS_MAX_FRAME_BYTES: positiveInt(256 * 1024),
-    /** New sessions one client address may start per minute (shared by every orchestrator replica through Redis). */
+    /** New sessions one client address may start per minute (counted in Redis, so a restart does not reset the count). */
     RATE_LIMIT_SESSIONS_PER_MINUTE: positiveInt(10),
     /** New sessions all pages of one allowed foreign origin (an embed) may start per minute. */
     RATE_LIMIT_SESSIONS_PER_ORIGIN_PER_MINUTE: positiveInt(120),

@@ -7,8 +7,9 @@ import { createLogger } from './logger.ts';
 import { createRedis, waitForRedis } from './redis.ts';
 import { REDIS_URL } from './test-harness.ts';
 
-// Against the real Redis: two orchestrator replicas share one count; with Redis unreachable
-// each replica still limits on its own instead of failing or letting everything through.
+// Against the real Redis: the count lives in Redis, so a limiter on a new connection (the
+// orchestrator after a restart) continues it; with Redis unreachable the process still limits
+// in memory instead of failing or letting everything through.
 
 const logger = createLogger('silent');
 const config = {
@@ -44,18 +45,18 @@ describe('creation limits', () => {
     for (const redis of redises) redis.disconnect();
   });
 
-  it('replicas sharing Redis share one count per client', async () => {
-    const replicas = [];
+  it('limiters on separate Redis connections continue one count per client (it survives a restart)', async () => {
+    const limiters = [];
     for (let i = 0; i < 2; i++) {
       const redis = createRedis(REDIS_URL, logger);
       redises.push(redis);
       assert.ok(await waitForRedis(redis, 2_000));
-      replicas.push(new CreationLimits(redis, prefix, config, logger));
+      limiters.push(new CreationLimits(redis, prefix, config, logger));
     }
-    assert.deepEqual(await outcomes(replicas, '198.51.100.1', 5), ['ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
+    assert.deepEqual(await outcomes(limiters, '198.51.100.1', 5), ['ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
   });
 
-  it('with Redis unreachable, a replica still limits in memory (and answers at once)', async () => {
+  it('with Redis unreachable, the process still limits in memory (and answers at once)', async () => {
     const redis = createRedis('redis://127.0.0.1:1', logger);
     redises.push(redis);
     const limits = new CreationLimits(redis, prefix, config, logger);

@@ -5,9 +5,9 @@ import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 
 // How fast one client (or one embedding origin) may create sessions and instances. Counts
-// live in Redis, so every orchestrator replica shares them. While Redis is down or slow each
-// replica counts in memory instead: the limits still hold per replica, and creating a
-// session does not fail only because the counters are unreachable.
+// live in Redis, so an orchestrator restart does not reset them. While Redis is down or slow
+// the process counts in memory instead: the limits still hold, and creating a session does
+// not fail only because the counters are unreachable.
 
 export type CreationKind = 'session' | 'instance';
 type Scope = 'client' | 'origin';

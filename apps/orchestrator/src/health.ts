@@ -1,23 +1,18 @@
 import type { HealthView } from '@playground/contracts';
 import type { Redis } from 'ioredis';
 import type { Db } from './db.ts';
+import { timeBox } from './service-errors.ts';
 
 // Health never hangs: each dependency gets a fixed time box and a down one is reported, not awaited.
 
 const CHECK_TIMEOUT_MS = 1_000;
 
-async function timeBoxed(check: () => Promise<unknown>): Promise<{ ok: boolean; message?: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-  });
+async function timeBoxed(service: 'postgres' | 'redis', check: () => Promise<unknown>): Promise<{ ok: boolean; message?: string }> {
   try {
-    await Promise.race([check(), timeout]);
+    await timeBox(service, CHECK_TIMEOUT_MS, check());
     return { ok: true };
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -29,15 +24,15 @@ export class Health {
 
   async check(): Promise<HealthView> {
     const [postgres, redis] = await Promise.all([
-      timeBoxed(() => this.db.$queryRaw`SELECT 1`),
-      timeBoxed(async () => {
+      timeBoxed('postgres', () => this.db.$queryRaw`SELECT 1`),
+      timeBoxed('redis', async () => {
         if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
         return this.redis.ping();
       }),
     ]);
     let nodes: HealthView['nodes'] = [];
     if (postgres.ok) {
-      const rows = await timeBoxed(async () => {
+      const rows = await timeBoxed('postgres', async () => {
         nodes = (await this.db.node.findMany({ orderBy: { id: 'asc' } })).map((node) => ({
           id: node.id,
           name: node.name,

@@ -3,6 +3,7 @@ import type { Db } from './db.ts';
 import type { AgentGateway } from './gateway/agent-gateway.ts';
 import type { Instance } from './generated/prisma/client.ts';
 import type { Sessions } from './sessions.ts';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './service-errors.ts';
 
 // Runs a command or writes a file in a running instance, through its node agent's link (a
 // call with a reply, like a terminal attach): PWD's exec, uploads and session setup. Results
@@ -63,7 +64,7 @@ export class InstanceCommands {
     const agent = await this.agents.waitForAgent(instance.nodeId, AGENT_WAIT_MS);
     if (!agent) {
       throw new PlaygroundError('unavailable', 'The machine running this instance is not connected right now. Try again in a moment.', {
-        retryAfterSeconds: 5,
+        retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
       });
     }
     return agent;

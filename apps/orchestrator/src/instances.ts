@@ -15,8 +15,9 @@ import type { Db } from './db.ts';
 import type { Instance } from './generated/prisma/client.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { JobFailed, JobWaitTimeout, type NodeQueues } from './node-queues.ts';
-import { SLOT_INSTANCE_STATUSES } from './nodes.ts';
-import { freeSlots } from './placement.ts';
+import { freeSlots, noCapacity } from './placement.ts';
+import { LIVE_INSTANCE_STATUSES, SLOT_INSTANCE_STATUSES } from './record-statuses.ts';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './service-errors.ts';
 import type { AgentLinks } from './reaper/node-monitor.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
 import type { Sessions } from './sessions.ts';
@@ -33,9 +34,6 @@ type InstanceConfig = Pick<
   Config,
   'MAX_INSTANCES_PER_SESSION' | 'INSTANCE_CPUS' | 'INSTANCE_MEMORY_MB' | 'INSTANCE_PIDS' | 'INSTANCE_CREATE_TIMEOUT_MS' | 'NODE_DOWN_AFTER_MS'
 >;
-
-/** Seconds a client should wait before asking again when the node is full. */
-export const NO_CAPACITY_RETRY_AFTER_SECONDS = 30;
 
 export class Instances {
   private readonly serial = new KeyedMutex();
@@ -62,14 +60,14 @@ export class Instances {
   async create(sessionId: string, options: { hostname?: string } = {}): Promise<Instance> {
     const session = await this.sessions.requireActive(sessionId);
     const nodeId = session.nodeId;
-    if (!nodeId) throw new PlaygroundError('no_capacity', 'This session has no node.', { retryAfterSeconds: NO_CAPACITY_RETRY_AFTER_SECONDS });
+    if (!nodeId) throw noCapacity('this session has no node.');
     // Fail fast, before anything is written, when the command could not reach the node.
     this.queues.assertConnected();
     if (this.links.linkDroppedAt(nodeId) !== undefined) {
       throw new PlaygroundError(
         'unavailable',
         `The machine running this session is not responding right now. If it does not come back within ${Math.round(this.config.NODE_DOWN_AFTER_MS / 1000)} s, the session is lost.`,
-        { retryAfterSeconds: 5 },
+        { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS },
       );
     }
     // Creates on one node queue here, holding no connection (see KeyedMutex); only the one in
@@ -116,7 +114,7 @@ export class Instances {
       const current = await tx.session.findUniqueOrThrow({ where: { id: sessionId }, select: { status: true } });
       if (current.status === 'lost') throw new PlaygroundError('session_lost', SESSION_LOST_MESSAGE);
       if (current.status !== 'active') throw new PlaygroundError('session_ended', 'This session has ended.');
-      const live = await tx.instance.count({ where: { sessionId, status: { in: ['creating', 'running'] } } });
+      const live = await tx.instance.count({ where: { sessionId, status: { in: [...LIVE_INSTANCE_STATUSES] } } });
       if (live >= max) {
         throw new PlaygroundError(
           'instance_limit',
@@ -128,14 +126,10 @@ export class Instances {
       const node = await tx.node.findUniqueOrThrow({ where: { id: nodeId } });
       const onNode = await tx.instance.count({ where: { nodeId, status: { in: [...SLOT_INSTANCE_STATUSES] } } });
       if (freeSlots(node, onNode, instanceMemoryBytes) <= 0) {
-        throw new PlaygroundError(
-          'no_capacity',
-          `No capacity: the machine running this session is full right now (${onNode} instances). Please try again in a minute.`,
-          { retryAfterSeconds: NO_CAPACITY_RETRY_AFTER_SECONDS },
-        );
+        throw noCapacity(`the machine running this session is full right now (${onNode} instances). Please try again in a minute.`);
       }
       const taken = new Set(
-        (await tx.instance.findMany({ where: { sessionId, status: { in: ['creating', 'running'] } }, select: { hostname: true } })).map(
+        (await tx.instance.findMany({ where: { sessionId, status: { in: [...LIVE_INSTANCE_STATUSES] } }, select: { hostname: true } })).map(
           (row) => row.hostname,
         ),
       );

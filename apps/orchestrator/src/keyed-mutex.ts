@@ -2,8 +2,7 @@
 // (advisory or row) so that requests queued behind the same lock wait here, holding
 // nothing, instead of each holding a pooled connection inside a transaction that only
 // waits: with the pool full of waiters, the lock holder could starve. The database lock
-// stays the guard across orchestrator replicas; this only keeps one waiter per key per
-// process in the pool.
+// stays the guard; this only keeps one waiter per key in the pool.
 
 export class KeyedMutex {
   /** The end of each key's chain of work; removed when the chain is empty. */

@@ -4,6 +4,7 @@ import type { Db } from './db.ts';
 import type { Node } from './generated/prisma/client.ts';
 import type { Logger } from './logger.ts';
 import type { NodeQueues } from './node-queues.ts';
+import { SLOT_INSTANCE_STATUSES } from './record-statuses.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
 import { CLOSE_JOB_OPTIONS } from './sessions.ts';
 import type { TerminalExits } from './terminal-exits.ts';
@@ -14,8 +15,6 @@ import type { TerminalExits } from './terminal-exits.ts';
 // outlives heartbeats, restarts and a node's down time: the last drain/undrain in the audit
 // history decides how a node that comes back returns.
 
-/** Instance statuses that hold a slot on their node. */
-export const SLOT_INSTANCE_STATUSES = ['creating', 'running', 'deleting'] as const;
 
 
 export class Nodes {

@@ -1,9 +1,19 @@
+import { PlaygroundError } from '@playground/contracts';
 import type { Db, DbClient } from './db.ts';
+import { SLOT_INSTANCE_STATUSES } from './record-statuses.ts';
 
 // Where a new session goes: a ready node whose heartbeat is fresh, with the most free room.
 // Room is counted in instance slots and in memory (free memory ÷ one instance's memory),
 // whichever is tighter; ties go to the node with fewer active sessions, then at random,
 // so equal nodes share the load. A node that reports no memory (0) is limited by slots only.
+
+/** Seconds a client should wait before asking again when no node (or not its session's node) has room. */
+const NO_CAPACITY_RETRY_AFTER_SECONDS = 30;
+
+/** 503 `no_capacity`: `message` says whose room ran out; it starts "No capacity" (the page and the docs rely on it). */
+export function noCapacity(message: string): PlaygroundError {
+  return new PlaygroundError('no_capacity', `No capacity: ${message}`, { retryAfterSeconds: NO_CAPACITY_RETRY_AFTER_SECONDS });
+}
 
 export interface NodeChoice {
   nodeId: string;
@@ -45,7 +55,7 @@ export class Placement {
         capacityMemory: true,
         _count: {
           select: {
-            instances: { where: { status: { in: ['creating', 'running', 'deleting'] } } },
+            instances: { where: { status: { in: [...SLOT_INSTANCE_STATUSES] } } },
             sessions: { where: { status: 'active' } },
           },
         },

@@ -5,7 +5,7 @@ import type { Db } from './db.ts';
 import type { Session } from './generated/prisma/client.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import type { NodeQueues } from './node-queues.ts';
-import type { Placement } from './placement.ts';
+import { noCapacity, type Placement } from './placement.ts';
 import { sessionEndedMessage } from './session-ended.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
 import type { TerminalExits } from './terminal-exits.ts';
@@ -14,7 +14,6 @@ import type { TerminalExits } from './terminal-exits.ts';
 // active → lost when its node stops answering (Nodes.markDown). Postgres holds the state;
 // the reaper drives the later steps, so a restart loses nothing.
 
-export const LIVE_INSTANCE_STATUSES = ['creating', 'running'] as const;
 /** Close jobs are retried by BullMQ first, then re-sent by the reaper. */
 export const CLOSE_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1_000 } } as const;
 
@@ -43,7 +42,7 @@ export class Sessions {
     // connections may all be taken by other requests.
     const session = await this.serial.run(lockKey, () =>
       this.db.$transaction(async (tx) => {
-        // Serialises creates of one client across orchestrator replicas, so two parallel requests cannot both slip under the limit.
+        // The guard of "count, then create": two parallel requests of one client cannot both slip under the limit.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`;
         const active = await tx.session.count({ where: { clientKey, status: 'active' } });
         if (active >= max) {
@@ -54,9 +53,7 @@ export class Sessions {
         }
         const node = await this.placement.pickNode(new Date(), tx);
         if (!node) {
-          throw new PlaygroundError('no_capacity', 'No capacity: no machine has room for a new session right now. Please try again in a minute.', {
-            retryAfterSeconds: 30,
-          });
+          throw noCapacity('no machine has room for a new session right now. Please try again in a minute.');
         }
         return tx.session.create({
           data: {

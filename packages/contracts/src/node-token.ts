@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { secretEqual } from './secret-equal.ts';
 
 // Per-node agent credentials: `<generation>.<HMAC-SHA256(AGENT_SECRET, nodeId, generation)>`.
 // Why derived, not stored: the orchestrator keeps no token table that could leak, the
@@ -23,7 +24,5 @@ export function deriveNodeToken(secret: string, nodeId: string, generation = 0):
 export function verifyNodeToken(secret: string, nodeId: string, generation: number, token: string): boolean {
   const match = TOKEN.exec(token);
   if (!match || Number(match[1]) !== generation) return false;
-  const given = Buffer.from(match[2]!);
-  const expected = Buffer.from(mac(secret, nodeId, generation));
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return secretEqual(match[2]!, mac(secret, nodeId, generation));
 }

@@ -17,6 +17,7 @@ import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import type { NodeCredentials } from '../node-credentials.ts';
 import type { Nodes } from '../nodes.ts';
+import { SESSION_STATUSES_KEPT_ON_NODE, SLOT_INSTANCE_STATUSES } from '../record-statuses.ts';
 import type { TerminalExits } from '../terminal-exits.ts';
 
 // `/agent`: node agents dial in with { nodeId, token }, the token being that node's own
@@ -237,11 +238,11 @@ export class AgentGateway {
    * ended) sessions are left out, so a node that comes back removes what they left.
    */
   async live(nodeId: string): Promise<LiveInstances> {
-    const liveSessions = ['active', 'closing'] as const;
+    const kept = { in: [...SESSION_STATUSES_KEPT_ON_NODE] };
     const [sessions, instances] = await Promise.all([
-      this.db.session.findMany({ where: { nodeId, status: { in: [...liveSessions] } }, select: { id: true } }),
+      this.db.session.findMany({ where: { nodeId, status: kept }, select: { id: true } }),
       this.db.instance.findMany({
-        where: { nodeId, status: { in: ['creating', 'running', 'deleting'] }, session: { status: { in: [...liveSessions] } } },
+        where: { nodeId, status: { in: [...SLOT_INSTANCE_STATUSES] }, session: { status: kept } },
         select: { id: true },
       }),
     ]);

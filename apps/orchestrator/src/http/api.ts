@@ -1,5 +1,5 @@
 import { CreateInstanceBody, CreateSessionBody, ExecBody, NodeId, PlaygroundError, type NodeListView, type NodeView } from '@playground/contracts';
-import { timingSafeEqual } from 'node:crypto';
+import { secretEqual } from '@playground/contracts/secret-equal';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ClientIdentifier } from '../client-identity.ts';
 import type { Config } from '../config.ts';
@@ -36,12 +36,6 @@ export interface ApiDeps {
   commands: Pick<InstanceCommands, 'exec'>;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
-}
-
-function tokensEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -116,7 +110,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const requireAdmin = (request: FastifyRequest): void => {
     const header = request.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!token || !tokensEqual(token, config.ADMIN_TOKEN)) {
+    if (!token || !secretEqual(token, config.ADMIN_TOKEN)) {
       throw new PlaygroundError('unauthorized', 'This needs the admin token (Authorization: Bearer …).');
     }
   };
