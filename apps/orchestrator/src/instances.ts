@@ -14,7 +14,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db.ts';
 import type { Instance } from './generated/prisma/client.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
-import { JobFailed, JobWaitTimeout, type NodeQueues } from './node-queues.ts';
+import { JobWaitTimeout, type EndedJob, type JobOutcome, type NodeQueues } from './node-queues.ts';
 import { freeSlots, noCapacity } from './placement.ts';
 import { LIVE_INSTANCE_STATUSES, SLOT_INSTANCE_STATUSES } from './record-statuses.ts';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './service-errors.ts';
@@ -74,30 +74,44 @@ export class Instances {
     // front opens the short transaction that reserves the slot.
     const instance = await this.serial.run(`node-capacity:${nodeId}`, () => this.reserve(sessionId, nodeId, options.hostname));
 
-    const job = this.createJobFor(instance);
+    const ended = await this.waitForCreateJob(instance);
+    const settled = await this.settleCreate(instance.id, ended);
+    if (ended.state === 'failed') throw new PlaygroundError('instance_failed', `The instance could not be created: ${ended.failedReason}`);
+    return settled ?? instance;
+  }
+
+  /** Sends the create command and waits for it to end, within INSTANCE_CREATE_TIMEOUT_MS. */
+  private async waitForCreateJob(instance: Instance): Promise<EndedJob> {
     try {
-      const result = await this.queues.addAndWait<unknown>(
-        nodeId,
+      return await this.queues.addAndWait(
+        instance.nodeId,
         JOB.createInstance,
-        job,
+        this.createJobFor(instance),
         jobId.createInstance(instance.id),
         CREATE_JOB_OPTIONS,
         this.config.INSTANCE_CREATE_TIMEOUT_MS,
       );
-      return (await this.markRunning(instance.id, result)) ?? instance;
     } catch (error) {
-      if (error instanceof JobFailed) {
-        await this.markFailed(instance.id, error.message);
-        throw new PlaygroundError('instance_failed', `The instance could not be created: ${error.message}`);
-      }
-      if (error instanceof JobWaitTimeout) {
-        throw new PlaygroundError(
-          'timeout',
-          `The instance did not start within ${Math.round(this.config.INSTANCE_CREATE_TIMEOUT_MS / 1000)} s. It may still appear; reload the session in a moment.`,
-        );
-      }
-      throw error;
+      if (!(error instanceof JobWaitTimeout)) throw error;
+      // The reaper settles it when the job ends after all (settle-creating-instances).
+      throw new PlaygroundError(
+        'timeout',
+        `The instance did not start within ${Math.round(this.config.INSTANCE_CREATE_TIMEOUT_MS / 1000)} s. It may still appear; reload the session in a moment.`,
+      );
     }
+  }
+
+  /**
+   * The one place where a create job's outcome becomes the instance's fate: completed →
+   * running, failed → failed; a job still pending changes nothing. The request that sent the
+   * job calls it when the job ends; the reaper calls it for instances whose request went away
+   * (timed out, or died with a previous process). Both writes are guarded by `creating`, so
+   * whichever comes second changes nothing. Returns the row as it now stands.
+   */
+  async settleCreate(instanceId: string, outcome: JobOutcome): Promise<Instance | null> {
+    if (outcome.state === 'completed') return this.markRunning(instanceId, outcome.returnvalue);
+    if (outcome.state === 'failed') await this.markFailed(instanceId, outcome.failedReason);
+    return this.db.instance.findUnique({ where: { id: instanceId } });
   }
 
   /**
@@ -180,8 +194,8 @@ export class Instances {
     );
   }
 
-  /** creating → running with the agent's result; returns null when the row moved on meanwhile. */
-  async markRunning(instanceId: string, rawResult: unknown): Promise<Instance | null> {
+  /** creating → running with the agent's result; the row as it now stands (it may have moved on meanwhile). */
+  private async markRunning(instanceId: string, rawResult: unknown): Promise<Instance | null> {
     const result = CreateInstanceResult.safeParse(rawResult);
     if (!result.success) {
       await this.markFailed(instanceId, 'the node returned an unreadable result');

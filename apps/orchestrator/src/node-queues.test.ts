@@ -68,9 +68,9 @@ describe('NodeQueues.addAndWait: a job that finished is never missed', () => {
     const queues = nodeQueues(`${REDIS_URL}/15`);
     for (let n = 1; n <= 3; n++) {
       const started = Date.now();
-      const result = await queues.addAndWait<{ echo: number }>(nodeId, 'echo', { n }, `job-missing-${n}`, {}, 10_000);
+      const result = await queues.addAndWait(nodeId, 'echo', { n }, `job-missing-${n}`, {}, 10_000);
       const ms = Date.now() - started;
-      assert.deepEqual(result, { echo: n });
+      assert.deepEqual(result, { state: 'completed', returnvalue: { echo: n } });
       assert.ok(ms < 1_500, `settled after ${ms} ms`);
     }
   });
@@ -88,7 +88,28 @@ describe('NodeQueues.addAndWait: a job that finished is never missed', () => {
     const client = (await events.getBackend().client) as unknown as Redis;
     const id = await client.client('ID');
     await admin.client('KILL', 'ID', String(id));
-    const result = await queues.addAndWait<{ echo: number }>(nodeId, 'echo', { n: 7 }, 'job-dropped', {}, 12_000);
-    assert.deepEqual(result, { echo: 7 });
+    const result = await queues.addAndWait(nodeId, 'echo', { n: 7 }, 'job-dropped', {}, 12_000);
+    assert.deepEqual(result, { state: 'completed', returnvalue: { echo: 7 } });
+  });
+
+  it('a failed attempt with attempts left is a retry; only a job failed for good ends the wait as failed', async () => {
+    const nodeId = `nq-failing-${randomBytes(3).toString('hex')}`;
+    const worker = new Worker(
+      nodeQueueName(nodeId),
+      async (job) => {
+        if (job.data.fail === 'always' || job.attemptsMade === 0) throw new Error(`attempt ${job.attemptsMade + 1} refused`);
+        return { attempt: job.attemptsMade + 1 };
+      },
+      { connection: { url: REDIS_URL, maxRetriesPerRequest: null }, prefix },
+    );
+    worker.on('error', () => undefined);
+    workers.push(worker);
+    await worker.waitUntilReady();
+    const queues = nodeQueues(REDIS_URL);
+    const retried = await queues.addAndWait(nodeId, 'flaky', { fail: 'once' }, 'job-flaky', { attempts: 2 }, 10_000);
+    assert.deepEqual(retried, { state: 'completed', returnvalue: { attempt: 2 } });
+    const failed = await queues.addAndWait(nodeId, 'broken', { fail: 'always' }, 'job-broken', { attempts: 2 }, 10_000);
+    assert.deepEqual(failed, { state: 'failed', failedReason: 'attempt 2 refused' });
+    assert.deepEqual(await queues.outcome(nodeId, 'job-never-sent'), { state: 'missing' });
   });
 });

@@ -8,8 +8,9 @@ import { queueUnavailable, ServiceTimeout, timeBox } from './service-errors.ts';
 // streams are opened on first use and kept; every job id is derived from its entity, so
 // adding a job that already exists is a no-op (idempotent re-sends).
 //
-// Waiting for a job's outcome has two paths: the node's QueueEvents stream (fast) and a
-// poll of the job's state every JOB_POLL_INTERVAL_MS (sure). Events alone are not enough:
+// Waiting for a job's outcome reads the job's own state (one source of truth, which the reaper
+// reads too), at once when the node's QueueEvents stream says the job ended (fast) and every
+// JOB_POLL_INTERVAL_MS whatever the stream says (sure). Events alone are not enough:
 // BullMQ's QueueEvents starts reading at '$' ("only what arrives after my first XREAD"), so
 // whatever happens between its connection being ready and its first XREAD, during a
 // reconnect before it saw an event, or in a read its watchdog abandons under event-loop lag,
@@ -27,9 +28,11 @@ export type JobState = Awaited<ReturnType<Job['getState']>>;
 export class JobWaitTimeout extends Error {
   readonly code = 'job_wait_timeout';
 }
-export class JobFailed extends Error {
-  readonly code = 'job_failed';
-}
+
+/** A job that has ended, as its own record in Redis says. */
+export type EndedJob = { state: 'completed'; returnvalue: unknown } | { state: 'failed'; failedReason: string };
+/** A job that has ended, has not yet (waiting, active, retrying) or is not in the queue at all. */
+export type JobOutcome = EndedJob | { state: 'pending' } | { state: 'missing' };
 
 /** Completed and failed jobs are kept for a day so the reaper can see how a command ended. */
 const KEEP = { age: 24 * 3600, count: 10_000 };
@@ -180,19 +183,21 @@ export class NodeQueues {
   }
 
   /**
-   * Adds a job and waits for its result: from the node's event stream (its listener is
-   * registered, and the stream connected, before the job is added) or from a poll of the
-   * job's state every pollIntervalMs, whichever comes first.
+   * Adds a job and waits until it has ended: completed, or failed for good (a failure with
+   * attempts left is a retry, not an end). The outcome is always read from the job itself,
+   * the same read the reaper makes; the node's event stream only says when to read (its
+   * listener is registered, and the stream connected, before the job is added), and a read
+   * every pollIntervalMs covers events that never arrive.
    */
-  async addAndWait<T>(
+  async addAndWait(
     nodeId: string,
     name: string,
     data: unknown,
     jobId: string,
     options: JobsOptions,
     timeoutMs: number,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  ): Promise<EndedJob> {
+    return new Promise<EndedJob>((resolve, reject) => {
       let events: QueueEvents | undefined;
       let settled = false;
       const waiter: Waiter = { fail: (error) => finish(() => reject(error)) };
@@ -207,40 +212,26 @@ export class NodeQueues {
         clearTimeout(pollTimer);
         waiting.delete(waiter);
         if (waiting.size === 0 && this.waiters.get(nodeId) === waiting) this.waiters.delete(nodeId);
-        events?.off('completed', onCompleted);
-        events?.off('failed', onFailed);
+        events?.off('completed', onEvent);
+        events?.off('failed', onEvent);
         action();
-      };
-      const onCompleted = ({ jobId: id, returnvalue }: { jobId: string; returnvalue: unknown }) => {
-        if (id !== jobId) return;
-        // Depending on the BullMQ version the event carries the value or its JSON text.
-        const value = typeof returnvalue === 'string' ? safeParse(returnvalue) : returnvalue;
-        finish(() => resolve(value as T));
-      };
-      const onFailed = ({ jobId: id, failedReason }: { jobId: string; failedReason: string }) => {
-        if (id !== jobId) return;
-        // A failure with attempts left is a retry, not the end: only give up when the job is failed for good.
-        void this.call(nodeId, (queue) => queue.getJob(jobId))
-          .then(async (job) => {
-            const state = job ? await job.getState() : 'unknown';
-            if (state === 'failed') finish(() => reject(new JobFailed(failedReason)));
-          })
-          .catch(() => undefined);
       };
       const timer = setTimeout(
         () => finish(() => reject(new JobWaitTimeout(`job ${jobId} did not finish within ${timeoutMs} ms`))),
         timeoutMs,
       );
-      const settleFromState = async () => {
+      const readOutcome = async () => {
         const outcome = await this.outcome(nodeId, jobId);
-        if (outcome.state === 'completed') finish(() => resolve(outcome.returnvalue as T));
-        else if (outcome.state === 'failed') finish(() => reject(new JobFailed(outcome.failedReason)));
+        if (outcome.state === 'completed' || outcome.state === 'failed') finish(() => resolve(outcome));
+      };
+      const onEvent = ({ jobId: id }: { jobId: string }) => {
+        if (id === jobId) void readOutcome().catch(() => undefined);
       };
       // One poll at a time; a failed poll (Redis blip) is simply tried again at the next tick.
       const poll = () => {
         if (settled) return;
         pollTimer = setTimeout(() => {
-          settleFromState()
+          readOutcome()
             .catch((error: unknown) => this.logger.debug({ err: (error as Error)?.message, nodeId, jobId }, 'job.poll_failed'))
             .finally(poll);
         }, this.pollIntervalMs);
@@ -252,32 +243,35 @@ export class NodeQueues {
         .then((ready) => {
           if (settled) return undefined;
           events = ready;
-          ready.on('completed', onCompleted);
-          ready.on('failed', onFailed);
+          ready.on('completed', onEvent);
+          ready.on('failed', onEvent);
           return this.add(nodeId, name, data, jobId, options);
         })
         .then(async (job) => {
           if (!job) return;
-          // The job may already have existed (a re-send) and be finished: settle from its state.
+          // The job may already have existed (a re-send) and be finished.
           // Once added, a failed read is no reason to give up: the events and polls go on.
-          await settleFromState().catch(() => undefined);
+          await readOutcome().catch(() => undefined);
           poll();
         })
         .catch((error: unknown) => finish(() => reject(error)));
     });
   }
 
-  /** A job's state, with its result once completed or its reason once failed for good. */
-  private async outcome(
-    nodeId: string,
-    jobId: string,
-  ): Promise<{ state: JobState | 'missing'; returnvalue?: unknown; failedReason?: string }> {
+  /**
+   * How a job stands, read from the job itself: its result once completed, its reason once
+   * failed for good (a failed attempt with attempts left is `delayed` or `waiting`).
+   */
+  async outcome(nodeId: string, jobId: string): Promise<JobOutcome> {
     return this.call(nodeId, async (queue) => {
       const state = await queue.getJobState(jobId);
-      if (state !== 'completed' && state !== 'failed') return { state };
+      if (state === 'unknown') return { state: 'missing' as const };
+      if (state !== 'completed' && state !== 'failed') return { state: 'pending' as const };
       const job = await queue.getJob(jobId);
       if (!job) return { state: 'missing' as const };
-      return { state, returnvalue: job.returnvalue, failedReason: job.failedReason };
+      return state === 'completed'
+        ? { state, returnvalue: job.returnvalue as unknown }
+        : { state, failedReason: job.failedReason || 'the node gave no reason' };
     });
   }
 
@@ -296,13 +290,5 @@ export class NodeQueues {
     await Promise.allSettled(events.map(async (pending) => (await pending).close()));
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     this.queues.clear();
-  }
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }

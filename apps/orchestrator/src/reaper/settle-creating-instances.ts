@@ -6,10 +6,10 @@ import { REDIS_CALL_TIMEOUT_MS } from '../node-queues.ts';
 import type { ReaperTask } from './task.ts';
 
 /**
- * Instances still `creating`: take the outcome from the create job, whether or not a
- * request still waits for it (its request may have died with a previous orchestrator
- * process, or timed out). Completed → running, failed → failed: both are guarded by the
- * `creating` status, so the waiting request and this task never disagree. A job that is
+ * The recovery of instance creation: instances still `creating` once the grace is over are
+ * settled from their create job by the same Instances.settleCreate the waiting request uses,
+ * whether or not a request still waits (it may have died with a previous orchestrator
+ * process, or timed out). A job that is
  * missing once the grace is over never reached the queue (the orchestrator died between
  * recording the instance and adding its job): it is sent again, under the same job id, so
  * the command is neither lost nor run twice; only when the whole create budget is spent
@@ -36,10 +36,10 @@ export class SettleCreatingInstances implements ReaperTask {
       take: 100,
     });
     for (const instance of stale) {
-      const { state, job } = await this.queues.jobState(instance.nodeId, jobId.createInstance(instance.id));
-      if (state === 'completed') await this.instances.markRunning(instance.id, job?.returnvalue).catch(() => undefined);
-      else if (state === 'failed') await this.instances.markFailed(instance.id, job?.failedReason ?? 'failed');
-      else if (state === 'missing') await this.settleMissingJob(instance, now);
+      const outcome = await this.queues.outcome(instance.nodeId, jobId.createInstance(instance.id));
+      if (outcome.state === 'missing') await this.settleMissingJob(instance, now);
+      // An unreadable result fails the instance inside; the error is the request's to show.
+      else await this.instances.settleCreate(instance.id, outcome).catch(() => undefined);
     }
   }
 
