@@ -7,8 +7,8 @@ import { createClientIdentity } from './client-identity.ts';
 import type { Config } from './config.ts';
 import { CreationLimits } from './creation-limits.ts';
 import { createDb } from './db.ts';
-import { AgentGateway } from './gateway/agent-gateway.ts';
-import { NodeCredentials } from './node-credentials.ts';
+import { AgentLinks } from './gateway/agent-links.ts';
+import { AgentReports } from './gateway/agent-reports.ts';
 import { TerminalGateway } from './gateway/terminal-gateway.ts';
 import { Health } from './health.ts';
 import { buildApi } from './http/api.ts';
@@ -17,6 +17,7 @@ import { loadLabCatalog } from './labs.ts';
 import { Instances } from './instances.ts';
 import type { Logger } from './logger.ts';
 import { NodeQueues } from './node-queues.ts';
+import { NodeCredentials } from './node-credentials.ts';
 import { Nodes } from './nodes.ts';
 import { createOriginPolicy } from './origin-policy.ts';
 import { Placement } from './placement.ts';
@@ -54,25 +55,21 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const io = new SocketIoServer({ serveClient: false });
   io.bind(engine);
 
-  // The agent gateway ends terminals through the terminal gateway, which needs the agent
-  // registry: a late-bound reference breaks the cycle.
-  const exits = {
-    exitSession: (sessionId: string, reason: string) => terminals.exitSession(sessionId, reason),
-    exitInstance: (instanceId: string, reason: string) => terminals.exitInstance(instanceId, reason),
-    noticeInstance: (instanceId: string, text: string) => terminals.noticeInstance(instanceId, text),
-  };
-  const nodes = new Nodes(db, queues, audit, exits, logger.child({ component: 'nodes' }));
+  // Agents' links first: the terminal gateway relays over them, and what agents report is
+  // recorded once the modules that own the records exist (AgentReports, subscribed below).
   const credentials = new NodeCredentials(db, config.AGENT_SECRET);
-  const agents = new AgentGateway(io, db, audit, logger.child({ component: 'agents' }), credentials, exits, nodes,
+  const agents = new AgentLinks(io, audit, logger.child({ component: 'agents' }), credentials,
     config.publiclyReachable && !config.ALLOW_UNSAFE_SECURITY_MODE,
   );
-  const terminals: TerminalGateway = new TerminalGateway(io, db, agents, logger.child({ component: 'terminals' }), {
+  const terminals = new TerminalGateway(io, db, agents, logger.child({ component: 'terminals' }), {
     inputPerSecond: config.TERMINAL_INPUT_EVENTS_PER_SECOND,
     resizePerSecond: config.TERMINAL_RESIZE_EVENTS_PER_SECOND,
   });
-
   const sessions = new Sessions(db, queues, placement, audit, terminals, config);
   const instances = new Instances(db, queues, sessions, audit, terminals, agents, config);
+  const nodes = new Nodes(db, queues, sessions, audit, terminals, logger.child({ component: 'nodes' }));
+  agents.subscribe(new AgentReports(db, nodes, instances, logger.child({ component: 'agent-reports' })));
+
   const health = new Health(db, redis);
   const originPolicy = createOriginPolicy(
     config.PUBLIC_URL,
@@ -110,7 +107,6 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
       queues,
       sessions,
       instances,
-      audit,
       nodes,
       links: agents,
       nodeDownAfterMs: config.NODE_DOWN_AFTER_MS,

@@ -1,6 +1,7 @@
 import type { HealthView } from '@playground/contracts';
 import type { Redis } from 'ioredis';
 import type { Db } from './db.ts';
+import { nodeStatus } from './nodes.ts';
 import { timeBox } from './service-errors.ts';
 
 // Health never hangs: each dependency gets a fixed time box and a down one is reported, not awaited.
@@ -36,7 +37,7 @@ export class Health {
         nodes = (await this.db.node.findMany({ orderBy: { id: 'asc' } })).map((node) => ({
           id: node.id,
           name: node.name,
-          status: node.status,
+          status: nodeStatus(node),
           lastSeenAt: node.lastSeenAt?.toISOString() ?? null,
         }));
       });

@@ -1,6 +1,6 @@
 import { InstanceId, PlaygroundError, type ExecReply, type UploadReply } from '@playground/contracts';
 import type { Db } from './db.ts';
-import type { AgentGateway } from './gateway/agent-gateway.ts';
+import type { AgentLinks } from './gateway/agent-links.ts';
 import type { Instance } from './generated/prisma/client.ts';
 import type { Sessions } from './sessions.ts';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './service-errors.ts';
@@ -24,7 +24,7 @@ export class InstanceCommands {
   constructor(
     private readonly db: Db,
     private readonly sessions: Sessions,
-    private readonly agents: Pick<AgentGateway, 'waitForAgent'>,
+    private readonly agents: Pick<AgentLinks, 'waitForAgent'>,
     private readonly execTimeoutMs: number,
   ) {}
 

@@ -22,7 +22,7 @@ describe('instances: concurrent creation on one node', () => {
 
   /** A node of its own (the only ready one) with a worker that answers at once. */
   const soleNode = async (capacity: number) => {
-    await t.app.db.node.updateMany({ data: { status: 'draining' } });
+    await t.app.db.node.updateMany({ data: { drained: true } });
     const nodeId = await t.addNode(capacity);
     t.worker(nodeId, async (job) =>
       job.name === JOB.createInstance ? { instanceId: job.data.instanceId, containerId: `c-${job.data.instanceId}`, ip: '10.8.0.2' } : { ok: true },

@@ -1,4 +1,5 @@
 import {
+  CpuAbuseReport,
   CreateInstanceResult,
   EVENT,
   InstanceId,
@@ -18,7 +19,7 @@ import { JobWaitTimeout, type EndedJob, type JobOutcome, type NodeQueues } from 
 import { freeSlots, noCapacity } from './placement.ts';
 import { LIVE_INSTANCE_STATUSES, SLOT_INSTANCE_STATUSES } from './record-statuses.ts';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './service-errors.ts';
-import type { AgentLinks } from './reaper/node-monitor.ts';
+import type { AgentLinks } from './gateway/agent-links.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
 import type { Sessions } from './sessions.ts';
 import type { TerminalExits } from './terminal-exits.ts';
@@ -44,7 +45,7 @@ export class Instances {
     private readonly sessions: Sessions,
     private readonly audit: AuditLog,
     private readonly terminals: TerminalExits,
-    private readonly links: AgentLinks,
+    private readonly links: Pick<AgentLinks, 'linkDroppedAt'>,
     private readonly config: InstanceConfig,
   ) {}
 
@@ -261,4 +262,69 @@ export class Instances {
       });
     }
   }
+
+  // What a node reports about its instances (checked by gateway/agent-reports.ts). Every
+  // write is scoped to the reporting node: an agent can only describe its own instances.
+
+  /** The ports the instance's containers publish now (sorted, unique). */
+  async recordPorts(nodeId: string, instanceId: string, ports: number[]): Promise<void> {
+    await this.db.instance.updateMany({ where: { id: instanceId, nodeId }, data: { ports } });
+  }
+
+  /**
+   * The agent saw an instance's container stop or vanish. Only a `running` instance becomes
+   * `lost`. A `creating` one is left alone: its create job decides its fate (settleCreate),
+   * and an agent reconciling before it made the container (e.g. right after its start)
+   * would otherwise kill every new instance.
+   */
+  async recordGone(nodeId: string, instanceId: string, reason: string): Promise<void> {
+    const changed = await this.db.instance.updateMany({
+      where: { id: instanceId, nodeId, status: 'running' },
+      data: { status: 'lost', error: reason.slice(0, 500) },
+    });
+    if (changed.count === 0) {
+      const row = await this.db.instance.findFirst({ where: { id: instanceId, nodeId }, select: { status: true } });
+      if (row?.status === 'creating') return;
+    }
+    this.terminals.exitInstance(instanceId, goneText(reason));
+    if (changed.count > 0) await this.audit.record(EVENT.instanceGone, { instanceId, nodeId, data: { reason } });
+  }
+
+  /**
+   * A running instance burns its full CPU quota: the warning is kept in the record (the
+   * instance's `error`, which for a running instance is what the learner is warned of) for the
+   * page, and written into its open terminals. A null report withdraws it.
+   */
+  async recordCpuWarning(nodeId: string, instanceId: string, report: CpuAbuseReport | null): Promise<void> {
+    const changed = await this.db.instance.updateMany({
+      where: { id: instanceId, nodeId, status: 'running' },
+      data: { error: report?.message ?? null },
+    });
+    if (changed.count === 0 || !report) return;
+    this.terminals.noticeInstance(instanceId, report.message);
+    const row = await this.db.instance.findUnique({ where: { id: instanceId }, select: { sessionId: true } });
+    await this.audit.record(EVENT.instanceCpuWarning, { instanceId, sessionId: row?.sessionId, nodeId, data: { ...report } });
+  }
+
+  /**
+   * The agent stopped an instance for abuse and is removing it. It ends like a crashed one
+   * (`lost`, its slot free) but with the agent's reason, which the page and terminals show and
+   * the audit log keeps with the figures. A `creating` or already ended instance keeps its fate.
+   */
+  async recordStopped(nodeId: string, instanceId: string, report: CpuAbuseReport): Promise<void> {
+    const changed = await this.db.instance.updateMany({
+      where: { id: instanceId, nodeId, status: 'running' },
+      data: { status: 'lost', error: report.message },
+    });
+    this.terminals.exitInstance(instanceId, report.message);
+    if (changed.count === 0) return;
+    const row = await this.db.instance.findUnique({ where: { id: instanceId }, select: { sessionId: true } });
+    await this.audit.record(EVENT.instanceStoppedAbuse, { instanceId, sessionId: row?.sessionId, nodeId, data: { ...report } });
+  }
+}
+
+/** What a learner's terminal says when its instance died on its own (crash, OOM kill, removed on the host). */
+function goneText(reason: string): string {
+  const text = reason.trim() || 'the instance stopped';
+  return `${text[0]!.toUpperCase()}${text.slice(1)}${/[.!]$/.test(text) ? '' : '.'}`;
 }

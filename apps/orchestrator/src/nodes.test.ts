@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { io as connect, type Socket } from 'socket.io-client';
 import { buildOrchestrator } from './app.ts';
 import { createLogger } from './logger.ts';
+import { nodeStatus } from './nodes.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
 import { json, startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
 
@@ -67,8 +68,8 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     );
   /** Nodes not under test take no sessions. */
   const only = async (nodeId: string) => {
-    await t.app.db.node.updateMany({ where: { id: { not: nodeId }, status: 'ready' }, data: { status: 'draining' } });
-    await t.app.db.node.update({ where: { id: nodeId }, data: { status: 'ready', lastSeenAt: new Date() } });
+    await t.app.db.node.updateMany({ where: { id: { not: nodeId } }, data: { drained: true } });
+    await t.app.db.node.update({ where: { id: nodeId }, data: { status: 'ready', drained: false, lastSeenAt: new Date() } });
   };
   const answerCreates = (nodeId: string) =>
     t.worker(nodeId, async (job) =>
@@ -157,6 +158,7 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
       id: a,
       name: a,
       status: 'ready',
+      drained: false,
       capacity: { instances: 4, memoryBytes: 8 * 2 ** 30 },
       usage: { instances: 2, sessions: 1 },
       lastSeenAt: undefined,
@@ -211,11 +213,11 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     // Heartbeats (node monitor) and a (re)connecting agent's announcement keep it draining.
     await heartbeat(b);
     await t.app.reaper.runOnce();
-    assert.equal((await nodeRow(b)).status, 'draining');
+    assert.equal(nodeStatus(await nodeRow(b)), 'draining');
     const agent = await agentClient(b);
     announce(agent, b);
     await waitFor(async () => (await nodeRow(b)).name === `${b}-name`);
-    assert.equal((await nodeRow(b)).status, 'draining');
+    assert.equal(nodeStatus(await nodeRow(b)), 'draining');
 
     // A second orchestrator process on the same record sees it draining and keeps it so.
     const second = await buildOrchestrator(t.app.config, createLogger('silent'), { queuePrefix: t.prefix, startReaper: false });
@@ -231,9 +233,9 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     }
 
     // Its sessions go on: an existing session on a draining node still gets instances.
-    await t.app.db.node.update({ where: { id: b }, data: { status: 'ready' } });
+    await t.app.db.node.update({ where: { id: b }, data: { drained: false } });
     const session = await json<SessionView>(await createSession());
-    await t.app.db.node.update({ where: { id: b }, data: { status: 'draining' } });
+    await t.app.db.node.update({ where: { id: b }, data: { drained: true } });
     assert.equal((await addInstance(session.id)).status, 201);
 
     const undrained = await t.request('POST', `/api/v1/nodes/${b}/undrain`, { headers: admin() });
@@ -254,7 +256,15 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     await waitFor(async () => (await nodeRow(b)).status !== 'down');
     await heartbeat(b);
     await t.app.reaper.runOnce();
-    assert.equal((await nodeRow(b)).status, 'draining');
+    assert.equal(nodeStatus(await nodeRow(b)), 'draining');
+
+    // Drain is the node's state, not history: with the audit trail pruned, a node that goes
+    // down and comes back again still returns draining.
+    await t.app.db.auditEvent.deleteMany({ where: { nodeId: b } });
+    await t.app.nodes.markDown(b, { reason: 'test' });
+    announce(again, b);
+    await waitFor(async () => (await nodeRow(b)).status !== 'down');
+    assert.equal(nodeStatus(await nodeRow(b)), 'draining');
     await t.request('POST', `/api/v1/nodes/${b}/undrain`, { headers: admin() });
   });
 

@@ -1,4 +1,4 @@
-import { EVENT, JOB, PlaygroundError, jobId, type CloseSessionJob, type NodeView } from '@playground/contracts';
+import { EVENT, PlaygroundError, jobId, type NodeAnnouncement, type NodeStatus, type NodeView } from '@playground/contracts';
 import type { AuditLog } from './audit.ts';
 import type { Db } from './db.ts';
 import type { Node } from './generated/prisma/client.ts';
@@ -6,21 +6,20 @@ import type { Logger } from './logger.ts';
 import type { NodeQueues } from './node-queues.ts';
 import { SLOT_INSTANCE_STATUSES } from './record-statuses.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
-import { CLOSE_JOB_OPTIONS } from './sessions.ts';
+import type { Sessions } from './sessions.ts';
 import type { TerminalExits } from './terminal-exits.ts';
 
-// Nodes as the record sees them: ready → (operator) draining → (operator) ready; any → down
-// when the node stops answering, which loses its live sessions; down → ready (or draining,
-// if an operator drained it) when it answers again. Draining is the operator's choice and
-// outlives heartbeats, restarts and a node's down time: the last drain/undrain in the audit
-// history decides how a node that comes back returns.
-
-
+// Nodes as the record sees them, and the only writer of Node rows. `status` says whether the
+// node answers: ready while its agent's heartbeats and link are fresh, down when they stop
+// (which loses its live sessions), ready again when it answers. `drained` is the operator's
+// choice and independent of it: a drained node takes no new sessions (its own go on to their
+// end) until undrained, through heartbeats, restarts and down time alike.
 
 export class Nodes {
   constructor(
     private readonly db: Db,
     private readonly queues: NodeQueues,
+    private readonly sessions: Sessions,
     private readonly audit: AuditLog,
     private readonly terminals: TerminalExits,
     private readonly logger: Logger,
@@ -48,32 +47,44 @@ export class Nodes {
     return view;
   }
 
-  /** The node takes no new sessions; its sessions go on to their end. Survives heartbeats and restarts. */
+  /** The node takes no new sessions; its sessions go on to their end. Kept until undrained, whatever the node does. */
   async drain(id: string): Promise<NodeView> {
-    const node = await this.require(id);
-    if (node.status === 'ready') await this.db.node.updateMany({ where: { id, status: 'ready' }, data: { status: 'draining' } });
-    // Recorded even for a down node: when it comes back, it comes back draining.
+    await this.require(id);
+    await this.db.node.update({ where: { id }, data: { drained: true } });
     await this.audit.record(EVENT.nodeDrained, { nodeId: id });
     return this.get(id);
   }
 
   async undrain(id: string): Promise<NodeView> {
     await this.require(id);
-    await this.db.node.updateMany({ where: { id, status: 'draining' }, data: { status: 'ready' } });
+    await this.db.node.update({ where: { id }, data: { drained: false } });
     await this.audit.record(EVENT.nodeUndrained, { nodeId: id });
     return this.get(id);
   }
 
-  /** What a node that answers returns as: draining if an operator drained it last, else ready. */
-  async statusOnReturn(id: string, current: Node['status'] | undefined): Promise<'ready' | 'draining'> {
-    if (current === 'draining') return 'draining';
-    if (current === 'ready') return 'ready';
-    const last = await this.db.auditEvent.findFirst({
-      where: { nodeId: id, type: { in: [EVENT.nodeDrained, EVENT.nodeUndrained] } },
-      orderBy: { id: 'desc' },
-      select: { type: true },
-    });
-    return last?.type === EVENT.nodeDrained ? 'draining' : 'ready';
+  /**
+   * The node answered with its announcement (its agent connected, or its heartbeat key was
+   * read): what it says about itself is recorded and it is ready; a node not known yet is
+   * added. `drained` is left as the operator set it.
+   */
+  async recordAnswer(announcement: NodeAnnouncement, seenAt: Date): Promise<void> {
+    const id = announcement.nodeId;
+    const before = await this.db.node.findUnique({ where: { id }, select: { status: true } });
+    const fields = {
+      name: announcement.name,
+      engineVersion: announcement.engineVersion,
+      capacityInstances: announcement.capacity.instances,
+      capacityMemory: BigInt(announcement.capacity.memoryBytes),
+      status: 'ready' as const,
+      lastSeenAt: seenAt,
+    };
+    await this.db.node.upsert({ where: { id }, create: { id, ...fields }, update: fields });
+    if (before?.status !== 'ready') await this.audit.record(EVENT.nodeUp, { nodeId: id, data: { name: announcement.name } });
+  }
+
+  /** The node proved it is alive without saying more (a heartbeat that could not be read). */
+  async recordSeen(id: string, seenAt: Date): Promise<void> {
+    await this.db.node.updateMany({ where: { id, status: { not: 'down' } }, data: { lastSeenAt: seenAt } });
   }
 
   /**
@@ -116,10 +127,7 @@ export class Nodes {
     try {
       const instances = await this.db.instance.findMany({ where: { sessionId: { in: sessionIds } }, select: { id: true } });
       for (const instance of instances) await this.queues.removeIfIdle(nodeId, jobId.createInstance(instance.id));
-      for (const sessionId of sessionIds) {
-        const data: CloseSessionJob = { sessionId };
-        await this.queues.add(nodeId, JOB.closeSession, data, jobId.closeSession(sessionId), CLOSE_JOB_OPTIONS);
-      }
+      for (const sessionId of sessionIds) await this.sessions.sendCloseJob({ id: sessionId, nodeId });
     } catch (error) {
       // Reconcile on the node's return removes the leftovers anyway.
       this.logger.warn({ err: (error as Error).message, nodeId }, 'node.clear_queue_failed');
@@ -137,9 +145,16 @@ export function nodeView(node: Node, usage: { instances: number; sessions: numbe
   return {
     id: node.id,
     name: node.name,
-    status: node.status,
+    status: nodeStatus(node),
+    drained: node.drained,
     capacity: { instances: node.capacityInstances, memoryBytes: Number(node.capacityMemory) },
     usage: { instances: usage.instances, sessions: usage.sessions },
     lastSeenAt: node.lastSeenAt?.toISOString() ?? null,
   };
+}
+
+/** The status operators see: whether it answers, and if it does, whether it was drained. */
+export function nodeStatus(node: Pick<Node, 'status' | 'drained'>): NodeStatus {
+  if (node.status === 'down') return 'down';
+  return node.drained ? 'draining' : 'ready';
 }

@@ -31,7 +31,7 @@ describe('placement', () => {
     await node('big', 10);
     await node('stale', 50, { lastSeenAt: new Date(now.getTime() - 60_000) });
     await node('down', 50, { status: 'down' });
-    await node('draining', 50, { status: 'draining' });
+    await node('drained', 50, { drained: true });
     const session = newSessionId();
     await db.session.create({ data: { id: session, clientKey: 'x', nodeId: 'big', expiresAt: now } });
     // 7 live instances on big leave 3 free, fewer than small's 4.
@@ -73,7 +73,7 @@ describe('placement', () => {
     assert.equal(freeSlots({ capacityInstances: 5, capacityMemory: BigInt(8 * GiB) }, 1, 0), 4);
     await node('mem-lean', 20, { capacityMemory: BigInt(2 * GiB) });
     await node('mem-rich', 6, { capacityMemory: BigInt(64 * GiB) });
-    await db.node.updateMany({ where: { id: { notIn: ['mem-lean', 'mem-rich'] } }, data: { status: 'draining' } });
+    await db.node.updateMany({ where: { id: { notIn: ['mem-lean', 'mem-rich'] } }, data: { drained: true } });
     // By slots alone mem-lean (20) wins; by memory it fits 2 instances of 1 GiB, mem-rich 6.
     assert.deepEqual(await new Placement(db, 15_000, Math.random, GiB).pickNode(now), { nodeId: 'mem-rich', freeInstances: 6 });
     assert.equal((await new Placement(db, 15_000).pickNode(now))?.nodeId, 'mem-lean');

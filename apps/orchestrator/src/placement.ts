@@ -2,7 +2,7 @@ import { PlaygroundError } from '@playground/contracts';
 import type { Db, DbClient } from './db.ts';
 import { SLOT_INSTANCE_STATUSES } from './record-statuses.ts';
 
-// Where a new session goes: a ready node whose heartbeat is fresh, with the most free room.
+// Where a new session goes: a ready, undrained node whose heartbeat is fresh, with the most free room.
 // Room is counted in instance slots and in memory (free memory ÷ one instance's memory),
 // whichever is tighter; ties go to the node with fewer active sessions, then at random,
 // so equal nodes share the load. A node that reports no memory (0) is limited by slots only.
@@ -48,7 +48,7 @@ export class Placement {
    */
   async pickNode(now = new Date(), client: DbClient = this.db): Promise<NodeChoice | null> {
     const nodes = await client.node.findMany({
-      where: { status: 'ready', lastSeenAt: { gte: new Date(now.getTime() - this.nodeDownAfterMs) } },
+      where: { status: 'ready', drained: false, lastSeenAt: { gte: new Date(now.getTime() - this.nodeDownAfterMs) } },
       select: {
         id: true,
         capacityInstances: true,

@@ -141,6 +141,26 @@ export class Sessions {
   }
 
   /**
+   * Closing sessions whose close job completed → ended; `among` limits it to these sessions.
+   * Returns how many of them are still closing. The reaper runs it on every sweep; closeAll
+   * runs it until its sessions are done.
+   */
+  async finishClosed(among?: string[]): Promise<number> {
+    const closing = await this.db.session.findMany({
+      where: { status: 'closing', ...(among ? { id: { in: among } } : {}) },
+      select: { id: true, nodeId: true },
+      take: 200,
+    });
+    let still = 0;
+    for (const session of closing) {
+      const { state } = session.nodeId ? await this.queues.outcome(session.nodeId, jobId.closeSession(session.id)) : { state: 'completed' };
+      if (state === 'completed') await this.finishClose(session.id);
+      else still++;
+    }
+    return still;
+  }
+
+  /**
    * Closes every active session and waits (bounded) until their nodes confirmed; used on a
    * deliberate shutdown of the whole playground.
    */
@@ -150,21 +170,13 @@ export class Sessions {
       if (session.status === 'active') await this.beginClose(session, 'admin');
       else await this.sendCloseJob(session);
     }
+    const ids = sessions.map((session) => session.id);
     const deadline = Date.now() + timeoutMs;
-    let pending = sessions;
-    while (pending.length > 0) {
-      const still: Session[] = [];
-      for (const session of pending) {
-        const state = session.nodeId
-          ? (await this.queues.jobState(session.nodeId, jobId.closeSession(session.id))).state
-          : 'completed';
-        if (state === 'completed') await this.finishClose(session.id);
-        else still.push(session);
-      }
-      pending = still;
-      if (pending.length === 0 || Date.now() >= deadline) break;
+    let pending = await this.finishClosed(ids);
+    while (pending > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
+      pending = await this.finishClosed(ids);
     }
-    return { closed: sessions.length - pending.length, pending: pending.length };
+    return { closed: sessions.length - pending, pending };
   }
 }

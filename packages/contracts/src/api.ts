@@ -64,6 +64,13 @@ export type SessionView = z.infer<typeof SessionView>;
 
 export const ServiceHealth = z.object({ ok: z.boolean(), message: z.string().optional() });
 
+/**
+ * A node as operators see it: `down` when it stopped answering, else `draining` when an
+ * operator drained it, else `ready`.
+ */
+export const NodeStatus = z.enum(['ready', 'draining', 'down']);
+export type NodeStatus = z.infer<typeof NodeStatus>;
+
 export const HealthView = z.object({
   ok: z.boolean(),
   postgres: ServiceHealth,
@@ -72,21 +79,21 @@ export const HealthView = z.object({
     z.object({
       id: z.string(),
       name: z.string(),
-      status: z.enum(['ready', 'draining', 'down']),
+      status: NodeStatus,
       lastSeenAt: z.string().nullable(),
     }),
   ),
 });
 export type HealthView = z.infer<typeof HealthView>;
 
-export const NodeStatus = z.enum(['ready', 'draining', 'down']);
-export type NodeStatus = z.infer<typeof NodeStatus>;
 
 /** A Docker host as operators see it (GET /api/v1/nodes, admin token). */
 export const NodeView = z.object({
   id: z.string(),
   name: z.string(),
   status: NodeStatus,
+  /** Drained by an operator: takes no new sessions until undrained (also while it is down). */
+  drained: z.boolean(),
   /** What the node's agent says it may run: instances, and memory it may hand out. */
   capacity: z.object({ instances: z.number().int(), memoryBytes: z.number().int() }),
   /** What the record places on it: live instances (creating, running, deleting) and active sessions. */

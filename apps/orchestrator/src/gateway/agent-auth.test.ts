@@ -11,7 +11,7 @@ import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harn
 type AgentClient = Socket<OrchestratorToAgent, AgentToOrchestrator>;
 type Outcome = { connected: true } | { connected: false; message: string; data: unknown };
 
-describe('agent gateway: per-node credentials', () => {
+describe('agent links: per-node credentials', () => {
   let t: TestOrchestrator;
   const clients: AgentClient[] = [];
 

@@ -13,7 +13,7 @@ import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { SESSION_LOST_MESSAGE } from '../session-lost.ts';
 import type { TerminalExits } from '../terminal-exits.ts';
-import type { AgentGateway, AgentListener, AgentSocket } from './agent-gateway.ts';
+import type { AgentLinks, AgentListener, AgentSocket } from './agent-links.ts';
 import { EventBudget } from './event-budget.ts';
 
 // `/terminal`: one browser socket = one viewer of one instance's shell. We authorise the
@@ -81,7 +81,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   constructor(
     io: Server,
     private readonly db: Db,
-    private readonly agents: AgentGateway,
+    private readonly agents: AgentLinks,
     private readonly logger: Logger,
     private readonly limits: TerminalEventLimits,
   ) {

@@ -172,7 +172,7 @@ describe('REST API /api/v1', () => {
     assert.equal(response.status, 504);
     assert.equal((await json(response)).error.code, 'timeout');
     assert.ok(Date.now() - started < 8_000);
-    await t.app.db.node.update({ where: { id: silent }, data: { status: 'draining' } });
+    await t.app.db.node.update({ where: { id: silent }, data: { drained: true } });
   });
 
   it('DELETE /sessions/:id → 204, close job on its node, then GET → 404 session_ended; reaper ends it', async () => {

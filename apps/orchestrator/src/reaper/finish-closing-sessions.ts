@@ -1,6 +1,3 @@
-import { jobId } from '@playground/contracts';
-import type { Db } from '../db.ts';
-import type { NodeQueues } from '../node-queues.ts';
 import type { Sessions } from '../sessions.ts';
 import type { ReaperTask } from './task.ts';
 
@@ -8,17 +5,9 @@ import type { ReaperTask } from './task.ts';
 export class FinishClosingSessions implements ReaperTask {
   readonly name = 'finish-closing-sessions';
 
-  constructor(
-    private readonly db: Db,
-    private readonly queues: NodeQueues,
-    private readonly sessions: Sessions,
-  ) {}
+  constructor(private readonly sessions: Sessions) {}
 
   async run(): Promise<void> {
-    const closing = await this.db.session.findMany({ where: { status: 'closing' }, select: { id: true, nodeId: true }, take: 200 });
-    for (const session of closing) {
-      const state = session.nodeId ? (await this.queues.jobState(session.nodeId, jobId.closeSession(session.id))).state : 'completed';
-      if (state === 'completed') await this.sessions.finishClose(session.id);
-    }
+    await this.sessions.finishClosed();
   }
 }

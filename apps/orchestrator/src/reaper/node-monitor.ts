@@ -1,19 +1,15 @@
-import { EVENT, NodeAnnouncement, nodeHeartbeatKey } from '@playground/contracts';
+import { NodeAnnouncement, nodeHeartbeatKey } from '@playground/contracts';
 import type { Redis } from 'ioredis';
-import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
+import type { AgentLinks } from '../gateway/agent-links.ts';
 import type { Nodes } from '../nodes.ts';
 import type { ReaperTask } from './task.ts';
 
 // Node liveness follows the heartbeat keys agents refresh in Redis (they expire when an
 // agent stops) and the agent's Socket.IO link: a fresh key → up, lastSeenAt = now; no key
 // for NODE_DOWN_AFTER_MS, or a link this process saw drop and not return within
-// NODE_DOWN_AFTER_MS → down, and its live sessions are lost (Nodes.markDown).
-
-/** What the monitor needs from the agent gateway. */
-export interface AgentLinks {
-  linkDroppedAt(nodeId: string): number | undefined;
-}
+// NODE_DOWN_AFTER_MS → down, and its live sessions are lost (Nodes.markDown). What a node says
+// about itself is recorded by Nodes.recordAnswer, the same as when its agent connects.
 
 export class NodeMonitor implements ReaperTask {
   readonly name = 'node-monitor';
@@ -23,9 +19,8 @@ export class NodeMonitor implements ReaperTask {
   constructor(
     private readonly db: Db,
     private readonly redis: Redis,
-    private readonly audit: AuditLog,
     private readonly nodes: Nodes,
-    private readonly links: AgentLinks,
+    private readonly links: Pick<AgentLinks, 'linkDroppedAt'>,
     private readonly downAfterMs: number,
   ) {}
 
@@ -54,20 +49,10 @@ export class NodeMonitor implements ReaperTask {
       }
       const announcement = beat ? parseAnnouncement(beat) : null;
       if (announcement && announcement.nodeId === id) {
-        const fields = {
-          name: announcement.name,
-          engineVersion: announcement.engineVersion,
-          capacityInstances: announcement.capacity.instances,
-          capacityMemory: BigInt(announcement.capacity.memoryBytes),
-          lastSeenAt: now,
-        };
-        // `draining` is an operator's choice; a heartbeat does not undo it.
-        const status = await this.nodes.statusOnReturn(id, node?.status);
-        await this.db.node.upsert({ where: { id }, create: { id, ...fields, status }, update: { ...fields, status } });
-        if (node?.status !== status) await this.audit.record(EVENT.nodeUp, { nodeId: id, data: { status } });
+        await this.nodes.recordAnswer(announcement, now);
       } else if (beat && node && node.status !== 'down') {
         // A key we cannot read still proves the agent is alive.
-        await this.db.node.update({ where: { id }, data: { lastSeenAt: now } });
+        await this.nodes.recordSeen(id, now);
       } else if (node && node.status !== 'down') {
         // Agents re-write their key within an interval of Redis (or this process) coming back.
         const silentFor = now.getTime() - Math.max(node.lastSeenAt?.getTime() ?? 0, this.redisUpSince);

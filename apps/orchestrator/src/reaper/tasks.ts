@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
+import type { AgentLinks } from '../gateway/agent-links.ts';
 import type { Instances } from '../instances.ts';
 import type { NodeQueues } from '../node-queues.ts';
 import type { Nodes } from '../nodes.ts';
@@ -8,7 +8,7 @@ import type { Sessions } from '../sessions.ts';
 import { ExpireSessions } from './expire-sessions.ts';
 import { FinishClosingSessions } from './finish-closing-sessions.ts';
 import { FinishDeletingInstances } from './finish-deleting-instances.ts';
-import { NodeMonitor, type AgentLinks } from './node-monitor.ts';
+import { NodeMonitor } from './node-monitor.ts';
 import { ResendStaleJobs } from './resend-stale-jobs.ts';
 import { SettleCreatingInstances } from './settle-creating-instances.ts';
 import type { ReaperTask } from './task.ts';
@@ -19,9 +19,8 @@ export interface ReaperDeps {
   queues: NodeQueues;
   sessions: Sessions;
   instances: Instances;
-  audit: AuditLog;
   nodes: Nodes;
-  links: AgentLinks;
+  links: Pick<AgentLinks, 'linkDroppedAt'>;
   nodeDownAfterMs: number;
   instanceCreateTimeoutMs: number;
 }
@@ -29,9 +28,9 @@ export interface ReaperDeps {
 /** Every scheduled task, in the order one sweep runs them. */
 export function reaperTasks(deps: ReaperDeps): ReaperTask[] {
   return [
-    new NodeMonitor(deps.db, deps.redis, deps.audit, deps.nodes, deps.links, deps.nodeDownAfterMs),
+    new NodeMonitor(deps.db, deps.redis, deps.nodes, deps.links, deps.nodeDownAfterMs),
     new ExpireSessions(deps.db, deps.sessions),
-    new FinishClosingSessions(deps.db, deps.queues, deps.sessions),
+    new FinishClosingSessions(deps.sessions),
     new FinishDeletingInstances(deps.db, deps.queues, deps.instances),
     new SettleCreatingInstances(deps.db, deps.queues, deps.instances, deps.instanceCreateTimeoutMs),
     new ResendStaleJobs(deps.db, deps.queues, deps.sessions, deps.instances),

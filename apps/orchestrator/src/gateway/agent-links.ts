@@ -1,34 +1,28 @@
 import {
   AGENT_NAMESPACE,
   AgentAuth,
-  CpuAbuseReport,
   EVENT,
-  InstanceId,
-  NodeAnnouncement,
   NodeId,
   UNSAFE_SECURITY_MODES,
   type AgentToOrchestrator,
-  type LiveInstances,
   type OrchestratorToAgent,
 } from '@playground/contracts';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { AuditLog } from '../audit.ts';
-import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import type { NodeCredentials } from '../node-credentials.ts';
-import type { Nodes } from '../nodes.ts';
-import { SESSION_STATUSES_KEPT_ON_NODE, SLOT_INSTANCE_STATUSES } from '../record-statuses.ts';
-import type { TerminalExits } from '../terminal-exits.ts';
 
 // `/agent`: node agents dial in with { nodeId, token }, the token being that node's own
 // (node-credentials.ts). One live socket per node: a second connection claiming a node is
 // refused while the current link answers a ping, and replaces it when it does not (an agent
-// restarted before its old socket timed out). The record (Postgres) is updated from what
-// agents report; terminal bytes are handed to whoever subscribed (the terminal gateway).
+// restarted before its old socket timed out). This module only keeps the links: what agents
+// say is handled by the parts that subscribe (the terminal gateway relays terminal bytes,
+// agent-reports.ts records what nodes report), told of each link in the order they subscribed.
 
 export type AgentSocket = Socket<AgentToOrchestrator, OrchestratorToAgent, Record<string, never>, { nodeId: string }>;
 type AgentNamespace = Namespace<AgentToOrchestrator, OrchestratorToAgent, Record<string, never>, { nodeId: string }>;
 
+/** A part that listens to agents: told of each link as it connects (it registers its handlers then) and drops. */
 export interface AgentListener {
   agentConnected(nodeId: string, socket: AgentSocket): void;
   agentDisconnected(nodeId: string): void;
@@ -39,7 +33,7 @@ const LIVE_LINK_PING_MS = 2_000;
 
 type Refusal = Error & { data?: unknown };
 
-export class AgentGateway {
+export class AgentLinks {
   private readonly agents = new Map<string, AgentSocket>();
   /** When this process saw each node's link drop (cleared when it reconnects); the node monitor reads it. */
   private readonly droppedAt = new Map<string, number>();
@@ -50,12 +44,9 @@ export class AgentGateway {
 
   constructor(
     io: Server,
-    private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly logger: Logger,
     private readonly credentials: NodeCredentials,
-    private readonly terminals: TerminalExits,
-    private readonly nodes: Nodes,
     /** Refuse agents whose security mode lets a learner reach the host (a public playground). */
     private readonly refuseUnsafeModes: boolean,
   ) {
@@ -184,18 +175,6 @@ export class AgentGateway {
     for (const wake of this.linkWaiters.get(nodeId) ?? []) wake(socket);
     for (const listener of this.listeners) listener.agentConnected(nodeId, socket);
 
-    socket.on('node.announce', (announcement) => void this.guard('node.announce', () => this.announce(nodeId, announcement)));
-    socket.on('node.live', (reply) => {
-      void this.guard('node.live', async () => {
-        if (typeof reply === 'function') reply(await this.live(nodeId));
-      });
-    });
-    socket.on('instance.ports', (instanceId, ports) => void this.guard('instance.ports', () => this.ports(nodeId, instanceId, ports)));
-    socket.on('instance.gone', (instanceId, reason) => void this.guard('instance.gone', () => this.gone(nodeId, instanceId, reason)));
-    socket.on('instance.cpu_warning', (instanceId, report) =>
-      void this.guard('instance.cpu_warning', () => this.cpuWarning(nodeId, instanceId, report)),
-    );
-    socket.on('instance.stopped', (instanceId, report) => void this.guard('instance.stopped', () => this.stopped(nodeId, instanceId, report)));
     socket.on('disconnect', (reason) => {
       if (this.agents.get(nodeId) !== socket) return;
       this.agents.delete(nodeId);
@@ -205,121 +184,4 @@ export class AgentGateway {
       for (const listener of this.listeners) listener.agentDisconnected(nodeId);
     });
   }
-
-  /** An agent's message must never take the process down; a failure is logged. */
-  private async guard(event: string, action: () => Promise<void>): Promise<void> {
-    try {
-      await action();
-    } catch (error) {
-      this.logger.warn({ err: error, event }, 'agent.event_failed');
-    }
-  }
-
-  private async announce(nodeId: string, raw: unknown): Promise<void> {
-    const announcement = NodeAnnouncement.parse(raw);
-    if (announcement.nodeId !== nodeId) throw new Error(`announcement for ${announcement.nodeId} on the socket of ${nodeId}`);
-    const before = await this.db.node.findUnique({ where: { id: nodeId }, select: { status: true } });
-    // Draining is the operator's choice: announcing (a restart, a reconnect) never undoes it.
-    const status = await this.nodes.statusOnReturn(nodeId, before?.status);
-    const fields = {
-      name: announcement.name,
-      engineVersion: announcement.engineVersion,
-      capacityInstances: announcement.capacity.instances,
-      capacityMemory: BigInt(announcement.capacity.memoryBytes),
-      status,
-      lastSeenAt: new Date(),
-    };
-    await this.db.node.upsert({ where: { id: nodeId }, create: { id: nodeId, ...fields }, update: fields });
-    if (before?.status !== status) await this.audit.record(EVENT.nodeUp, { nodeId, data: { name: announcement.name, status } });
-  }
-
-  /**
-   * What the node should still have; everything else it labelled is garbage. Lost (and
-   * ended) sessions are left out, so a node that comes back removes what they left.
-   */
-  async live(nodeId: string): Promise<LiveInstances> {
-    const kept = { in: [...SESSION_STATUSES_KEPT_ON_NODE] };
-    const [sessions, instances] = await Promise.all([
-      this.db.session.findMany({ where: { nodeId, status: kept }, select: { id: true } }),
-      this.db.instance.findMany({
-        where: { nodeId, status: { in: [...SLOT_INSTANCE_STATUSES] }, session: { status: kept } },
-        select: { id: true },
-      }),
-    ]);
-    return { sessionIds: sessions.map((s) => s.id), instanceIds: instances.map((i) => i.id) };
-  }
-
-  private async ports(nodeId: string, instanceId: unknown, rawPorts: unknown): Promise<void> {
-    if (!InstanceId.safeParse(instanceId).success || !Array.isArray(rawPorts)) return;
-    const ports = [...new Set(rawPorts.filter((p): p is number => Number.isInteger(p) && p >= 1 && p <= 65535))].sort(
-      (a, b) => a - b,
-    );
-    // Scoped to the reporting node: an agent can only describe its own instances.
-    await this.db.instance.updateMany({ where: { id: instanceId as string, nodeId }, data: { ports } });
-  }
-
-  /**
-   * The agent saw an instance's container stop or vanish. Only a `running` instance becomes
-   * `lost`. A `creating` one is left alone: its create job decides its fate (running, or
-   * failed through the job or the reaper), and an agent reconciling before it made the
-   * container (e.g. right after its start) would otherwise kill every new instance.
-   */
-  private async gone(nodeId: string, instanceId: unknown, reason: unknown): Promise<void> {
-    if (!InstanceId.safeParse(instanceId).success) return;
-    const id = instanceId as string;
-    const changed = await this.db.instance.updateMany({
-      where: { id, nodeId, status: 'running' },
-      data: { status: 'lost', error: String(reason).slice(0, 500) },
-    });
-    if (changed.count === 0) {
-      const row = await this.db.instance.findFirst({ where: { id, nodeId }, select: { status: true } });
-      if (row?.status === 'creating') {
-        this.logger.debug({ nodeId, instanceId: id, reason: String(reason) }, 'instance.gone_ignored_creating');
-        return;
-      }
-    }
-    this.terminals.exitInstance(id, goneText(String(reason)));
-    if (changed.count > 0) await this.audit.record(EVENT.instanceGone, { instanceId: id, nodeId, data: { reason: String(reason) } });
-  }
-
-  /**
-   * A running instance burns its full CPU quota: the warning is kept in the record (the
-   * instance's `error`, which for a running instance is what the learner is warned of) for the
-   * page, and written into its open terminals. A null report withdraws it.
-   */
-  private async cpuWarning(nodeId: string, instanceId: unknown, raw: unknown): Promise<void> {
-    if (!InstanceId.safeParse(instanceId).success) return;
-    const id = instanceId as string;
-    const report = raw === null ? null : CpuAbuseReport.parse(raw);
-    const changed = await this.db.instance.updateMany({ where: { id, nodeId, status: 'running' }, data: { error: report?.message ?? null } });
-    if (changed.count === 0 || !report) return;
-    this.terminals.noticeInstance(id, report.message);
-    const row = await this.db.instance.findUnique({ where: { id }, select: { sessionId: true } });
-    await this.audit.record(EVENT.instanceCpuWarning, { instanceId: id, sessionId: row?.sessionId, nodeId, data: { ...report } });
-  }
-
-  /**
-   * The agent stopped an instance for abuse and is removing it. It ends like a crashed one
-   * (`lost`, its slot free) but with the agent's reason, which the page and terminals show and
-   * the audit log keeps with the figures. A `creating` or already ended instance keeps its fate.
-   */
-  private async stopped(nodeId: string, instanceId: unknown, raw: unknown): Promise<void> {
-    if (!InstanceId.safeParse(instanceId).success) return;
-    const id = instanceId as string;
-    const report = CpuAbuseReport.parse(raw);
-    const changed = await this.db.instance.updateMany({
-      where: { id, nodeId, status: 'running' },
-      data: { status: 'lost', error: report.message },
-    });
-    this.terminals.exitInstance(id, report.message);
-    if (changed.count === 0) return;
-    const row = await this.db.instance.findUnique({ where: { id }, select: { sessionId: true } });
-    await this.audit.record(EVENT.instanceStoppedAbuse, { instanceId: id, sessionId: row?.sessionId, nodeId, data: { ...report } });
-  }
-}
-
-/** What a learner's terminal says when its instance died on its own (crash, OOM kill, removed on the host). */
-export function goneText(reason: string): string {
-  const text = reason.trim() || 'the instance stopped';
-  return `${text[0]!.toUpperCase()}${text.slice(1)}${/[.!]$/.test(text) ? '' : '.'}`;
 }

@@ -12,7 +12,7 @@ type AgentClient = Socket<OrchestratorToAgent, AgentToOrchestrator>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('agent gateway: instance.gone, CPU warnings and stops', () => {
+describe('agent reports: instance.gone, CPU warnings and stops', () => {
   let t: TestOrchestrator;
   let nodeId: string;
   let agent: AgentClient;
