@@ -16,11 +16,12 @@ import type { TerminalExits } from '../terminal-exits.ts';
 import type { AgentLinks, AgentListener, AgentSocket } from './agent-links.ts';
 import { EventBudget } from './event-budget.ts';
 
-// `/terminal`: one browser socket = one viewer of one instance's shell. We authorise the
-// handshake, then relay bytes between the browser and the instance's node agent. Flow
-// control: the agent's `terminal.output` is acknowledged only once the browser's engine
-// write buffer is short again, so a slow browser makes the agent pause the shell instead
-// of growing a buffer here.
+// Terminals: one viewer = one client's view of one instance's shell, relayed between the
+// client and the instance's node agent. `/terminal` (Socket.IO) is the browser's door: one
+// socket, one viewer, authorised at the handshake; the Play with Docker WebSocket opens
+// viewers through `open` too. Flow control: the agent's `terminal.output` is acknowledged
+// only once the client's write buffer is short again, so a slow client makes the agent
+// pause the shell instead of growing a buffer here.
 
 interface ViewerData {
   sessionId: string;
@@ -31,16 +32,39 @@ interface ViewerData {
 type BrowserSocket = Socket<TerminalClientToServer, TerminalServerToClient, Record<string, never>, ViewerData>;
 type TerminalNamespace = Namespace<TerminalClientToServer, TerminalServerToClient, Record<string, never>, ViewerData>;
 
+/**
+ * Where a viewer's terminal is shown: a browser's Socket.IO socket (`/terminal`), or one
+ * instance of a Play with Docker WebSocket (pwd/pwd-socket.ts). The gateway only writes to it.
+ */
+export interface TerminalSink {
+  output(data: string | Uint8Array): void;
+  /** The terminal ended (the sink closes itself); `retryable` when reconnecting may bring it back. */
+  exit(info: { code: number | null; reason: string; retryable?: boolean }): void;
+  /** True while the client is behind: output acknowledgements are held until it catches up. */
+  backlogged(): boolean;
+}
+
+/** A terminal open on an instance's shell, as its client drives it. */
+export interface TerminalHandle {
+  input(data: unknown): void;
+  resize(size: unknown): void;
+  /** The client caught up: release held acknowledgements. */
+  drained(): void;
+  detach(): void;
+}
+
 interface Viewer {
   id: string;
-  socket: BrowserSocket;
+  sink: TerminalSink;
   nodeId: string;
   sessionId: string;
   instanceId: string;
-  /** Acks held back until the browser's write buffer drains. */
+  /** Acks held back until the client's write buffer drains. */
   pendingAcks: Array<() => void>;
   /** Kinds of dropped events this viewer was already told about (told once each). */
   noticed: Set<DropKind>;
+  inputBudget: EventBudget;
+  resizeBudget: EventBudget;
 }
 
 /** How fast one browser connection may send terminal events; more are dropped, not queued. */
@@ -115,33 +139,67 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, size };
   }
 
-  private async onConnection(socket: BrowserSocket): Promise<void> {
+  private onConnection(socket: BrowserSocket): void {
     const { sessionId, instanceId, nodeId, size } = socket.data;
-    const viewer: Viewer = { id: randomUUID(), socket, nodeId, sessionId, instanceId, pendingAcks: [], noticed: new Set() };
+    const terminal = this.open({ sessionId, instanceId, nodeId, size }, {
+      output: (data) => socket.emit('output', data),
+      exit: (info) => {
+        socket.emit('exit', info.retryable ? info : { code: info.code, reason: info.reason });
+        socket.disconnect();
+      },
+      backlogged: () => bufferedPackets(socket) > MAX_BUFFERED_PACKETS,
+    });
+    socket.conn.on('drain', () => terminal.drained());
+    socket.on('input', (data) => terminal.input(data));
+    socket.on('resize', (raw) => terminal.resize(raw));
+    socket.on('disconnect', () => terminal.detach());
+  }
+
+  /**
+   * Opens a terminal on the instance's shell for a client that was authorised for it, and
+   * attaches it on the instance's node. Every client (a browser's /terminal socket, a Play
+   * with Docker WebSocket) reaches the same shells this way, with the same limits.
+   */
+  open(target: { sessionId: string; instanceId: string; nodeId: string; size?: { cols: number; rows: number } }, sink: TerminalSink): TerminalHandle {
+    const { instanceId, nodeId } = target;
+    const viewer: Viewer = {
+      id: randomUUID(),
+      sink,
+      nodeId,
+      sessionId: target.sessionId,
+      instanceId,
+      pendingAcks: [],
+      noticed: new Set(),
+      inputBudget: new EventBudget(this.limits.inputPerSecond),
+      resizeBudget: new EventBudget(this.limits.resizePerSecond),
+    };
     this.viewers.set(viewer.id, viewer);
-    const inputBudget = new EventBudget(this.limits.inputPerSecond);
-    const resizeBudget = new EventBudget(this.limits.resizePerSecond);
+    void this.attach(viewer, target.size);
+    return {
+      input: (data) => {
+        if (typeof data !== 'string' || !this.viewers.has(viewer.id)) return;
+        if (!TerminalInput.safeParse(data).success) return this.dropped(viewer, 'input_oversize');
+        if (!viewer.inputBudget.take()) return this.dropped(viewer, 'input_rate');
+        this.agents.socketFor(nodeId)?.emit('terminal.input', viewer.id, data);
+      },
+      resize: (raw) => {
+        const parsed = TerminalSize.safeParse(raw);
+        if (!parsed.success || !this.viewers.has(viewer.id)) return;
+        if (!viewer.resizeBudget.take()) return this.dropped(viewer, 'resize_rate');
+        this.agents.socketFor(nodeId)?.emit('terminal.resize', viewer.id, parsed.data);
+      },
+      drained: () => this.releaseAcks(viewer),
+      detach: () => {
+        if (!this.viewers.delete(viewer.id)) return;
+        this.agents.socketFor(nodeId)?.emit('terminal.detach', viewer.id);
+        this.flushAcks(viewer);
+        this.logger.debug({ viewerId: viewer.id, instanceId }, 'terminal.detached');
+      },
+    };
+  }
 
-    socket.conn.on('drain', () => this.releaseAcks(viewer));
-    socket.on('input', (data) => {
-      if (typeof data !== 'string') return;
-      if (!TerminalInput.safeParse(data).success) return this.dropped(viewer, 'input_oversize');
-      if (!inputBudget.take()) return this.dropped(viewer, 'input_rate');
-      this.agents.socketFor(nodeId)?.emit('terminal.input', viewer.id, data);
-    });
-    socket.on('resize', (raw) => {
-      const parsed = TerminalSize.safeParse(raw);
-      if (!parsed.success) return;
-      if (!resizeBudget.take()) return this.dropped(viewer, 'resize_rate');
-      this.agents.socketFor(nodeId)?.emit('terminal.resize', viewer.id, parsed.data);
-    });
-    socket.on('disconnect', () => {
-      this.viewers.delete(viewer.id);
-      this.agents.socketFor(nodeId)?.emit('terminal.detach', viewer.id);
-      this.flushAcks(viewer);
-      this.logger.debug({ viewerId: viewer.id, instanceId }, 'terminal.detached');
-    });
-
+  private async attach(viewer: Viewer, size: { cols: number; rows: number } | undefined): Promise<void> {
+    const { instanceId, nodeId } = viewer;
     const agent = this.agents.socketFor(nodeId);
     if (!agent) return this.end(viewer, 'The node of this instance is not connected right now. Reconnecting…', null, true);
     let reply: AttachReply;
@@ -164,9 +222,9 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       const done = typeof ack === 'function' ? ack : undefined;
       // Output for a viewer that left: acknowledge so the agent's window never stalls on it.
       if (!viewer || viewer.nodeId !== nodeId) return done?.();
-      viewer.socket.emit('output', data);
+      viewer.sink.output(data);
       if (!done) return;
-      if (bufferedPackets(viewer.socket) <= MAX_BUFFERED_PACKETS) done();
+      if (!viewer.sink.backlogged()) done();
       else viewer.pendingAcks.push(done);
     });
     socket.on('terminal.exit', (viewerId, info) => {
@@ -192,7 +250,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   noticeInstance(instanceId: string, text: string): void {
     // Yellow, on a line of its own, so it reads as the playground speaking, not the shell.
     const line = `\r\n\x1b[33m[playground] ${text}\x1b[0m\r\n`;
-    for (const viewer of this.viewers.values()) if (viewer.instanceId === instanceId) viewer.socket.emit('output', line);
+    for (const viewer of this.viewers.values()) if (viewer.instanceId === instanceId) viewer.sink.output(line);
   }
 
   viewerCount(): number {
@@ -204,11 +262,11 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     if (viewer.noticed.has(kind)) return;
     viewer.noticed.add(kind);
     this.logger.info({ viewerId: viewer.id, instanceId: viewer.instanceId, kind }, 'terminal.events_dropped');
-    viewer.socket.emit('output', `\r\n\x1b[33m[playground] ${DROP_NOTICES[kind]}\x1b[0m\r\n`);
+    viewer.sink.output(`\r\n\x1b[33m[playground] ${DROP_NOTICES[kind]}\x1b[0m\r\n`);
   }
 
   private releaseAcks(viewer: Viewer): void {
-    if (bufferedPackets(viewer.socket) <= MAX_BUFFERED_PACKETS) this.flushAcks(viewer);
+    if (!viewer.sink.backlogged()) this.flushAcks(viewer);
   }
 
   private flushAcks(viewer: Viewer): void {
@@ -216,8 +274,11 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     for (const ack of acks) ack();
   }
 
+  /** Ends a viewer from this side: the client is told why, and its shell is let go on the node. */
   private end(viewer: Viewer, reason: string, code: number | null = null, retryable = false): void {
-    viewer.socket.emit('exit', retryable ? { code, reason, retryable } : { code, reason });
-    viewer.socket.disconnect();
+    if (!this.viewers.delete(viewer.id)) return;
+    this.agents.socketFor(viewer.nodeId)?.emit('terminal.detach', viewer.id);
+    this.flushAcks(viewer);
+    viewer.sink.exit({ code, reason, retryable });
   }
 }
