@@ -13,7 +13,7 @@ import { createOrchestratorProxy } from '../apps/web/src/edge/orchestrator-proxy
 async function startEdge(orchestratorUrl: string, trustProxy: boolean): Promise<{ edge: EdgeServer; url: string }> {
   const logger = pino({ level: 'silent' });
   const edge = createEdgeServer({
-    portsDomain: 'localhost',
+    portHostDomains: ['localhost'],
     orchestrator: createOrchestratorProxy({ target: orchestratorUrl, trustProxy, logger }),
     pages: { handle: async (_req, res) => void res.end('page') },
     logger,

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     logger,
   });
   const edge = createEdgeServer({
-    portsDomain: config.portsDomain,
+    portHostDomains: config.portHostDomains,
     embedOrigins: config.embedOrigins,
     orchestrator,
     logger,

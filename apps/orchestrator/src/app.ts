@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { portHostDomains } from '@playground/contracts';
 import { Server as EngineServer } from 'engine.io';
 import { Server as SocketIoServer } from 'socket.io';
 import { AuditLog } from './audit.ts';
@@ -23,6 +24,7 @@ import { createOriginPolicy } from './origin-policy.ts';
 import { Placement } from './placement.ts';
 import { PortProxy } from './port-proxy.ts';
 import { PortUrls } from './port-urls.ts';
+import { PwdSockets } from './pwd/pwd-socket.ts';
 import { Reaper } from './reaper/reaper.ts';
 import { reaperTasks } from './reaper/tasks.ts';
 import { createRedis, waitForRedis } from './redis.ts';
@@ -94,12 +96,13 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   });
   await api.ready();
 
-  const portProxy = new PortProxy(db, logger.child({ component: 'ports' }), config.PORTS_DOMAIN, {
+  const portProxy = new PortProxy(db, logger.child({ component: 'ports' }), portHostDomains(config.PORTS_DOMAIN, new URL(config.PUBLIC_URL).hostname), {
     maxConnectionsPerInstance: config.PORT_PROXY_MAX_CONNECTIONS_PER_INSTANCE,
     connectTimeoutMs: config.PORT_PROXY_CONNECT_TIMEOUT_MS,
     idleTimeoutMs: config.PORT_PROXY_IDLE_TIMEOUT_MS,
   });
-  const server = createHttpServer({ portProxy, engine, api });
+  const pwdSockets = new PwdSockets(db, terminals, logger.child({ component: 'pwd' }), config.PWD_WS_MAX_FRAME_BYTES);
+  const server = createHttpServer({ portProxy, engine, api, pwdSockets });
   const reaper = new Reaper(
     reaperTasks({
       db,
@@ -140,6 +143,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     await new Promise<void>((resolve) => io.close(() => resolve()));
     engine.close();
     portProxy.close();
+    pwdSockets.close();
     server.closeAllConnections();
     await closed;
     await api.close();

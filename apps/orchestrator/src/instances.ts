@@ -143,13 +143,13 @@ export class Instances {
       if (freeSlots(node, onNode, instanceMemoryBytes) <= 0) {
         throw noCapacity(`the machine running this session is full right now (${onNode} instances). Please try again in a minute.`);
       }
+      // Names are never reused within a session, not even a deleted instance's: its
+      // terminals, port URLs and audit trail keep meaning the instance that had it.
       const taken = new Set(
-        (await tx.instance.findMany({ where: { sessionId, status: { in: [...LIVE_INSTANCE_STATUSES] } }, select: { hostname: true } })).map(
-          (row) => row.hostname,
-        ),
+        (await tx.instance.findMany({ where: { sessionId }, select: { hostname: true } })).map((row) => row.hostname),
       );
       if (hostname && taken.has(hostname)) {
-        throw new PlaygroundError('hostname_taken', `This session already has an instance named ${hostname}.`);
+        throw new PlaygroundError('hostname_taken', `This session already has or had an instance named ${hostname}; choose another name.`);
       }
       // Numbered names skip any a client chose itself (a PWD page asks for node1, node2, …).
       let ordinal: number;

@@ -1,4 +1,4 @@
-import { decodePortHost, decodePortPath, ErrorBody, type PortTarget } from '@playground/contracts';
+import { decodePortHostIn, decodePortPath, ErrorBody, type PortTarget } from '@playground/contracts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
@@ -6,7 +6,8 @@ import type { Db } from './db.ts';
 import type { Logger } from './logger.ts';
 import { guardPathFormRequest, guardPathFormResponse, isServiceWorkerFetch, PATH_FORM_CSP, portRefusal } from './port-guard.ts';
 
-// Public URLs of instance ports, host form (<id>-<port>.<PORTS_DOMAIN>) and path form
+// Public URLs of instance ports, host form (<id>-<port>.<PORTS_DOMAIN>, or Play with Docker's
+// <id>-<port>.direct.<public host>) and path form
 // (/ports/<id>/<port>/…), HTTP and WebSocket. Lookups are cached briefly: a page load
 // fans out into many requests for the same instance. Only ports the instance listens on
 // pass, never its engine's API; the path form runs on the app's origin, so its responses
@@ -52,7 +53,8 @@ export class PortProxy {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-    private readonly portsDomain: string,
+    /** Parent domains of port hosts (portHostDomains: ours and Play with Docker's direct form). */
+    private readonly portHostDomains: readonly string[],
     private readonly limits: PortProxyLimits,
   ) {
     this.proxy = createProxyServer({ xfwd: true, ws: true, connectTimeout: limits.connectTimeoutMs });
@@ -96,7 +98,7 @@ export class PortProxy {
 
   /** The port a request is for, or null when it is for the orchestrator itself. Host form wins. */
   match(req: IncomingMessage): PortRoute | null {
-    const byHost = decodePortHost(req.headers.host, this.portsDomain);
+    const byHost = decodePortHostIn(req.headers.host, this.portHostDomains);
     if (byHost) return byHost;
     const url = req.url ?? '/';
     if (!url.startsWith('/ports/')) return null;

@@ -4,14 +4,16 @@ import type { Duplex } from 'node:stream';
 import type { Server as EngineServer } from 'engine.io';
 import type { FastifyInstance } from 'fastify';
 import type { PortProxy } from './port-proxy.ts';
+import type { PwdSockets } from './pwd/pwd-socket.ts';
 
 // One dispatcher for 'request' and 'upgrade'. Port hosts are decided first, before
 // Socket.IO or Fastify see anything: a learner's app may itself serve /socket.io or /api.
+// Upgrades go to Socket.IO (/socket.io/) or Play with Docker's plain WebSocket (/sessions/<id>/ws/).
 
 const SOCKET_IO_PATH = '/socket.io/';
 
-export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineServer; api: FastifyInstance }): HttpServer {
-  const { portProxy, engine, api } = parts;
+export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineServer; api: FastifyInstance; pwdSockets: PwdSockets }): HttpServer {
+  const { portProxy, engine, api, pwdSockets } = parts;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const route = portProxy.match(req);
     if (route) {
@@ -29,6 +31,7 @@ export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineSe
     const route = portProxy.match(req);
     if (route) return void portProxy.upgrade(req, socket, head, route).catch(() => socket.destroy());
     if (req.url?.startsWith(SOCKET_IO_PATH)) return engine.handleUpgrade(req, socket, head);
+    if (pwdSockets.handles(req)) return pwdSockets.upgrade(req, socket, head);
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   return server;

@@ -1,4 +1,4 @@
-import { defaultPortsDomain } from '@playground/contracts';
+import { defaultPortsDomain, portHostDomains } from '@playground/contracts';
 import { z } from 'zod';
 
 // The web app's whole configuration, parsed once from the environment. Nothing else in
@@ -53,6 +53,8 @@ export interface WebConfig {
   host: string;
   orchestratorUrl: string;
   portsDomain: string;
+  /** Parent domains of port hosts: PORTS_DOMAIN, and Play with Docker's direct.<public host>. */
+  portHostDomains: string[];
   dev: boolean;
   trustProxy: boolean;
   embedOrigins: { any: boolean; origins: string[] };
@@ -74,11 +76,14 @@ export function parseConfig(env: Record<string, string | undefined>): WebConfig 
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const c = parsed.data;
+  const publicHostname = new URL(c.PUBLIC_URL).hostname;
+  const portsDomain = (c.PORTS_DOMAIN ?? defaultPortsDomain(publicHostname)).toLowerCase().replace(/\.$/, '');
   return {
     port: c.PORT,
     host: c.HOST,
     orchestratorUrl: c.ORCHESTRATOR_URL.replace(/\/+$/, ''),
-    portsDomain: (c.PORTS_DOMAIN ?? defaultPortsDomain(new URL(c.PUBLIC_URL).hostname)).toLowerCase().replace(/\.$/, ''),
+    portsDomain,
+    portHostDomains: portHostDomains(portsDomain, publicHostname),
     // `test` behaves like production: it serves the build, which is what tests should pin.
     dev: c.NODE_ENV === 'development',
     trustProxy: c.TRUST_PROXY,

@@ -27,6 +27,25 @@ export function defaultPortsDomain(publicHostname: string): string {
   return `ports.${publicHostname.toLowerCase().replace(/\.$/, '')}`;
 }
 
+/**
+ * Every parent domain of port hosts, most specific first: Play with Docker's
+ * `<proxy_host>-<port>.direct.<public host>` form (its clients build port links that way),
+ * then ours.
+ */
+export function portHostDomains(portsDomain: string, publicHostname: string): string[] {
+  const direct = `direct.${publicHostname.toLowerCase().replace(/\.$/, '')}`;
+  return direct === portsDomain ? [portsDomain] : [direct, portsDomain.toLowerCase()];
+}
+
+/** The target of a port host under any of `domains` (see portHostDomains). */
+export function decodePortHostIn(hostHeader: string | undefined, domains: readonly string[]): PortTarget | null {
+  for (const domain of domains) {
+    const target = decodePortHost(hostHeader, domain);
+    if (target) return target;
+  }
+  return null;
+}
+
 function validPort(port: number): boolean {
   return Number.isInteger(port) && port >= 1 && port <= 65535;
 }

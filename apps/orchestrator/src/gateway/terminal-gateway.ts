@@ -65,7 +65,12 @@ interface Viewer {
   noticed: Set<DropKind>;
   inputBudget: EventBudget;
   resizeBudget: EventBudget;
+  /** Input typed before the node confirmed the attach, sent once it has (a click-to-run right after connecting). */
+  earlyInput: string[] | undefined;
 }
+
+/** Characters of early input kept per viewer; more is dropped like any oversize input. */
+const EARLY_INPUT_MAX = 64 * 1024;
 
 /** How fast one browser connection may send terminal events; more are dropped, not queued. */
 export interface TerminalEventLimits {
@@ -172,6 +177,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       noticed: new Set(),
       inputBudget: new EventBudget(this.limits.inputPerSecond),
       resizeBudget: new EventBudget(this.limits.resizePerSecond),
+      earlyInput: [],
     };
     this.viewers.set(viewer.id, viewer);
     void this.attach(viewer, target.size);
@@ -180,6 +186,11 @@ export class TerminalGateway implements TerminalExits, AgentListener {
         if (typeof data !== 'string' || !this.viewers.has(viewer.id)) return;
         if (!TerminalInput.safeParse(data).success) return this.dropped(viewer, 'input_oversize');
         if (!viewer.inputBudget.take()) return this.dropped(viewer, 'input_rate');
+        if (viewer.earlyInput) {
+          if (viewer.earlyInput.reduce((sum, piece) => sum + piece.length, data.length) > EARLY_INPUT_MAX) return this.dropped(viewer, 'input_oversize');
+          viewer.earlyInput.push(data);
+          return;
+        }
         this.agents.socketFor(nodeId)?.emit('terminal.input', viewer.id, data);
       },
       resize: (raw) => {
@@ -213,6 +224,9 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       return this.end(viewer, `Could not open the terminal: ${reply.message}`);
     }
     this.logger.debug({ viewerId: viewer.id, instanceId }, 'terminal.attached');
+    const early = viewer.earlyInput ?? [];
+    viewer.earlyInput = undefined;
+    for (const data of early) agent.emit('terminal.input', viewer.id, data);
   }
 
   agentConnected(nodeId: string, socket: AgentSocket): void {

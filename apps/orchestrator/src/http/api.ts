@@ -15,12 +15,14 @@ import type { PortUrls } from '../port-urls.ts';
 import type { Sessions } from '../sessions.ts';
 import { instanceView, sessionView } from '../views.ts';
 import { createErrorHandler, sendError } from './errors.ts';
+import { registerPwdRoutes } from '../pwd/pwd-routes.ts';
 import { registerLabRoutes } from './lab-routes.ts';
+import { startSession, takeInstanceAllowance } from './start-session.ts';
 
 // The public REST API, /api/v1. Handlers are thin: parse, call the lifecycle services, view.
 
 export interface ApiDeps {
-  config: Pick<Config, 'MAX_INSTANCES_PER_SESSION' | 'ADMIN_TOKEN'>;
+  config: Pick<Config, 'MAX_INSTANCES_PER_SESSION' | 'ADMIN_TOKEN' | 'PUBLIC_URL' | 'PWD_UPLOAD_MAX_BYTES'>;
   logger: Logger;
   sessions: Sessions;
   instances: Instances;
@@ -33,7 +35,7 @@ export interface ApiDeps {
   originPolicy: OriginPolicy;
   creationLimits: CreationLimits;
   labs: LabCatalog;
-  commands: Pick<InstanceCommands, 'exec'>;
+  commands: Pick<InstanceCommands, 'exec' | 'upload'>;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
 }
@@ -78,31 +80,19 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
 
   registerLabRoutes(app, deps.labs);
+  // Play with Docker's API in a scope of its own: its form and multipart bodies stay there.
+  app.register((scope) =>
+    registerPwdRoutes(scope, { ...deps, publicUrl: config.PUBLIC_URL, uploadMaxBytes: config.PWD_UPLOAD_MAX_BYTES }),
+  );
 
   app.get('/api/v1/health', async (_request, reply) => {
     const health = await deps.health.check();
     return reply.code(health.ok ? 200 : 503).send(health);
   });
 
-  /** The foreign origin an allowed embed calls from (counted on its own), if any. */
-  const embeddingOrigin = (request: FastifyRequest): string | undefined => {
-    const verdict = deps.originPolicy(request.headers.origin);
-    return verdict.kind === 'allowed' ? verdict.origin : undefined;
-  };
-
   app.post('/api/v1/sessions', async (request, reply) => {
-    const origin = deps.originPolicy(request.headers.origin);
-    if (origin.kind === 'refused') {
-      deps.logger.info({ origin: origin.origin }, 'session.origin_refused');
-      throw new PlaygroundError(
-        'origin_not_allowed',
-        `Sessions cannot be started from ${origin.origin}: this playground allows only its own pages and the sites its operator listed.`,
-      );
-    }
     CreateSessionBody.parse(request.body ?? {});
-    const client = await deps.identify(request.raw);
-    await deps.creationLimits.take('session', client.key, embeddingOrigin(request));
-    const session = await sessions.create(client.key);
+    const session = await startSession(deps, request);
     return reply.code(201).send(sessionView(session, [], maxInstances, urls));
   });
 
@@ -128,8 +118,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   app.post<{ Params: { id: string } }>('/api/v1/sessions/:id/instances', async (request, reply) => {
     const body = CreateInstanceBody.parse(request.body ?? {});
-    const client = await deps.identify(request.raw);
-    await deps.creationLimits.take('instance', client.key, embeddingOrigin(request));
+    await takeInstanceAllowance(deps, request);
     const instance = await instances.create(request.params.id, { hostname: body.hostname });
     return reply.code(201).send(instanceView(instance, urls));
   });

@@ -24,20 +24,20 @@ export interface EdgeServer {
  * orchestrator (HTTP and WebSocket), the rest to Next.
  */
 export function createEdgeServer(options: {
-  portsDomain: string;
+  portHostDomains: readonly string[];
   orchestrator: OrchestratorProxy;
   pages: PageHandler;
   logger: Logger;
   /** EMBED_ORIGINS: who may frame /embed/ pages. */
   embedOrigins?: { any: boolean; origins: readonly string[] };
 }): EdgeServer {
-  const { portsDomain, orchestrator, pages, logger } = options;
+  const { portHostDomains, orchestrator, pages, logger } = options;
   const embedOrigins = options.embedOrigins ?? { any: false, origins: [] };
   // Upgraded sockets are invisible to server.close(); keep them to end them on shutdown.
   const upgraded = new Set<Duplex>();
 
   const server = createServer((req, res) => {
-    const route = routeRequest(req.headers.host, req.url, portsDomain);
+    const route = routeRequest({ host: req.headers.host, url: req.url, method: req.method }, portHostDomains);
     if (route !== 'next') {
       orchestrator.web(req, res);
       return;
@@ -58,7 +58,7 @@ export function createEdgeServer(options: {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
-    const route = routeRequest(req.headers.host, req.url, portsDomain);
+    const route = routeRequest({ host: req.headers.host, url: req.url, method: req.method }, portHostDomains);
     if (route !== 'next') {
       orchestrator.ws(req, socket, head);
       return;

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { portHostDomains } from '@playground/contracts';
 import { routeRequest, wantsJson } from './route-request.ts';
 
 const ID = 'abcdefghijklmnopqrstuvwxyz';
@@ -24,8 +25,21 @@ test('routeRequest sends each host and path to its owner', () => {
     [undefined, '/', 'localhost', 'next'],
   ];
   for (const [host, url, domain, want] of cases) {
-    assert.equal(routeRequest(host, url, domain), want, `${host} ${url}`);
+    assert.equal(routeRequest({ host, url, method: 'GET' }, [domain]), want, `${host} ${url}`);
   }
+});
+
+test("Play with Docker's front door reaches the orchestrator: POST /, its preflight, /sessions/…, and direct port hosts", () => {
+  const domains = portHostDomains('ports.localhost', 'localhost');
+  const route = (method: string, url: string, host = 'localhost:8080') => routeRequest({ host, url, method }, domains);
+  assert.equal(route('POST', '/'), 'orchestrator');
+  assert.equal(route('OPTIONS', '/'), 'orchestrator');
+  assert.equal(route('GET', '/'), 'next', 'the landing page stays a page');
+  assert.equal(route('GET', '/sessions/abc'), 'orchestrator');
+  assert.equal(route('GET', '/sessions/abc/ws/'), 'orchestrator');
+  assert.equal(route('GET', '/', `${ID}-8080.direct.localhost:8080`), 'port-host');
+  assert.equal(route('GET', '/', `${ID}-8080.ports.localhost:8080`), 'port-host');
+  assert.equal(route('GET', '/', `${ID}-8080.elsewhere.localhost:8080`), 'next');
 });
 
 test('wantsJson is true for API and socket paths only', () => {
