@@ -36,6 +36,8 @@ export class NodeMonitor implements ReaperTask {
     const ids = [...known, ...(await this.scanHeartbeatNodes()).filter((id) => !known.has(id))];
     if (ids.length === 0) return;
     const beats = await this.redis.mget(ids.map(nodeHeartbeatKey));
+    // When the beats were read, not when the sweep began: a slow sweep must not age them.
+    const readAt = new Date();
     for (const [index, id] of ids.entries()) {
       const node = nodes.find((n) => n.id === id);
       const beat = beats[index];
@@ -49,10 +51,10 @@ export class NodeMonitor implements ReaperTask {
       }
       const announcement = beat ? parseAnnouncement(beat) : null;
       if (announcement && announcement.nodeId === id) {
-        await this.nodes.recordAnswer(announcement, now);
+        await this.nodes.recordAnswer(announcement, readAt);
       } else if (beat && node && node.status !== 'down') {
         // A key we cannot read still proves the agent is alive.
-        await this.nodes.recordSeen(id, now);
+        await this.nodes.recordSeen(id, readAt);
       } else if (node && node.status !== 'down') {
         // Agents re-write their key within an interval of Redis (or this process) coming back.
         const silentFor = now.getTime() - Math.max(node.lastSeenAt?.getTime() ?? 0, this.redisUpSince);

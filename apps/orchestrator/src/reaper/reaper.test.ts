@@ -46,6 +46,8 @@ describe('reaper', () => {
         5_000,
       );
     await beat();
+    // The node monitor has read the beat (the node's row now carries what it announced).
+    await waitFor(async () => (await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } })).engineVersion === '20.10');
     const response = await t.request('POST', '/api/v1/sessions');
     assert.equal(response.status, 201);
     const session = await json<SessionView>(response);
