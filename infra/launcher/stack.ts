@@ -112,13 +112,21 @@ export function createStack(options: StackOptions): Stack {
   const processes = new Map<ProcessName, RunningProcess>();
   const orchestratorUrl = `http://127.0.0.1:${options.orchestratorPort}`;
 
+  // Children no longer share our process group: if this process ends without stopping them
+  // (an uncaught error, process.exit), they must not outlive it.
+  process.once('exit', () => {
+    for (const running of processes.values()) if (running.child.exitCode === null) running.child.kill('SIGKILL');
+  });
+
   function start(name: ProcessName): RunningProcess {
     const { args, cwd } = commandFor(name);
     const logFile = path.join(options.logDir, `${name.replace(':', '-')}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     // Only what the process needs: PATH and the like, plus its own variables.
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...environmentFor(name, options) };
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own: Ctrl-C in a terminal signals the launcher's group only, so the
+    // launcher can end every session through a still-running orchestrator before stopping it.
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LABEL, type InstanceView, type SessionView } from '@playground/contracts';
+import { createDb } from '../apps/orchestrator/src/db.ts';
+import { freePort, REPO_ROOT } from '../infra/launcher/stack.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { startPrivateRedis, type PrivateService } from './support/private-services.ts';
+import { eventually } from './support/test-stack.ts';
+
+// `npm start` stopped the way a terminal stops it: Ctrl-C sends SIGINT to the whole foreground
+// process group. Every session must end (and its instances go) before the processes stop,
+// and the operator's ADMIN_TOKEN from the environment is the one the playground uses.
+
+const ADMIN_TOKEN = 'launcher-test-admin-token-0123456789';
+
+describe('npm start and Ctrl-C', { timeout: 6 * 60_000 }, () => {
+  let database: TestDatabase;
+  let redis: PrivateService;
+  let launcher: ChildProcess;
+  let output = '';
+  let baseUrl: string;
+
+  before(async () => {
+    database = await createTestDatabase('launcher');
+    redis = await startPrivateRedis();
+    const port = await freePort();
+    baseUrl = `http://localhost:${port}`;
+    // Its own process group, as a shell gives a foreground job; the test then signals that group.
+    launcher = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'infra/launcher/main.ts')], {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        PORT: String(port),
+        ORCHESTRATOR_PORT: String(await freePort()),
+        DATABASE_URL: database.url,
+        REDIS_URL: redis.url,
+        ADMIN_TOKEN,
+        WARM_POOL_SIZE: '0',
+      },
+    });
+    launcher.stdout!.on('data', (chunk) => (output += chunk));
+    launcher.stderr!.on('data', (chunk) => (output += chunk));
+    await eventually(async () => output.includes('Playground ready at'), 180_000, 'npm start to say it is ready').catch((error) => {
+      throw new Error(`${(error as Error).message}\n${output}`);
+    });
+  });
+  after(async () => {
+    if (launcher?.exitCode === null) process.kill(-launcher.pid!, 'SIGKILL');
+    await redis?.close();
+    await database?.drop();
+  });
+
+  const api = async <T>(method: string, route: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${baseUrl}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: method === 'GET' ? undefined : '{}' });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+
+  it("takes the operator's ADMIN_TOKEN from the environment", async () => {
+    assert.equal((await api('GET', '/api/v1/nodes', { authorization: `Bearer ${ADMIN_TOKEN}` })).status, 200);
+    assert.equal((await api('GET', '/api/v1/nodes', { authorization: 'Bearer something-else' })).status, 401);
+  });
+
+  it('Ctrl-C to the process group ends every session and removes its instances before stopping', async () => {
+    const sessions: string[] = [];
+    for (let n = 0; n < 2; n++) {
+      const session = await api<SessionView>('POST', '/api/v1/sessions');
+      assert.equal(session.status, 201);
+      const instance = await api<InstanceView>('POST', `/api/v1/sessions/${session.body.id}/instances`);
+      assert.equal(instance.status, 201, JSON.stringify(instance.body));
+      sessions.push(session.body.id);
+    }
+
+    const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+    process.kill(-launcher.pid!, 'SIGINT');
+    assert.equal(await exited, 0, output);
+
+    const db = createDb(database.url);
+    try {
+      const rows = await db.session.findMany({ where: { id: { in: sessions } }, select: { status: true } });
+      assert.deepEqual(rows.map((row) => row.status), ['ended', 'ended'], output);
+    } finally {
+      await db.$disconnect();
+    }
+    for (const sessionId of sessions) {
+      const left = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL.session}=${sessionId}`], { encoding: 'utf8' }).trim();
+      assert.equal(left, '', `containers of session ${sessionId} are gone`);
+    }
+  });
+});
