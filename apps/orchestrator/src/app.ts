@@ -29,6 +29,7 @@ import { Reaper } from './reaper/reaper.ts';
 import { reaperTasks } from './reaper/tasks.ts';
 import { createRedis, waitForRedis } from './redis.ts';
 import { createHttpServer } from './server.ts';
+import { loadTemplateCatalog, TemplateProvisioner } from './session-templates.ts';
 import { Sessions } from './sessions.ts';
 
 // Builds and connects every part of the orchestrator, explicitly. main.ts calls this with
@@ -72,6 +73,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const nodes = new Nodes(db, queues, sessions, audit, terminals, logger.child({ component: 'nodes' }));
   agents.subscribe(new AgentReports(db, nodes, instances, logger.child({ component: 'agent-reports' })));
 
+  const commands = new InstanceCommands(db, sessions, agents, config.PWD_EXEC_TIMEOUT_MS);
   const health = new Health(db, redis);
   const originPolicy = createOriginPolicy(
     config.PUBLIC_URL,
@@ -92,7 +94,9 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     creationLimits: new CreationLimits(redis, options.queuePrefix ?? 'playground', config, logger.child({ component: 'rate-limits' })),
     closeAllTimeoutMs: options.closeAllTimeoutMs,
     labs: await loadLabCatalog(config.LABS_DIR),
-    commands: new InstanceCommands(db, sessions, agents, config.PWD_EXEC_TIMEOUT_MS),
+    commands,
+    templates: await loadTemplateCatalog(config.TEMPLATES_DIR),
+    templateProvisioner: new TemplateProvisioner(instances, commands, logger.child({ component: 'templates' })),
   });
   await api.ready();
 

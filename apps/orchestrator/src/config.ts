@@ -145,6 +145,11 @@ const ConfigSchema = z
      * labs/README.md); default the repository's labs/. Every lab is validated at start.
      */
     LABS_DIR: z.string().min(1).optional(),
+    /**
+     * Folder of session templates (templates/<id>.yaml, see templates/README.md); default the
+     * repository's templates/. Every template is validated at start.
+     */
+    TEMPLATES_DIR: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => {

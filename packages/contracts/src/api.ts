@@ -4,7 +4,21 @@ import { InstanceId, SessionId } from './ids.ts';
 // REST contract of /api/v1, shared by the orchestrator (which serves it), the web pages
 // and the tests (which call it). Request bodies are strict: an unknown field is a 400.
 
-export const CreateSessionBody = z.object({}).strict();
+export const CreateSessionBody = z
+  .object({
+    /** What the session starts with (GET /api/v1/templates); default one empty session the learner fills. */
+    template: z.string().max(64).optional(),
+  })
+  .strict();
+
+/** A session template as GET /api/v1/templates lists it. */
+export const TemplateView = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  instances: z.array(z.object({ hostname: z.string(), swarm: z.enum(['manager', 'worker']).optional() })),
+});
+export type TemplateView = z.infer<typeof TemplateView>;
 export const CreateInstanceBody = z
   .object({
     /** A name of the client's choosing (a lab's or template's `node2`, `manager1`); default the next `nodeN`. */

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { Nodes } from '../nodes.ts';
 import type { OriginPolicy } from '../origin-policy.ts';
 import type { PortUrls } from '../port-urls.ts';
+import type { TemplateCatalog, TemplateProvisioner } from '../session-templates.ts';
 import type { Sessions } from '../sessions.ts';
 import { instanceView, sessionView } from '../views.ts';
 import { createErrorHandler, sendError } from './errors.ts';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   originPolicy: OriginPolicy;
   creationLimits: CreationLimits;
   labs: LabCatalog;
+  templates: TemplateCatalog;
+  templateProvisioner: Pick<TemplateProvisioner, 'start'>;
   commands: Pick<InstanceCommands, 'exec' | 'upload'>;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
@@ -90,9 +93,19 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(health.ok ? 200 : 503).send(health);
   });
 
+  app.get('/api/v1/templates', async () => ({ templates: deps.templates.list() }));
+
   app.post('/api/v1/sessions', async (request, reply) => {
-    CreateSessionBody.parse(request.body ?? {});
+    const body = CreateSessionBody.parse(request.body ?? {});
+    const template = body.template === undefined ? undefined : deps.templates.require(body.template);
+    if (template && template.instances.length > maxInstances) {
+      throw new PlaygroundError(
+        'bad_request',
+        `The template "${template.id}" needs ${template.instances.length} instances; this playground allows ${maxInstances} per session.`,
+      );
+    }
     const session = await startSession(deps, request);
+    if (template) deps.templateProvisioner.start(session.id, template);
     return reply.code(201).send(sessionView(session, [], maxInstances, urls));
   });
 

@@ -7,6 +7,7 @@ import { startSession, takeInstanceAllowance, type SessionStartDeps } from '../h
 import type { InstanceCommands } from '../instance-commands.ts';
 import type { Instance } from '../generated/prisma/client.ts';
 import type { Instances } from '../instances.ts';
+import { formSwarm, runInInstance } from '../swarm.ts';
 import { pwdInstance, pwdSession, sessionDurationMinutes } from './pwd-views.ts';
 
 // Play with Docker's HTTP API: a second door onto the same sessions and instances (same
@@ -121,9 +122,11 @@ export async function registerPwdRoutes(app: FastifyInstance, deps: PwdRouteDeps
     });
     if (!created) return reply;
     for (const { instance, spec } of made) {
-      for (const command of spec.run ?? []) await runOrFail(deps, sessionId, instance, command);
+      for (const command of spec.run ?? []) await runInInstance(deps.commands, sessionId, instance, command);
     }
-    await formSwarm(deps, sessionId, made);
+    const managers = made.filter(({ spec }) => spec.is_swarm_manager).map(({ instance }) => instance);
+    const workers = made.filter(({ spec }) => spec.is_swarm_worker && !spec.is_swarm_manager).map(({ instance }) => instance);
+    await formSwarm(deps.commands, sessionId, managers, workers);
     const session = await deps.sessions.requireViewable(sessionId);
     return pwdSession(session, await deps.instances.listVisible(sessionId), publicHost);
   });
@@ -151,34 +154,4 @@ async function fetchIntoInstance(deps: PwdRouteDeps, params: { id: string; name:
   const script = 'mkdir -p "$1" && wget -q -O "$1/$2" "$3"';
   const { exitCode, output } = await deps.commands.exec(params.id, params.name, ['sh', '-c', script, 'upload', directory, fileName, url]);
   if (exitCode !== 0) throw new PlaygroundError('bad_request', `The instance could not download ${url}: ${output.trim() || `exit code ${exitCode}`}`);
-}
-
-async function runOrFail(deps: PwdRouteDeps, sessionId: string, instance: Instance, command: string[]): Promise<string> {
-  const { exitCode, output } = await deps.commands.exec(sessionId, instance.id, command);
-  if (exitCode !== 0) {
-    throw new PlaygroundError('bad_request', `Setup of ${instance.hostname}: \`${command.join(' ')}\` exited with ${exitCode}: ${output.trim().slice(-500)}`);
-  }
-  return output;
-}
-
-/** PWD's swarm roles: the first manager starts a swarm, the other managers and the workers join it. */
-async function formSwarm(
-  deps: PwdRouteDeps,
-  sessionId: string,
-  made: Array<{ instance: Instance; spec: { is_swarm_manager?: boolean; is_swarm_worker?: boolean } }>,
-): Promise<void> {
-  const managers = made.filter((entry) => entry.spec.is_swarm_manager).map((entry) => entry.instance);
-  const workers = made.filter((entry) => entry.spec.is_swarm_worker && !entry.spec.is_swarm_manager).map((entry) => entry.instance);
-  const [leader, ...others] = managers;
-  if (!leader) {
-    if (workers.length > 0) throw new PlaygroundError('bad_request', 'Swarm workers need a swarm manager in the same setup.');
-    return;
-  }
-  await runOrFail(deps, sessionId, leader, ['docker', 'swarm', 'init', '--advertise-addr', leader.ip ?? 'eth0']);
-  const join = async (role: 'manager' | 'worker', instance: Instance) => {
-    const token = (await runOrFail(deps, sessionId, leader, ['docker', 'swarm', 'join-token', '-q', role])).trim();
-    await runOrFail(deps, sessionId, instance, ['docker', 'swarm', 'join', '--token', token, `${leader.ip}:2377`]);
-  };
-  for (const manager of others) await join('manager', manager);
-  for (const worker of workers) await join('worker', worker);
 }

@@ -17,7 +17,7 @@ export default function LandingPage() {
             Spin up throwaway Linux hosts with their own Docker engine, type into real terminals and open your app’s
             ports — no install, no sign-up.
           </p>
-          <StartSessionButton />
+          <StartSessionButton offerTemplates />
           <p className="cta-note" style={{ marginTop: 14 }}>
             Sessions last 4 hours, then everything is deleted.
           </p>

@@ -1,21 +1,51 @@
 'use client';
 
+import type { TemplateView } from '@playground/contracts';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
-import { createSession } from '@/lib/api-client';
+import { useEffect, useState } from 'react';
+import { createSession, listTemplates } from '@/lib/api-client';
 import { ErrorBanner } from './error-banner';
 
-/** Creates a session and opens it. The session id in the URL is the learner's capability. */
-export function StartSessionButton({ label = 'Start', className = 'btn btn-primary btn-lg' }: { label?: string; className?: string }) {
+/**
+ * Creates a session and opens it. The session id in the URL is the learner's capability.
+ * With `offerTemplates`, the learner picks what the session starts with (one host, a Swarm, …);
+ * until the templates are loaded (or if they cannot be), it starts an empty session.
+ */
+export function StartSessionButton({
+  label = 'Start',
+  className = 'btn btn-primary btn-lg',
+  offerTemplates = false,
+}: {
+  label?: string;
+  className?: string;
+  offerTemplates?: boolean;
+}) {
   const router = useRouter();
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [templates, setTemplates] = useState<TemplateView[]>([]);
+  const [template, setTemplate] = useState<string | undefined>(undefined);
+
+  useEffect(() => {
+    if (!offerTemplates) return;
+    let current = true;
+    listTemplates()
+      .then(({ templates: loaded }) => {
+        if (!current) return;
+        setTemplates(loaded);
+        setTemplate((chosen) => chosen ?? loaded.find((entry) => entry.id === 'single')?.id ?? loaded[0]?.id);
+      })
+      .catch(() => undefined);
+    return () => {
+      current = false;
+    };
+  }, [offerTemplates]);
 
   async function start() {
     setStarting(true);
     setError(null);
     try {
-      const session = await createSession();
+      const session = await createSession(template);
       router.push(`/p/${session.id}`);
       // Stay "starting" until the next page replaces this one.
     } catch (err) {
@@ -26,6 +56,18 @@ export function StartSessionButton({ label = 'Start', className = 'btn btn-prima
 
   return (
     <>
+      {templates.length > 1 && (
+        <fieldset className="template-picker" data-testid="template-picker" disabled={starting}>
+          <legend>Start with</legend>
+          {templates.map((entry) => (
+            <label key={entry.id} className={entry.id === template ? 'template-option selected' : 'template-option'}>
+              <input type="radio" name="template" value={entry.id} checked={entry.id === template} onChange={() => setTemplate(entry.id)} />
+              <b>{entry.title}</b>
+              <span>{entry.description}</span>
+            </label>
+          ))}
+        </fieldset>
+      )}
       <div className="cta-row">
         <button type="button" className={className} data-testid="start-session" onClick={start} disabled={starting}>
           {starting ? <span className="spinner" aria-hidden="true" /> : <span aria-hidden="true">▶</span>}

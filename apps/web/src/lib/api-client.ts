@@ -1,4 +1,4 @@
-import type { InstanceView, SessionView } from '@playground/contracts';
+import type { InstanceView, SessionView, TemplateView } from '@playground/contracts';
 import type { LabSummaryView, LabView } from '@playground/labs/model';
 
 // The browser's client for the orchestrator's /api/v1, through the edge (same origin).
@@ -52,8 +52,13 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return data as T;
 }
 
-export function createSession(): Promise<SessionView> {
-  return request<SessionView>('POST', '/sessions', {});
+/** `template`: what the session starts with (listTemplates); its instances appear within seconds. */
+export function createSession(template?: string): Promise<SessionView> {
+  return request<SessionView>('POST', '/sessions', template ? { template } : {});
+}
+
+export function listTemplates(): Promise<{ templates: TemplateView[] }> {
+  return request<{ templates: TemplateView[] }>('GET', '/templates');
 }
 
 export function getSession(sessionId: string): Promise<SessionView> {
