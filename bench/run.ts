@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   const cleanup = once(async () => {
     log('cleaning up');
     await floor.cleanup().catch((error) => log(`floor cleanup: ${(error as Error).message}`));
-    await bench.stack.teardown().catch((error) => log(`teardown: ${(error as Error).message}`));
+    await bench.teardown().catch((error) => log(`teardown: ${(error as Error).message}`));
     const left = [...(await bench.stack.leftovers().catch(() => [])), ...(await floor.leftovers().catch(() => []))];
     const managed = await docker.listContainers({ all: true, filters: { label: [`${LABEL.node}=${bench.nodeId}`] } });
     if (left.length || managed.length) log(`LEFT BEHIND: ${left.join(', ')}`);

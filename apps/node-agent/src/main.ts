@@ -11,7 +11,7 @@ import { InstanceResources } from './instances/instance-resources.ts';
 import { InstanceWatcher } from './instances/instance-watcher.ts';
 import { WarmPool } from './instances/warm-pool.ts';
 import { LifecycleWorker } from './jobs/worker.ts';
-import { nodeAnnouncer } from './node-announcement.ts';
+import { NodeAnnouncer } from './node-announcement.ts';
 import { OrchestratorLink } from './orchestrator-link.ts';
 import { PortScanner } from './ports/port-scanner.ts';
 import { reconcileNode } from './reconcile.ts';
@@ -94,7 +94,7 @@ const worker = new LifecycleWorker({
   logger,
 });
 
-const announcement = nodeAnnouncer({
+const announcer = new NodeAnnouncer({
   docker,
   provisioner,
   pool,
@@ -103,6 +103,7 @@ const announcement = nodeAnnouncer({
   capacityInstances: config.CAPACITY_INSTANCES,
   capacityMemoryMb: config.CAPACITY_MEMORY_MB,
 });
+const announcement = () => announcer.announce();
 const heartbeat = new Heartbeat({ redis, nodeId: config.NODE_ID, intervalMs: config.HEARTBEAT_INTERVAL_MS, announcement, logger });
 
 // Made now, dialled last (link.connect below), once the handlers it calls exist.
@@ -188,6 +189,9 @@ worker.start();
 link.connect({
   onConnected: async (live) => {
     await reconcileNode({ live, provisioner, busy: worker.busy(), onGone, logger });
+    // Said at once rather than at the next interval: readers wait for it (bench, operators).
+    announcer.reconciled();
+    await heartbeat.beat();
     ports.resendAll();
   },
   onFatalRefusal: (message) => {
