@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { instanceContainerName, newInstanceId, newSessionId, type CreateInstanceJob, type SecurityMode } from '@playground/contracts';
 import { execCollect } from '../../apps/node-agent/src/instances/exec-collect.ts';
 import type { DockerInstanceProvisioner } from '../../apps/node-agent/src/instances/docker-instance-provisioner.ts';
-import { removeNodeResources, requireDocker, testProvisioner, uniqueNodeId } from '../../apps/node-agent/src/test-support.ts';
+import { removeNodeResources, requireDocker, testProvisioner, uniqueNodeId } from '../../apps/node-agent/test/support.ts';
 import { escapeProbes, type EscapeProbe, type HostFacts } from './escape-probes.ts';
 import { NODE_ENGINES_SCRIPT, nodeEngineSocket } from '../../infra/node-engines.ts';
 

@@ -7,7 +7,7 @@ import { newInstanceId, newSessionId } from '@playground/contracts';
 import { engineAnswers } from '../src/instances/engine-readiness.ts';
 import { dockerShellFactory } from '../src/terminals/shell.ts';
 import { TerminalManager } from '../src/terminals/terminal-manager.ts';
-import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId } from '../src/test-support.ts';
+import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId } from '../test/support.ts';
 import { instanceContainerName } from '@playground/contracts';
 
 const RUNS = Number(process.env.RUNS ?? 5);

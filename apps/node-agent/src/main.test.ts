@@ -24,7 +24,7 @@ import {
   type LiveInstances,
   type OrchestratorToAgent,
 } from '@playground/contracts';
-import { removeNodeResources, requireDocker, requireRedis, waitFor, REDIS_URL, TEST_IMAGE, TEST_LIMITS, uniqueNodeId } from './test-support.ts';
+import { removeNodeResources, requireDocker, requireRedis, waitFor, REDIS_URL, TEST_IMAGE, TEST_LIMITS, uniqueNodeId } from '../test/support.ts';
 
 // Seam test: the real agent process (main.ts) against real Docker and Redis, with a small
 // Socket.IO server in the test playing the orchestrator's /agent namespace.

@@ -16,7 +16,7 @@ import {
 import { LifecycleWorker } from '../jobs/worker.ts';
 import { dockerShellFactory } from '../terminals/shell.ts';
 import { TerminalManager } from '../terminals/terminal-manager.ts';
-import { removeNodeResources, requireDocker, requireRedis, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
+import { removeNodeResources, requireDocker, requireRedis, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
 import { InstanceWatcher } from './instance-watcher.ts';

@@ -3,11 +3,12 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { InstanceLimits } from '@playground/contracts';
-import { DockerInstanceProvisioner, type DockerInstanceProvisionerOptions } from './instances/docker-instance-provisioner.ts';
-import { InstanceResources, type InstanceResourcesOptions } from './instances/instance-resources.ts';
-import { WarmPool } from './instances/warm-pool.ts';
+import { DockerInstanceProvisioner, type DockerInstanceProvisionerOptions } from '../src/instances/docker-instance-provisioner.ts';
+import { InstanceResources, type InstanceResourcesOptions } from '../src/instances/instance-resources.ts';
+import { WarmPool } from '../src/instances/warm-pool.ts';
 
-// Shared by this app's tests: real services or a clear failure, never a silent skip.
+// Shared by this app's tests (and scripts/measure.ts), never by its production code under src/:
+// real services or a clear failure, never a silent skip.
 
 export const TEST_IMAGE = process.env.PLAYGROUND_TEST_IMAGE ?? 'playground/instance:latest';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
