@@ -24,7 +24,13 @@ export class AgentState {
   async announcement(): Promise<NodeAnnouncement | null> {
     const text = await this.redis.get(nodeHeartbeatKey(this.nodeId));
     if (!text) return null;
-    const parsed = NodeAnnouncement.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return null; // not an announcement (the orchestrator treats it as a bare sign of life too)
+    }
+    const parsed = NodeAnnouncement.safeParse(json);
     return parsed.success ? parsed.data : null;
   }
 

@@ -135,7 +135,7 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
       this.opts.onReady?.(job.instanceId);
       return { instanceId: job.instanceId, containerId: info.Id, ip };
     } catch (err) {
-      if (made) await this.removeInstance(job.instanceId).catch(() => undefined);
+      if (made) await this.cleanUp(job.instanceId);
       if (err instanceof AgentError) throw err;
       if (isDockerConflict(err) && !made) {
         throw new InstanceFailedError(`instance ${job.hostname} is being created by another request; try again`, err);
@@ -190,10 +190,15 @@ export class DockerInstanceProvisioner implements InstanceProvisioner {
         return { instanceId: job.instanceId, containerId: info.Id, ip };
       } catch (err) {
         this.log.warn({ instanceId: job.instanceId, container: claim.containerId, err: String(err) }, 'instance.claim_failed');
-        await this.removeInstance(job.instanceId).catch(() => undefined);
+        await this.cleanUp(job.instanceId);
       }
     }
     return undefined;
+  }
+
+  /** After a failed create: removes what it made; a failure here is logged (reconcile sweeps the rest later). */
+  private async cleanUp(instanceId: string): Promise<void> {
+    await this.removeInstance(instanceId).catch((err: unknown) => this.log.warn({ instanceId, err: String(err) }, 'instance.cleanup_failed'));
   }
 
   private async readClaimRecord(instanceId: string): Promise<ClaimRecord | undefined> {

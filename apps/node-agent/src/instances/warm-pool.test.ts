@@ -47,13 +47,12 @@ let maxRunning = 0;
 const gone: string[] = [];
 
 function makeAgent(): { provisioner: DockerInstanceProvisioner; worker: LifecycleWorker; terminals: TerminalManager } {
-  let t: TerminalManager | undefined;
+  const t = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: 262144, logger: testLogger });
   const p = testProvisioner(docker, nodeId, {
-    onRemoving: (id) => t?.closeInstance(id, 'deleted'),
-    onReady: (id) => t?.prewarm(id),
+    onRemoving: (id) => t.closeInstance(id, 'deleted'),
+    onReady: (id) => t.prewarm(id),
     warmPool: { size: SIZE, capacity: CAPACITY, checkIntervalMs: 60000 },
   });
-  t = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: 262144, logger: testLogger });
   const w = new LifecycleWorker({ nodeId, queueName, provisioner: p, connection: redis, concurrency: 4, logger: testLogger });
   return { provisioner: p, worker: w, terminals: t };
 }
