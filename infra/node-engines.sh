@@ -42,6 +42,9 @@
 #                                 unsafe mode on node 8's, with SECURITY_MODE=minimal-caps)
 #        node-engines.sh stop     stop every extra engine, remove bridges and rules
 #        node-engines.sh status   one line per engine
+#        node-engines.sh docker-host K   print node K's DOCKER_HOST (unix://…/docker.sock);
+#                                 the one source of that path: TypeScript asks this
+#                                 (infra/node-engines.ts) instead of repeating it
 set -euo pipefail
 LOG_TAG=node-engines
 # shellcheck source=lib.sh
@@ -277,6 +280,15 @@ status() {
   done
 }
 
+docker_host() {
+  local k=${1:-}
+  [[ "$k" =~ ^[0-9]+$ ]] && [ "$k" -ge 2 ] && [ "$k" -le "$MAX_NODES" ] || die "usage: $0 docker-host K (K = 2..$MAX_NODES)"
+  echo "unix://$(node_sock "$k")"
+}
+
+# A read-only answer: no root, no lock.
+if [ "${1:-}" = docker-host ]; then docker_host "${2:-}"; exit 0; fi
+
 # One caller at a time (npm start and a test file may both bring engines up).
 mkdir -p "$PLAYGROUND_RUN"
 exec 9>"$PLAYGROUND_RUN/node-engines.lock"
@@ -286,5 +298,5 @@ case "${1:-}" in
   up-one) up_one "${2:-}" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 up N | up-one K | stop | status" >&2; exit 2 ;;
+  *) echo "usage: $0 up N | up-one K | stop | status | docker-host K" >&2; exit 2 ;;
 esac

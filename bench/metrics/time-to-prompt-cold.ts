@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { instanceContainerName } from '@playground/contracts';
-import { agentCreateMs, waitContainerGone, type BenchContext } from '../support/context.ts';
+import { waitContainerGone, type BenchContext } from '../support/context.ts';
 import { metric, type Metric } from '../support/report.ts';
 import { summarize } from '../support/stats.ts';
 import { endsWithPrompt, openStackTerminal, waitForOutput } from '../support/terminal.ts';
@@ -16,7 +16,6 @@ const ITERATION_TIMEOUT_MS = 30_000;
 
 export async function timeToPromptCold(ctx: BenchContext): Promise<Metric[]> {
   const { bench, floor, docker } = ctx;
-  const agentLog = bench.stack.processes.get(`agent:${bench.nodeId}`)!.logFile;
   const stack: Array<{ total: number; api: number; agent: number | null; connect: number; firstByte: number }> = [];
   const floors: Array<{ total: number; create: number; start: number; engine: number }> = [];
 
@@ -36,7 +35,7 @@ export async function timeToPromptCold(ctx: BenchContext): Promise<Metric[]> {
       stack.push({
         total: prompt.ms,
         api: apiMs,
-        agent: await agentCreateMs(agentLog, instance.id),
+        agent: await bench.agent.createJobMs(instance.id),
         connect: await terminal.connectedAfterMs,
         firstByte: prompt.firstByteMs,
       });

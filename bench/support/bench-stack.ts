@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { InstanceView, SessionView } from '@playground/contracts';
 import { startTestStack, type TestStack } from '../../test/support/test-stack.ts';
+import { AgentState } from './agent-state.ts';
 import { INSTANCE_LIMITS } from './docker-floor.ts';
 
 // The stack under test: the same private stack the cross-app tests start (own database,
@@ -11,6 +11,8 @@ import { INSTANCE_LIMITS } from './docker-floor.ts';
 export interface BenchStack {
   stack: TestStack;
   nodeId: string;
+  /** The node agent's heartbeat and create jobs, as it publishes them. */
+  agent: AgentState;
   /** Process ids of the orchestrator and the node agent (for RSS sampling). */
   pids: { orchestrator: number; agent: number };
   createSession(): Promise<SessionView>;
@@ -19,26 +21,16 @@ export interface BenchStack {
   deleteSession(sessionId: string): Promise<void>;
   /** A session with one running instance; `ms` covers both API calls. */
   sessionWithInstance(): Promise<{ session: SessionView; instance: InstanceView; ms: number }>;
+  /** Closes the benchmark's own connections, then tears the stack down. */
+  teardown(): Promise<void>;
 }
 
 export class BenchApiError extends Error {
   readonly code = 'bench_api_failed';
 }
 
-/**
- * Healthy (a heartbeat in Redis) is not yet linked: until the agent's socket to the
- * orchestrator is up and its first reconcile has run, a new instance can be reported gone by
- * that reconcile. The agent logs `node.reconciled` once that is over.
- */
-async function waitForAgentLink(logFile: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const text = await readFile(logFile, 'utf8').catch(() => '');
-    if (text.includes('"node.reconciled"')) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new BenchApiError(`the node agent did not link to the orchestrator within ${timeoutMs} ms (no node.reconciled in ${logFile})`);
-}
+/** Healthy enough for heartbeats, the agent is not yet linked before its first reconcile. */
+const LINK_TIMEOUT_MS = 60_000;
 
 export async function startBenchStack(name: string, extraEnv: Record<string, string> = {}): Promise<BenchStack> {
   const stack = await startTestStack(name, {
@@ -59,7 +51,17 @@ export async function startBenchStack(name: string, extraEnv: Record<string, str
     },
   });
   const nodeId = stack.nodeIds[0]!;
-  await waitForAgentLink(stack.processes.get(`agent:${nodeId}`)!.logFile);
+  const agent = new AgentState(stack.redisUrl, nodeId);
+  // Healthy (a heartbeat in Redis) is not yet linked: until the agent's socket to the
+  // orchestrator is up and its first reconcile has run, a new instance can be reported gone
+  // by that reconcile. The heartbeat says when the reconcile finished.
+  await agent
+    .waitForAnnouncement('a finished reconcile (reconciledAt)', (a) => a.reconciledAt !== undefined, LINK_TIMEOUT_MS)
+    .catch(async (error: Error) => {
+      await agent.close();
+      await stack.teardown();
+      throw new BenchApiError(`the node agent did not link to the orchestrator: ${error.message}`);
+    });
   const pid = (processName: 'orchestrator' | `agent:${string}`) => {
     const value = stack.processes.get(processName)?.child.pid;
     if (!value) throw new BenchApiError(`${processName} has no process id`);
@@ -88,6 +90,7 @@ export async function startBenchStack(name: string, extraEnv: Record<string, str
   return {
     stack,
     nodeId,
+    agent,
     pids: { orchestrator: pid('orchestrator'), agent: pid(`agent:${nodeId}`) },
     createSession,
     createInstance,
@@ -98,6 +101,13 @@ export async function startBenchStack(name: string, extraEnv: Record<string, str
       const session = await createSession();
       const instance = await createInstance(session.id);
       return { session, instance, ms: performance.now() - started };
+    },
+    async teardown() {
+      try {
+        await agent.close();
+      } finally {
+        await stack.teardown();
+      }
     },
   };
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import { instanceContainerName } from '@playground/contracts';
@@ -93,21 +92,6 @@ export async function waitContainerGone(docker: Docker, name: string, timeoutMs 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`container ${name} was still there after ${timeoutMs} ms`);
-}
-
-/** The `ms` field of the agent's `instance.created` log line for an instance (its own provisioning time). */
-export async function agentCreateMs(logFile: string, instanceId: string): Promise<number | null> {
-  try {
-    const text = await readFile(logFile, 'utf8');
-    for (const line of text.split('\n')) {
-      if (!line.includes(instanceId) || !line.includes('"instance.created"')) continue;
-      const entry = JSON.parse(line) as { ms?: number };
-      if (typeof entry.ms === 'number') return entry.ms;
-    }
-  } catch {
-    // no log yet, or a line that is not JSON
-  }
-  return null;
 }
 
 /** Runs `task` for each item with at most `limit` at once. */

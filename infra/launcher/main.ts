@@ -9,6 +9,7 @@ import { removeNodeLeftovers } from './node-cleanup.ts';
 import { settingsFromEnvironment } from './settings.ts';
 import { SECURITY_MODE_SUMMARY, type SecurityMode } from '../../apps/node-agent/src/instances/isolation.ts';
 import { createStack, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from './stack.ts';
+import { NODE_ENGINES_SCRIPT, nodeEngineDockerHost } from '../node-engines.ts';
 
 // `npm start` ends here once infra/start.sh has prepared the machine: it runs the
 // orchestrator, the node agent(s) and the web server, restarts any that crash (a crash
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
 /** Node 1 uses the machine's engine (DOCKER_HOST or the default socket); further nodes their own. */
 function nodeEngineEnv(index: number): Record<string, string> {
   if (index === 0) return process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {};
-  return { DOCKER_HOST: `unix:///run/playground/node-${index + 1}/docker.sock` };
+  return { DOCKER_HOST: nodeEngineDockerHost(index + 1) };
 }
 
 /**
@@ -106,7 +107,7 @@ function nodeEngineEnv(index: number): Record<string, string> {
  */
 function startNodeEngines(nodeCount: number): void {
   say(`starting Docker engines for nodes 2..${nodeCount}`);
-  const result = spawnSync('bash', [path.join(REPO_ROOT, 'infra/node-engines.sh'), 'up', String(nodeCount)], { stdio: 'inherit' });
+  const result = spawnSync('bash', [NODE_ENGINES_SCRIPT, 'up', String(nodeCount)], { stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`infra/node-engines.sh up ${nodeCount} failed (exit ${result.status ?? result.signal})`);
 }
 

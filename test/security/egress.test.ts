@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId, type CreateInstanceJob } from '@playground/contracts';
 import { execCollect } from '../../apps/node-agent/src/instances/exec-collect.ts';
 import type { DockerInstanceProvisioner } from '../../apps/node-agent/src/instances/docker-instance-provisioner.ts';
-import { removeNodeResources, requireDocker, testProvisioner, uniqueNodeId, waitFor } from '../../apps/node-agent/src/test-support.ts';
+import { removeNodeResources, requireDocker, testProvisioner, uniqueNodeId, waitFor } from '../../apps/node-agent/test/support.ts';
 
 // Egress of instances (infra/egress.sh), seen from inside real instances made by the real
 // provisioner on the node's engine: what a learner's shell can and cannot connect to. Every

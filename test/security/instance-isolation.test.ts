@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import path from 'node:path';
 import Docker from 'dockerode';
 import { after, before, test } from 'node:test';
 import { instanceContainerName, newInstanceId, newSessionId, type CreateInstanceJob, type SecurityMode } from '@playground/contracts';
 import { execCollect } from '../../apps/node-agent/src/instances/exec-collect.ts';
 import type { DockerInstanceProvisioner } from '../../apps/node-agent/src/instances/docker-instance-provisioner.ts';
-import { removeNodeResources, requireDocker, testProvisioner, uniqueNodeId } from '../../apps/node-agent/src/test-support.ts';
+import { removeNodeResources, requireDocker, testProvisioner, uniqueNodeId } from '../../apps/node-agent/test/support.ts';
 import { escapeProbes, type EscapeProbe, type HostFacts } from './escape-probes.ts';
+import { NODE_ENGINES_SCRIPT, nodeEngineSocket } from '../../infra/node-engines.ts';
 
 // The security suite: from a root shell inside a real instance in the DEFAULT mode, every
 // escape and limit bypass a learner would try fails, while the same mechanism aimed at what
@@ -29,16 +29,15 @@ const instances = new Map<SecurityMode, Docker.Container | string>();
 /** What each attempt did in the default mode, for the report. */
 const defaultOutcomes = new Map<string, boolean>();
 const UNSAFE_ENGINE_NODE = 8;
-const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** An engine without userns-remap for the unsafe modes (started, or found running, by node-engines.sh). */
 function unsafeModeEngine(): Docker {
-  const result = spawnSync('bash', [path.join(REPO_ROOT, 'infra/node-engines.sh'), 'up-one', String(UNSAFE_ENGINE_NODE)], {
+  const result = spawnSync('bash', [NODE_ENGINES_SCRIPT, 'up-one', String(UNSAFE_ENGINE_NODE)], {
     env: { ...process.env, SECURITY_MODE: 'minimal-caps' },
     encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`could not start an engine for the unsafe modes: ${result.stderr || result.stdout}`);
-  return new Docker({ socketPath: `/run/playground/node-${UNSAFE_ENGINE_NODE}/docker.sock` });
+  return new Docker({ socketPath: nodeEngineSocket(UNSAFE_ENGINE_NODE) });
 }
 
 async function startInstance(mode: SecurityMode, engine: Docker = docker): Promise<Docker.Container | string> {

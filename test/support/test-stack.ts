@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { removeNodeLeftovers } from '../../infra/launcher/node-cleanup.ts';
 import { createStack, freePort, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from '../../infra/launcher/stack.ts';
+import { nodeEngineDockerHost } from '../../infra/node-engines.ts';
 import { createTestDatabase } from './database.ts';
 import { GENEROUS_RATE_LIMITS } from './generous-rate-limits.ts';
 import { startPrivatePostgres, startPrivateRedis, type PrivateService } from './private-services.ts';
@@ -60,7 +61,7 @@ export interface TestStackOptions {
 
 /** DOCKER_HOST of node k (1-based) on this machine; undefined = the machine's engine. */
 export function engineHost(index: number): string | undefined {
-  return index === 0 ? undefined : `unix:///run/playground/node-${index + 1}/docker.sock`;
+  return index === 0 ? undefined : nodeEngineDockerHost(index + 1);
 }
 
 export async function startTestStack(name: string, options: TestStackOptions = {}): Promise<TestStack> {

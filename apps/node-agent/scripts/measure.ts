@@ -4,11 +4,10 @@
 //   readiness probe cost (/proc ping vs `docker version` exec).
 // Run: node --import tsx apps/node-agent/scripts/measure.ts   (as root, Docker + image present)
 import { newInstanceId, newSessionId } from '@playground/contracts';
-import { DockerInstanceProvisioner } from '../src/instances/docker-instance-provisioner.ts';
 import { engineAnswers } from '../src/instances/engine-readiness.ts';
 import { dockerShellFactory } from '../src/terminals/shell.ts';
 import { TerminalManager } from '../src/terminals/terminal-manager.ts';
-import { removeNodeResources, requireDocker, testLogger, TEST_IMAGE, uniqueNodeId } from '../src/test-support.ts';
+import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId } from '../test/support.ts';
 import { instanceContainerName } from '@playground/contracts';
 
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -20,9 +19,7 @@ const nodeId = uniqueNodeId();
 const limits = { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 };
 try {
   for (const probe of ['auto', 'exec'] as const) {
-    const provisioner = new DockerInstanceProvisioner({
-      docker, nodeId, image: TEST_IMAGE, securityMode: 'userns', mirrorPort: 5000, readyTimeoutMs: 60000, logger: testLogger, readinessProbe: probe,
-    });
+    const provisioner = testProvisioner(docker, nodeId, { readinessProbe: probe });
     const times: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const sessionId = newSessionId();
@@ -34,9 +31,7 @@ try {
     console.log(`create→ready (probe=${probe}): median ${median(times).toFixed(0)} ms over ${RUNS}: ${times.map((t) => t.toFixed(0)).join(', ')}`);
   }
 
-  const provisioner = new DockerInstanceProvisioner({
-    docker, nodeId, image: TEST_IMAGE, securityMode: 'userns', mirrorPort: 5000, readyTimeoutMs: 60000, logger: testLogger,
-  });
+  const provisioner = testProvisioner(docker, nodeId);
   const sessionId = newSessionId();
   const instanceId = newInstanceId();
   await provisioner.createInstance({ sessionId, instanceId, hostname: 'node1', limits });

@@ -64,7 +64,12 @@ const ConfigSchema = z
     WARM_POOL_CHECK_INTERVAL_MS: positiveInt(30000),
     /** Memory the scheduler may hand out on this node; default: all host memory. */
     CAPACITY_MEMORY_MB: positiveInt(Math.floor(os.totalmem() / 1024 / 1024)),
+    /**
+     * How often the node's announcement is written to Redis (key expiry: three intervals). The
+     * orchestrator marks a node down after its NODE_DOWN_AFTER_MS without one.
+     */
     HEARTBEAT_INTERVAL_MS: positiveInt(5000),
+    /** How often each running instance's listening TCP ports are read (changes are reported). */
     PORT_SCAN_INTERVAL_MS: positiveInt(1000),
     /** Recent terminal output replayed to a viewer that (re)attaches. */
     TERMINAL_REPLAY_BYTES: positiveInt(65536),
@@ -92,6 +97,7 @@ const ConfigSchema = z
     CPU_ABUSE_STOP_MINUTES: z.coerce.number().min(0).default(10),
     /** How often each instance's CPU time is read from its cgroup (or the engine's stats). */
     CPU_ABUSE_SAMPLE_INTERVAL_MS: positiveInt(5000),
+    /** pino level of the agent's structured logs (stdout, one JSON object per line). */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

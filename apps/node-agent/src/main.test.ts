@@ -24,7 +24,7 @@ import {
   type LiveInstances,
   type OrchestratorToAgent,
 } from '@playground/contracts';
-import { removeNodeResources, requireDocker, requireRedis, waitFor, REDIS_URL, TEST_IMAGE, TEST_LIMITS, uniqueNodeId } from './test-support.ts';
+import { removeNodeResources, requireDocker, requireRedis, waitFor, REDIS_URL, TEST_IMAGE, TEST_LIMITS, uniqueNodeId } from '../test/support.ts';
 
 // Seam test: the real agent process (main.ts) against real Docker and Redis, with a small
 // Socket.IO server in the test playing the orchestrator's /agent namespace.
@@ -126,6 +126,12 @@ after(async () => {
   if (process.env.TEST_LOG_LEVEL) console.log(agentLog);
 });
 
+let agentStartedAt = 0;
+async function heartbeatReconciledAt(): Promise<string | undefined> {
+  const beat = await redis.get(nodeHeartbeatKey(nodeId));
+  return beat ? NodeAnnouncement.parse(JSON.parse(beat)).reconciledAt : undefined;
+}
+
 const text = (viewerId: string) => Buffer.concat(seen.output.get(viewerId) ?? []).toString('utf8');
 const current = () => seen.sockets.at(-1)!;
 
@@ -133,6 +139,7 @@ test('announces itself, heartbeats to Redis and reconciles on connect', async ()
   // A stray labelled volume of an instance the orchestrator does not know: reconcile removes it.
   await docker.createVolume({ Name: `playground-${strayInstance}-docker`, Labels: { 'playground.managed': 'true', 'playground.node': nodeId, 'playground.instance': strayInstance } });
   live = { instanceIds: [ghostInstance], sessionIds: [] };
+  agentStartedAt = Date.now();
   agent = startAgent();
   await waitFor('node.announce', () => seen.announces.length > 0, 20000);
   assert.equal(seen.announces[0]!.nodeId, nodeId);
@@ -143,6 +150,9 @@ test('announces itself, heartbeats to Redis and reconciles on connect', async ()
   });
   const beat = await waitFor('heartbeat key', () => redis.get(nodeHeartbeatKey(nodeId)), 5000);
   NodeAnnouncement.parse(JSON.parse(beat));
+  // The heartbeat says when the reconcile finished, so readers need no log to know it.
+  const reconciled = await waitFor('reconciledAt in the heartbeat', heartbeatReconciledAt, 5000);
+  assert.ok(Date.parse(reconciled) >= agentStartedAt, `reconciledAt ${reconciled} is after the agent started`);
   const ttl = await redis.pttl(nodeHeartbeatKey(nodeId));
   assert.ok(ttl > 0 && ttl <= 1500, `heartbeat ttl ${ttl}`);
 });
@@ -177,9 +187,12 @@ test('after the orchestrator drops the agent: viewers detached, agent reconnects
   const announces = seen.announces.length;
   const asked = seen.liveAsked;
   const portReports = seen.ports.length;
+  const reconciledBefore = await heartbeatReconciledAt();
+  assert.ok(reconciledBefore);
   current().disconnect(true);
   await waitFor('re-announce', () => seen.announces.length > announces, 10000);
   await waitFor('node.live asked again', () => seen.liveAsked > asked, 10000);
+  await waitFor('a later reconcile in the heartbeat', async () => ((await heartbeatReconciledAt()) ?? '') > reconciledBefore, 10000);
   await waitFor('ports re-sent', () => seen.ports.slice(portReports).some((p) => p.instanceId === instanceId && p.ports.includes(8080)), 10000);
   const reply = await current().timeout(10000).emitWithAck('terminal.attach', { viewerId: 'w2', instanceId });
   assert.deepEqual(reply, { ok: true });

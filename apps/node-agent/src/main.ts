@@ -7,9 +7,11 @@ import { DockerInstanceProvisioner } from './instances/docker-instance-provision
 import { engineRemapsUsers, needsRemappedEngine, SECURITY_MODE_SUMMARY } from './instances/isolation.ts';
 import { CpuAbuseMonitor } from './instances/cpu-abuse-monitor.ts';
 import { InstanceCommands } from './instances/instance-commands.ts';
+import { InstanceResources } from './instances/instance-resources.ts';
 import { InstanceWatcher } from './instances/instance-watcher.ts';
+import { WarmPool } from './instances/warm-pool.ts';
 import { LifecycleWorker } from './jobs/worker.ts';
-import { nodeAnnouncer } from './node-announcement.ts';
+import { NodeAnnouncer } from './node-announcement.ts';
 import { OrchestratorLink } from './orchestrator-link.ts';
 import { PortScanner } from './ports/port-scanner.ts';
 import { reconcileNode } from './reconcile.ts';
@@ -49,9 +51,15 @@ logger.info({ securityMode: config.SECURITY_MODE }, `security mode ${config.SECU
 
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 
-// Late-bound: the provisioner tells the terminals to close before removing an instance.
-let terminals: TerminalManager | undefined;
-const provisioner = new DockerInstanceProvisioner({
+// The parts, each built from the ones before it.
+const terminals = new TerminalManager({
+  openShell: dockerShellFactory(docker, { maxPendingInputBytes: config.TERMINAL_MAX_PENDING_INPUT_BYTES }),
+  replayBytes: config.TERMINAL_REPLAY_BYTES,
+  windowBytes: config.TERMINAL_WINDOW_BYTES,
+  logger,
+});
+
+const resources = new InstanceResources({
   docker,
   nodeId: config.NODE_ID,
   image: config.INSTANCE_IMAGE,
@@ -61,26 +69,21 @@ const provisioner = new DockerInstanceProvisioner({
   diskBytes: Math.round(config.INSTANCE_DISK_GB * 1024 ** 3),
   readyTimeoutMs: config.INSTANCE_READY_TIMEOUT_MS,
   logger,
-  onRemoving: (instanceId) => terminals?.closeInstance(instanceId, 'the instance was deleted'),
-  // The shell starts as soon as the instance is ready, so its prompt is waiting in the replay
-  // buffer when the learner's terminal attaches.
-  onReady: (instanceId) => terminals?.prewarm(instanceId),
-  warmPool: { size: config.WARM_POOL_SIZE, capacity: config.CAPACITY_INSTANCES, checkIntervalMs: config.WARM_POOL_CHECK_INTERVAL_MS },
-});
-terminals = new TerminalManager({
-  openShell: dockerShellFactory(docker, { maxPendingInputBytes: config.TERMINAL_MAX_PENDING_INPUT_BYTES }),
-  replayBytes: config.TERMINAL_REPLAY_BYTES,
-  windowBytes: config.TERMINAL_WINDOW_BYTES,
-  logger,
 });
 
-const announcement = nodeAnnouncer({
-  docker,
-  provisioner,
-  nodeId: config.NODE_ID,
-  name: config.NODE_NAME,
-  capacityInstances: config.CAPACITY_INSTANCES,
-  capacityMemoryMb: config.CAPACITY_MEMORY_MB,
+const pool =
+  config.WARM_POOL_SIZE > 0
+    ? new WarmPool({ resources, size: config.WARM_POOL_SIZE, capacity: config.CAPACITY_INSTANCES, checkIntervalMs: config.WARM_POOL_CHECK_INTERVAL_MS, logger })
+    : undefined;
+
+const provisioner = new DockerInstanceProvisioner({
+  resources,
+  pool,
+  logger,
+  onRemoving: (instanceId) => terminals.closeInstance(instanceId, 'the instance was deleted'),
+  // The shell starts as soon as the instance is ready, so its prompt is waiting in the replay
+  // buffer when the learner's terminal attaches.
+  onReady: (instanceId) => terminals.prewarm(instanceId),
 });
 
 const worker = new LifecycleWorker({
@@ -91,29 +94,34 @@ const worker = new LifecycleWorker({
   logger,
 });
 
-const onGone = (instanceId: string, reason: string) => {
-  terminals?.closeInstance(instanceId, reason);
-  link.gone(instanceId, reason);
-};
+const announcer = new NodeAnnouncer({
+  docker,
+  provisioner,
+  pool,
+  nodeId: config.NODE_ID,
+  name: config.NODE_NAME,
+  capacityInstances: config.CAPACITY_INSTANCES,
+  capacityMemoryMb: config.CAPACITY_MEMORY_MB,
+});
+const announcement = () => announcer.announce();
+const heartbeat = new Heartbeat({ redis, nodeId: config.NODE_ID, intervalMs: config.HEARTBEAT_INTERVAL_MS, announcement, logger });
 
-const link: OrchestratorLink = new OrchestratorLink({
+// Made now, dialled last (link.connect below), once the handlers it calls exist.
+const link = new OrchestratorLink({
   url: config.ORCHESTRATOR_URL,
   nodeId: config.NODE_ID,
   token: config.AGENT_TOKEN,
   securityMode: config.SECURITY_MODE,
-  onFatalRefusal: (message) => {
-    logger.fatal({ securityMode: config.SECURITY_MODE }, `orchestrator.refused: ${message}`);
-    void shutdown('refused', 1);
-  },
   terminals,
   commands: new InstanceCommands(docker),
   announcement,
   logger,
-  onConnected: async (live) => {
-    await reconcileNode({ live, provisioner, busy: worker.busy(), onGone, logger });
-    ports.resendAll();
-  },
 });
+
+const onGone = (instanceId: string, reason: string) => {
+  terminals.closeInstance(instanceId, reason);
+  link.gone(instanceId, reason);
+};
 
 const ports = new PortScanner({
   docker,
@@ -128,7 +136,7 @@ const watcher = new InstanceWatcher({
   nodeId: config.NODE_ID,
   isExpectedStop: (id) => provisioner.isExpectedStop(id),
   onGone,
-  onPoolMemberGone: () => provisioner.pool?.schedule(),
+  onPoolMemberGone: () => pool?.schedule(),
   logger,
 });
 
@@ -145,22 +153,11 @@ const cpuAbuse = new CpuAbuseMonitor({
   onWarning: (instanceId, report) => link.cpuWarning(instanceId, report),
   // Terminals close with the reason before the removal would close them as "deleted".
   onStop: (instanceId, report) => {
-    terminals?.closeInstance(instanceId, report.message);
+    terminals.closeInstance(instanceId, report.message);
     link.stopped(instanceId, report);
   },
   logger,
 });
-
-const heartbeat = new Heartbeat({ redis, nodeId: config.NODE_ID, intervalMs: config.HEARTBEAT_INTERVAL_MS, announcement, logger });
-
-await watcher.start();
-provisioner.startPool();
-heartbeat.start();
-ports.start();
-cpuAbuse.start();
-worker.start();
-link.connect();
-logger.info({ queue: worker.worker.name, securityMode: config.SECURITY_MODE, image: config.INSTANCE_IMAGE, warmPool: config.WARM_POOL_SIZE }, 'node.started');
 
 let stopping = false;
 async function shutdown(signal: string, exitCode = 0): Promise<void> {
@@ -169,16 +166,37 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
   logger.info({ signal }, 'node.stopping');
   // Instances stay: a restarted agent adopts them through their labels.
   await worker.close().catch((err) => logger.warn({ err: String(err) }, 'worker.close_failed'));
-  await provisioner.stopPool(); // warm members stay; the next start adopts them
+  await pool?.stop(); // warm members stay; the next start adopts them
   heartbeat.stop();
   ports.stop();
   cpuAbuse.stop();
   watcher.stop();
   link.close();
-  terminals?.closeAll('the node agent is restarting');
-  await redis.quit().catch(() => undefined);
+  terminals.closeAll('the node agent is restarting');
+  await redis.quit().catch((err) => logger.warn({ err: String(err) }, 'redis.quit_failed'));
   logger.info('node.stopped');
   process.exit(exitCode);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+
+await watcher.start();
+pool?.start();
+heartbeat.start();
+ports.start();
+cpuAbuse.start();
+worker.start();
+link.connect({
+  onConnected: async (live) => {
+    await reconcileNode({ live, provisioner, busy: worker.busy(), onGone, logger });
+    // Said at once rather than at the next interval: readers wait for it (bench, operators).
+    announcer.reconciled();
+    await heartbeat.beat();
+    ports.resendAll();
+  },
+  onFatalRefusal: (message) => {
+    logger.fatal({ securityMode: config.SECURITY_MODE }, `orchestrator.refused: ${message}`);
+    void shutdown('refused', 1);
+  },
+});
+logger.info({ queue: worker.worker.name, securityMode: config.SECURITY_MODE, image: config.INSTANCE_IMAGE, warmPool: config.WARM_POOL_SIZE }, 'node.started');

@@ -29,15 +29,19 @@ export interface OrchestratorLinkOptions {
   nodeId: string;
   token: string;
   securityMode: SecurityMode;
-  /** A refusal that retrying cannot fix (e.g. an unsafe mode on a public orchestrator). */
-  onFatalRefusal: (message: string) => void;
   terminals: TerminalManager;
   /** One-off commands and file writes in instances (exec, uploads). */
   commands: InstanceCommands;
   announcement: () => Promise<NodeAnnouncement>;
+  logger: Logger;
+}
+
+/** What the rest of the agent does about the link's own events; given to `connect`. */
+export interface OrchestratorLinkHandlers {
   /** Runs after each (re)connect with the orchestrator's answer to `node.live`. */
   onConnected: (live: LiveInstances) => Promise<void>;
-  logger: Logger;
+  /** A refusal that retrying cannot fix (e.g. an unsafe mode on a public orchestrator). */
+  onFatalRefusal: (message: string) => void;
 }
 
 const LIVE_TIMEOUT_MS = 10_000;
@@ -62,6 +66,7 @@ export class OrchestratorLink {
   private readonly viewers = new Set<string>();
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
+  private handlers: OrchestratorLinkHandlers | undefined;
 
   constructor(private readonly opts: OrchestratorLinkOptions) {
     const url = new URL(AGENT_NAMESPACE, opts.url).toString();
@@ -74,7 +79,13 @@ export class OrchestratorLink {
     this.wire();
   }
 
-  connect(): void {
+  /**
+   * Dials the orchestrator. Separate from the constructor so the parts that report through
+   * the link (ports, watcher, CPU monitor) can be built with it first, and the handlers that
+   * use those parts are given once they exist.
+   */
+  connect(handlers: OrchestratorLinkHandlers): void {
+    this.handlers = handlers;
     this.closed = false;
     this.socket.connect();
   }
@@ -134,7 +145,7 @@ export class OrchestratorLink {
       log.warn({ err: err.message }, 'orchestrator.connect_failed');
       if (AgentRefusal.safeParse((err as Error & { data?: unknown }).data).success) {
         this.close();
-        opts.onFatalRefusal(err.message);
+        this.handlers?.onFatalRefusal(err.message);
         return;
       }
       // A refusal by the server's auth middleware stops automatic reconnection; keep trying
@@ -215,7 +226,7 @@ export class OrchestratorLink {
       socket.emit('node.announce', await opts.announcement());
       const live = await socket.timeout(LIVE_TIMEOUT_MS).emitWithAck('node.live');
       if (!live || !Array.isArray(live.instanceIds) || !Array.isArray(live.sessionIds)) throw new Error('malformed node.live reply');
-      await opts.onConnected(live);
+      await this.handlers?.onConnected(live);
     } catch (err) {
       opts.logger.warn({ err: String(err) }, 'node.reconcile_failed');
     }

@@ -44,6 +44,14 @@ export const NodeAnnouncement = z.object({
     /** Started, idle instances ready to be claimed (warm pool); they fit within capacity. */
     warm: z.number().int().min(0).optional(),
   }),
+  /** When the agent made this announcement (ISO 8601): tells a fresh heartbeat from one read before a change. */
+  at: z.iso.datetime().optional(),
+  /**
+   * When the agent last finished reconciling with the orchestrator after its link came up
+   * (ISO 8601); absent until the first time. Before it, a new instance may still be reported
+   * gone by that first reconcile.
+   */
+  reconciledAt: z.iso.datetime().optional(),
 });
 export type NodeAnnouncement = z.infer<typeof NodeAnnouncement>;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId, type CpuAbuseReport } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
 import { CpuAbuseMonitor } from './cpu-abuse-monitor.ts';
 import { CpuUsageReader } from './cpu-usage.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';

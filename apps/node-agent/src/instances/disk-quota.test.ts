@@ -3,7 +3,7 @@ import { statfs } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId, type CreateInstanceJob } from '@playground/contracts';
-import { removeNodeResources, requireDocker, TEST_DOCKER_SOCKET, testProvisioner, uniqueNodeId } from '../test-support.ts';
+import { removeNodeResources, requireDocker, TEST_DOCKER_SOCKET, testProvisioner, uniqueNodeId } from '../../test/support.ts';
 import { diskQuotaSupport } from './disk-quota.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';

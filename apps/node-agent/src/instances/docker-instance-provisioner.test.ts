@@ -9,7 +9,7 @@ import {
   sessionNetworkName,
   type CreateInstanceJob,
 } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
+import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
 import { InstanceWatcher } from './instance-watcher.ts';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId } from '@playground/contracts';
-import { removeNodeResources, requireDocker, TEST_IMAGE, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../test-support.ts';
+import { removeNodeResources, requireDocker, TEST_IMAGE, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../../test/support.ts';
 import { engineAnswers, innerSocketPath } from './engine-readiness.ts';
 
 const nodeId = uniqueNodeId();

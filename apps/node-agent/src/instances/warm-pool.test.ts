@@ -16,7 +16,7 @@ import {
 import { LifecycleWorker } from '../jobs/worker.ts';
 import { dockerShellFactory } from '../terminals/shell.ts';
 import { TerminalManager } from '../terminals/terminal-manager.ts';
-import { removeNodeResources, requireDocker, requireRedis, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
+import { removeNodeResources, requireDocker, requireRedis, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
 import { InstanceWatcher } from './instance-watcher.ts';
@@ -47,13 +47,12 @@ let maxRunning = 0;
 const gone: string[] = [];
 
 function makeAgent(): { provisioner: DockerInstanceProvisioner; worker: LifecycleWorker; terminals: TerminalManager } {
-  let t: TerminalManager | undefined;
+  const t = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: 262144, logger: testLogger });
   const p = testProvisioner(docker, nodeId, {
-    onRemoving: (id) => t?.closeInstance(id, 'deleted'),
-    onReady: (id) => t?.prewarm(id),
+    onRemoving: (id) => t.closeInstance(id, 'deleted'),
+    onReady: (id) => t.prewarm(id),
     warmPool: { size: SIZE, capacity: CAPACITY, checkIntervalMs: 60000 },
   });
-  t = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: 262144, logger: testLogger });
   const w = new LifecycleWorker({ nodeId, queueName, provisioner: p, connection: redis, concurrency: 4, logger: testLogger });
   return { provisioner: p, worker: w, terminals: t };
 }
@@ -96,7 +95,7 @@ after(async () => {
   clearInterval(capacitySampler);
   watcher?.stop();
   terminals?.closeAll('test over');
-  await provisioner?.stopPool();
+  await provisioner?.pool?.stop();
   await worker?.close();
   await events?.close();
   if (queue) {
@@ -108,8 +107,8 @@ after(async () => {
 });
 
 test('the pool fills to its size with started, idle members on a node-local network only', async () => {
-  provisioner.startPool();
-  await waitFor('pool of 2', () => provisioner.warmCount() === SIZE, 90000, 100);
+  provisioner.pool!.start();
+  await waitFor('pool of 2', () => provisioner.pool!.readyCount === SIZE, 90000, 100);
   const members = await nodeContainers([POOL_LABEL.member]);
   assert.equal(members.length, SIZE);
   for (const m of members) {
@@ -126,7 +125,7 @@ const promptMs: number[] = [];
 test('create jobs are served from the pool: hostname, network, alias, limits, mirror and prompt are right', async () => {
   const results: CreateInstanceResult[] = [];
   for (const job of jobs.slice(0, 5)) {
-    await waitFor('a full pool before the claim', () => provisioner.warmCount() === SIZE, 90000, 50);
+    await waitFor('a full pool before the claim', () => provisioner.pool!.readyCount === SIZE, 90000, 50);
     const t0 = performance.now();
     const result = await runJob<CreateInstanceResult>(JOB.createInstance, job, jobId.createInstance(job.instanceId));
     readyMs.push(performance.now() - t0);
@@ -179,19 +178,19 @@ test('create jobs are served from the pool: hostname, network, alias, limits, mi
 
 test('the pool refills in the background, one member at a time, within capacity', async () => {
   // 5 instances + 2 warm = 7 = capacity.
-  await waitFor('refilled pool', () => provisioner.warmCount() === SIZE, 90000, 100);
+  await waitFor('refilled pool', () => provisioner.pool!.readyCount === SIZE, 90000, 100);
   await provisioner.pool!.idle();
   // Claim 6 and 7: the pool may only shrink, since instances + warm would exceed capacity.
   for (const job of jobs.slice(5)) await runJob(JOB.createInstance, job, jobId.createInstance(job.instanceId));
   await provisioner.pool!.idle();
-  assert.equal(provisioner.warmCount(), 0);
+  assert.equal(provisioner.pool!.readyCount, 0);
   assert.equal((await nodeContainers()).length, CAPACITY);
   assert.ok(maxRunning <= CAPACITY, `saw ${maxRunning} running containers, capacity ${CAPACITY}`);
   // Deleting one frees a slot: the pool takes it back.
   await runJob(JOB.deleteInstance, { sessionId: session, instanceId: jobs[6]!.instanceId }, jobId.deleteInstance(jobs[6]!.instanceId));
-  await waitFor('one member after a delete', () => provisioner.warmCount() === 1, 90000, 100);
+  await waitFor('one member after a delete', () => provisioner.pool!.readyCount === 1, 90000, 100);
   await provisioner.pool!.idle();
-  assert.equal(provisioner.warmCount(), 1);
+  assert.equal(provisioner.pool!.readyCount, 1);
   assert.ok(maxRunning <= CAPACITY, `saw ${maxRunning} running containers, capacity ${CAPACITY}`);
 });
 
@@ -207,7 +206,7 @@ test('a restarted agent adopts claimed instances and pool members; close session
   const membersBefore = await poolMembers();
   assert.equal(membersBefore.length, 1);
   // Restart: all in-memory state goes; only the engine remains.
-  await provisioner.stopPool();
+  await provisioner.pool!.stop();
   await worker.close();
   terminals.closeAll('agent restart');
   ({ provisioner, worker, terminals } = makeAgent());
@@ -217,14 +216,14 @@ test('a restarted agent adopts claimed instances and pool members; close session
     listed.map((i) => [i.instanceId, i.sessionId, i.hostname]),
     jobs.slice(0, 6).map((j) => [j.instanceId, j.sessionId, j.hostname]),
   );
-  provisioner.startPool();
-  await waitFor('adopted member', () => provisioner.warmCount() >= 1, 30000, 50);
+  provisioner.pool!.start();
+  await waitFor('adopted member', () => provisioner.pool!.readyCount >= 1, 30000, 50);
   await provisioner.pool!.idle();
   // The member is adopted, not replaced; a second is made for the slot of the stopped
   // instance (capacity counts running instances, as the announcement does).
   const membersAfter = await poolMembers();
   assert.ok(membersAfter.includes(membersBefore[0]!), 'the waiting member was adopted');
-  assert.equal(provisioner.warmCount(), membersAfter.length);
+  assert.equal(provisioner.pool!.readyCount, membersAfter.length);
   assert.equal(membersAfter.length, 2);
   // Creating an instance again is idempotent on an adopted claimed container.
   const again = await provisioner.createInstance(jobs[0]!);
@@ -234,7 +233,7 @@ test('a restarted agent adopts claimed instances and pool members; close session
   assert.deepEqual(await provisioner.listInstances(), []);
   await provisioner.pool!.idle();
   const left = await nodeContainers();
-  assert.equal(left.length, provisioner.warmCount(), 'only pool members are left');
+  assert.equal(left.length, provisioner.pool!.readyCount, 'only pool members are left');
   for (const c of left) assert.ok(!c.Labels['playground.session'] && c.Names[0]!.startsWith(`/playground-pool-${nodeId}-`), c.Names[0]);
   const volumes = (await docker.listVolumes({ filters: { label: [`playground.node=${nodeId}`] } })).Volumes ?? [];
   const mounted = new Set(left.flatMap((c) => c.Mounts.map((m) => m.Name)));
@@ -246,7 +245,7 @@ test('a restarted agent adopts claimed instances and pool members; close session
 test('reconcile removes claimed instances that are not live, keeps pool members, leaks nothing', async () => {
   const s2 = newSessionId();
   const job: CreateInstanceJob = { sessionId: s2, instanceId: newInstanceId(), hostname: 'node1', limits };
-  await waitFor('a member to claim', () => provisioner.warmCount() >= 1, 90000, 100);
+  await waitFor('a member to claim', () => provisioner.pool!.readyCount >= 1, 90000, 100);
   await provisioner.createInstance(job);
   await provisioner.pool!.idle();
   const outcome = await provisioner.reconcile({ instanceIds: [], sessionIds: [] }, { instanceIds: new Set(), sessionIds: new Set() });
@@ -263,12 +262,12 @@ test('reconcile removes claimed instances that are not live, keeps pool members,
 });
 
 test('a stopped member is replaced, never handed out', async () => {
-  await waitFor('full pool', () => provisioner.warmCount() === SIZE, 90000, 100);
+  await waitFor('full pool', () => provisioner.pool!.readyCount === SIZE, 90000, 100);
   await provisioner.pool!.idle();
   const [victim] = await nodeContainers([POOL_LABEL.member]);
   await docker.getContainer(victim!.Id).kill();
   await waitFor('victim removed and replaced', async () => {
     const members = await nodeContainers([POOL_LABEL.member]);
-    return !members.some((m) => m.Id === victim!.Id) && provisioner.warmCount() === SIZE;
+    return !members.some((m) => m.Id === victim!.Id) && provisioner.pool!.readyCount === SIZE;
   }, 90000, 100);
 });

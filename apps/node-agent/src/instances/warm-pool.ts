@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { LABEL } from '@playground/contracts';
-import { isDockerConflict, isDockerNotFound } from '../errors.ts';
+import type { InstanceLimits } from '@playground/contracts';
+import { isDockerNotFound } from '../errors.ts';
 import { engineAnswers } from './engine-readiness.ts';
 import { execCollect } from './exec-collect.ts';
+import type { InstanceResources } from './instance-resources.ts';
 import { listClaimRecords, poolMemberPrefix, poolNetworkName, poolVolumeName, POOL_LABEL } from './pool-records.ts';
 
 // Started, idle instances waiting to be claimed, so a new instance is ready in a fraction of
@@ -15,10 +15,14 @@ import { listClaimRecords, poolMemberPrefix, poolNetworkName, poolVolumeName, PO
 // - one maintenance pass runs at a time: it adopts members left by an earlier agent process,
 //   removes stale ones (stopped, other image, surplus) and then adds members ONE at a time.
 // On agent shutdown members are left running; the next start adopts them.
+// Members are made and removed through InstanceResources, like every instance; the pool knows
+// nothing of the provisioner, which takes members from it (`take`).
 
 const REFILL_DELAY_MS = 1000;
 /** After a member failed to start. */
 const RETRY_DELAY_MS = 5000;
+/** Limits of an idle member; a claim applies the job's own. */
+const MEMBER_LIMITS: InstanceLimits = { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1024 };
 
 export interface PoolMember {
   containerId: string;
@@ -29,19 +33,10 @@ export interface PoolMember {
 }
 
 export interface WarmPoolOptions {
-  docker: Docker;
-  nodeId: string;
-  image: string;
+  resources: InstanceResources;
   size: number;
+  /** The node's capacity: members + running instances never exceed it. */
   capacity: number;
-  /** Running instances on the node (claimed or not). */
-  countInstances: () => Promise<number>;
-  /** Create options for a member: its name, engine volume, hostname, network and labels are given. */
-  createOptions: (m: { name: string; volume: string; hostname: string; network: string; labels: Record<string, string> }) => Docker.ContainerCreateOptions;
-  /** Called with a member's new, empty engine volume before its container is made (disk limit). */
-  prepareVolume?: (volume: string) => Promise<void>;
-  /** Resolves once the container's inner engine answers; throws if it stops or times out. */
-  waitReady: (container: Docker.Container, hostname: string) => Promise<unknown>;
   /** Time between maintenance passes that nothing triggered. */
   checkIntervalMs: number;
   /** Delay between a claim and the refill it triggers (default REFILL_DELAY_MS). */
@@ -62,12 +57,15 @@ export class WarmPool {
   private stopped = true;
   private readonly log: Logger;
 
+  private readonly resources: InstanceResources;
+
   constructor(private readonly opts: WarmPoolOptions) {
-    this.log = opts.logger.child({ pool: poolNetworkName(opts.nodeId) });
+    this.resources = opts.resources;
+    this.log = opts.logger.child({ pool: poolNetworkName(opts.resources.nodeId) });
   }
 
   get network(): string {
-    return poolNetworkName(this.opts.nodeId);
+    return poolNetworkName(this.resources.nodeId);
   }
 
   /** Members ready to be claimed now. */
@@ -150,17 +148,17 @@ export class WarmPool {
   }
 
   private async maintain(): Promise<void> {
-    const { docker, nodeId } = this.opts;
+    const { docker, nodeId } = this.resources;
     const prefix = poolMemberPrefix(nodeId);
     let imageId: string | undefined;
     try {
-      imageId = (await docker.getImage(this.opts.image).inspect()).Id;
+      imageId = (await docker.getImage(this.resources.image).inspect()).Id;
     } catch (err) {
       if (!isDockerNotFound(err)) throw err;
-      this.log.warn({ image: this.opts.image }, 'pool.image_missing');
+      this.log.warn({ image: this.resources.image }, 'pool.image_missing');
     }
     const [containers, claims] = await Promise.all([
-      docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`, `${LABEL.node}=${nodeId}`, POOL_LABEL.member] } }),
+      docker.listContainers({ all: true, filters: this.resources.nodeFilter([POOL_LABEL.member]) }),
       listClaimRecords(docker, nodeId),
     ]);
 
@@ -195,13 +193,13 @@ export class WarmPool {
     }
 
     // Engine volumes of members whose container is gone (the agent stopped mid-creation).
-    const volumes = await docker.listVolumes({ filters: { label: [`${LABEL.managed}=true`, `${LABEL.node}=${nodeId}`, POOL_LABEL.member] } });
+    const volumes = await docker.listVolumes({ filters: this.resources.nodeFilter([POOL_LABEL.member]) });
     for (const v of volumes.Volumes ?? []) {
       if (!mounted.has(v.Name) && v.Name.startsWith(prefix)) await this.removeVolume(v.Name);
     }
 
     // Surplus: a smaller size, or instances grew into the pool's share of capacity.
-    let instances = await this.opts.countInstances();
+    let instances = await this.runningInstances();
     for (const member of [...this.ready.values()]) {
       if (this.ready.size <= this.opts.size && instances + this.ready.size <= this.opts.capacity) break;
       if (!this.ready.delete(member.containerId)) continue;
@@ -216,44 +214,30 @@ export class WarmPool {
         this.refillSoon(RETRY_DELAY_MS); // e.g. the engine ran out of network address pools
         return;
       }
-      instances = await this.opts.countInstances();
+      instances = await this.runningInstances();
     }
   }
 
-  private async ensureNetwork(): Promise<void> {
-    try {
-      await this.opts.docker.getNetwork(this.network).inspect();
-      return;
-    } catch (err) {
-      if (!isDockerNotFound(err)) throw err;
-    }
-    try {
-      await this.opts.docker.createNetwork({
-        Name: this.network,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: { [LABEL.managed]: 'true', [LABEL.node]: this.opts.nodeId, [POOL_LABEL.member]: 'true' },
-      });
-    } catch (err) {
-      if (!isDockerConflict(err)) throw err;
-    }
+  /** Running instances on the node, claimed members included. */
+  private async runningInstances(): Promise<number> {
+    return (await this.resources.listInstances()).filter((i) => i.running).length;
   }
 
   private async addMember(): Promise<PoolMember | undefined> {
-    const { docker, nodeId } = this.opts;
+    const { resources } = this;
     const suffix = randomBytes(4).toString('hex');
-    const name = `${poolMemberPrefix(nodeId)}${suffix}`;
+    const name = `${poolMemberPrefix(resources.nodeId)}${suffix}`;
     const volume = poolVolumeName(name);
     const hostname = `warm-${suffix}`;
-    const labels = { [LABEL.managed]: 'true', [LABEL.node]: nodeId, [POOL_LABEL.member]: 'true' };
+    const labels = resources.labels({ [POOL_LABEL.member]: 'true' });
     const started = Date.now();
     try {
-      await this.ensureNetwork();
-      await docker.createVolume({ Name: volume, Labels: labels });
-      await this.opts.prepareVolume?.(volume);
-      const container = await docker.createContainer(this.opts.createOptions({ name, volume, hostname, network: this.network, labels }));
+      await resources.ensureNetwork(this.network, labels);
+      await resources.createVolume(volume, labels);
+      await resources.limitVolume(volume);
+      const container = await resources.createContainer({ name, hostname, labels, limits: MEMBER_LIMITS, network: this.network, volume });
       await container.start();
-      await this.opts.waitReady(container, hostname);
+      await resources.waitUntilReady(container, hostname);
       if (this.stopped) return undefined; // adopted by the next agent process
       const member = { containerId: container.id, name, volume, daemonJson: await this.daemonJson(container.id) };
       this.ready.set(container.id, member);
@@ -267,34 +251,23 @@ export class WarmPool {
   }
 
   private async daemonJson(containerId: string): Promise<string | undefined> {
-    const result = await execCollect(this.opts.docker.getContainer(containerId), ['cat', '/etc/docker/daemon.json'], 5000).catch(() => undefined);
+    const result = await execCollect(this.resources.docker.getContainer(containerId), ['cat', '/etc/docker/daemon.json'], 5000).catch(() => undefined);
     return result?.exitCode === 0 ? result.stdout : undefined;
   }
 
   private async remove(idOrName: string, name: string, reason: string): Promise<void> {
     try {
-      await this.opts.docker.getContainer(idOrName).remove({ force: true, v: true });
+      await this.resources.removeContainer(idOrName);
     } catch (err) {
-      if (!isDockerNotFound(err) && !isDockerConflict(err)) this.log.warn({ container: name, err: String(err) }, 'pool.remove_failed');
+      this.log.warn({ container: name, err: String(err) }, 'pool.remove_failed');
     }
     // (A renamed container's engine volume is swept on the next pass, once unmounted.)
-    if (name.startsWith(poolMemberPrefix(this.opts.nodeId))) await this.removeVolume(poolVolumeName(name));
+    if (name.startsWith(poolMemberPrefix(this.resources.nodeId))) await this.removeVolume(poolVolumeName(name));
     this.log.info({ container: name, reason }, 'pool.member_removed');
   }
 
   private async removeVolume(name: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.opts.docker.getVolume(name).remove();
-        return;
-      } catch (err) {
-        if (isDockerNotFound(err)) return;
-        if (!isDockerConflict(err) || attempt >= 20) {
-          this.log.warn({ volume: name, err: String(err) }, 'pool.volume_remove_failed');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    // Best effort: a volume left behind is swept on a later pass.
+    await this.resources.removeVolume(name).catch((err: unknown) => this.log.warn({ volume: name, err: String(err) }, 'pool.volume_remove_failed'));
   }
 }

@@ -5,7 +5,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import type Docker from 'dockerode';
 import type { Redis } from 'ioredis';
 import { JOB, jobId, newInstanceId, newSessionId, type CreateInstanceResult } from '@playground/contracts';
-import { removeNodeResources, requireDocker, requireRedis, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../test-support.ts';
+import { removeNodeResources, requireDocker, requireRedis, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../../test/support.ts';
 import { LifecycleWorker } from './worker.ts';
 
 const nodeId = uniqueNodeId();

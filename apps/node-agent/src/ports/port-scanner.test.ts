@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId } from '@playground/contracts';
 import type { DockerInstanceProvisioner } from '../instances/docker-instance-provisioner.ts';
 import { execCollect } from '../instances/exec-collect.ts';
-import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
 import { PortScanner, type PortReadMode } from './port-scanner.ts';
 
 const nodeId = uniqueNodeId();

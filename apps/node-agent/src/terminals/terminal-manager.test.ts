@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import { newInstanceId, newSessionId } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../test-support.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
 import { DEFAULT_MAX_PENDING_INPUT_BYTES, dockerShellFactory } from './shell.ts';
 import { TerminalManager, type ViewerSink } from './terminal-manager.ts';
 

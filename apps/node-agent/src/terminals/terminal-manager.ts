@@ -8,8 +8,9 @@ import { Utf8Boundary } from './utf8-boundary.ts';
 /** At most this many chunks go out to a viewer between two that ask for an ack. */
 export const ACK_EVERY_CHUNKS = 64;
 
-// The agent owns terminals (like coder's reconnectingpty): one shell per instance, started on
-// the first attach, living until it exits or the instance goes away. Viewers come and go; a
+// The agent owns terminals (like coder's reconnectingpty): one shell per instance, started as
+// soon as the instance is ready (prewarm) or else on the first attach, living until it exits
+// or the instance goes away. Viewers come and go; a
 // new viewer first receives the replay of recent output.
 //
 // Flow control: every byte sent to a viewer counts as unacknowledged until an ack covers it.

@@ -3,9 +3,12 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { InstanceLimits } from '@playground/contracts';
-import { DockerInstanceProvisioner, type DockerInstanceProvisionerOptions } from './instances/docker-instance-provisioner.ts';
+import { DockerInstanceProvisioner, type DockerInstanceProvisionerOptions } from '../src/instances/docker-instance-provisioner.ts';
+import { InstanceResources, type InstanceResourcesOptions } from '../src/instances/instance-resources.ts';
+import { WarmPool } from '../src/instances/warm-pool.ts';
 
-// Shared by this app's tests: real services or a clear failure, never a silent skip.
+// Shared by this app's tests (and scripts/measure.ts), never by its production code under src/:
+// real services or a clear failure, never a silent skip.
 
 export const TEST_IMAGE = process.env.PLAYGROUND_TEST_IMAGE ?? 'playground/instance:latest';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -15,16 +18,18 @@ export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }
 /** Limits of an instance a test creates only to have one (not to check limits). */
 export const TEST_LIMITS: InstanceLimits = { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 1000 };
 
+export interface TestProvisionerOptions extends Partial<InstanceResourcesOptions>, Pick<DockerInstanceProvisionerOptions, 'onRemoving' | 'onReady'> {
+  /** A warm pool for the provisioner to claim from (not started). */
+  warmPool?: { size: number; capacity: number; checkIntervalMs: number };
+}
+
 /**
- * A provisioner as the tests use it: the test image, minimal capabilities, a 60 s readiness
+ * A provisioner wired as main.ts wires it: the test image, the userns mode, a 60 s readiness
  * timeout; `overrides` replaces or adds options (hooks, warm pool, another image).
  */
-export function testProvisioner(
-  docker: Docker,
-  nodeId: string,
-  overrides: Partial<DockerInstanceProvisionerOptions> = {},
-): DockerInstanceProvisioner {
-  return new DockerInstanceProvisioner({
+export function testProvisioner(docker: Docker, nodeId: string, overrides: TestProvisionerOptions = {}): DockerInstanceProvisioner {
+  const { warmPool, onRemoving, onReady, ...resourceOverrides } = overrides;
+  const resources = new InstanceResources({
     docker,
     nodeId,
     image: TEST_IMAGE,
@@ -32,8 +37,10 @@ export function testProvisioner(
     mirrorPort: 5000,
     readyTimeoutMs: 60000,
     logger: testLogger,
-    ...overrides,
+    ...resourceOverrides,
   });
+  const pool = warmPool && warmPool.size > 0 ? new WarmPool({ resources, ...warmPool, logger: testLogger }) : undefined;
+  return new DockerInstanceProvisioner({ resources, pool, logger: testLogger, onRemoving, onReady });
 }
 
 /** A node id of its own per test file, so labels and queues never collide with a real agent. */
