@@ -15,6 +15,7 @@ import { Health } from './health.ts';
 import { buildApi } from './http/api.ts';
 import { InstanceCommands } from './instance-commands.ts';
 import { loadLabCatalog } from './labs.ts';
+import { Metrics } from './metrics.ts';
 import { Instances } from './instances.ts';
 import type { Logger } from './logger.ts';
 import { NodeQueues } from './node-queues.ts';
@@ -68,8 +69,9 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     inputPerSecond: config.TERMINAL_INPUT_EVENTS_PER_SECOND,
     resizePerSecond: config.TERMINAL_RESIZE_EVENTS_PER_SECOND,
   });
+  const metrics = new Metrics(db, queues, terminals);
   const sessions = new Sessions(db, queues, placement, audit, terminals, config);
-  const instances = new Instances(db, queues, sessions, audit, terminals, agents, config);
+  const instances = new Instances(db, queues, sessions, audit, terminals, agents, config, metrics.instanceCreate);
   const nodes = new Nodes(db, queues, sessions, audit, terminals, logger.child({ component: 'nodes' }));
   agents.subscribe(new AgentReports(db, nodes, instances, logger.child({ component: 'agent-reports' })));
 
@@ -96,6 +98,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     labs: await loadLabCatalog(config.LABS_DIR),
     commands,
     templates: await loadTemplateCatalog(config.TEMPLATES_DIR),
+    metrics,
     templateProvisioner: new TemplateProvisioner(instances, commands, logger.child({ component: 'templates' })),
   });
   await api.ready();
@@ -156,5 +159,5 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     redis.disconnect();
   }
 
-  return { config, db, redis, queues, sessions, instances, nodes, agents, terminals, reaper, server, io, listen, close };
+  return { config, db, redis, queues, sessions, instances, nodes, agents, terminals, metrics, reaper, server, io, listen, close };
 }

@@ -14,6 +14,7 @@ import type { AuditLog } from './audit.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db.ts';
 import type { Instance } from './generated/prisma/client.ts';
+import type { Histogram } from 'prom-client';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { JobWaitTimeout, type EndedJob, type JobOutcome, type NodeQueues } from './node-queues.ts';
 import { freeSlots, noCapacity } from './placement.ts';
@@ -47,6 +48,8 @@ export class Instances {
     private readonly terminals: TerminalExits,
     private readonly links: Pick<AgentLinks, 'linkDroppedAt'>,
     private readonly config: InstanceConfig,
+    /** How long learners wait for a new instance (the metric), by how the wait ended. */
+    private readonly createLatency?: Pick<Histogram<'outcome'>, 'startTimer'>,
   ) {}
 
   /** Live (not deleted) instances of a session, oldest first. */
@@ -75,7 +78,12 @@ export class Instances {
     // front opens the short transaction that reserves the slot.
     const instance = await this.serial.run(`node-capacity:${nodeId}`, () => this.reserve(sessionId, nodeId, options.hostname));
 
-    const ended = await this.waitForCreateJob(instance);
+    const stopTimer = this.createLatency?.startTimer();
+    const ended = await this.waitForCreateJob(instance).catch((error: unknown) => {
+      stopTimer?.({ outcome: error instanceof PlaygroundError ? error.code : 'error' });
+      throw error;
+    });
+    stopTimer?.({ outcome: ended.state });
     const settled = await this.settleCreate(instance.id, ended);
     if (ended.state === 'failed') throw new PlaygroundError('instance_failed', `The instance could not be created: ${ended.failedReason}`);
     return settled ?? instance;

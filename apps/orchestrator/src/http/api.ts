@@ -9,6 +9,7 @@ import type { InstanceCommands } from '../instance-commands.ts';
 import type { Instances } from '../instances.ts';
 import type { LabCatalog } from '../labs.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Nodes } from '../nodes.ts';
 import type { OriginPolicy } from '../origin-policy.ts';
 import type { PortUrls } from '../port-urls.ts';
@@ -38,6 +39,7 @@ export interface ApiDeps {
   labs: LabCatalog;
   templates: TemplateCatalog;
   templateProvisioner: Pick<TemplateProvisioner, 'start'>;
+  metrics: Pick<Metrics, 'registry' | 'errors'>;
   commands: Pick<InstanceCommands, 'exec' | 'upload'>;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
@@ -58,7 +60,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       done(new PlaygroundError('bad_request', 'The request body is not valid JSON.'), undefined);
     }
   });
-  app.setErrorHandler(createErrorHandler(deps.logger));
+  app.setErrorHandler(createErrorHandler(deps.logger, (code) => deps.metrics.errors.inc({ code })));
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new PlaygroundError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
   );
@@ -149,6 +151,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return reply.code(204).send();
     },
   );
+
+  // Prometheus scrapes with the admin token; the edge does not route /metrics, so it is
+  // reachable only on the orchestrator's own (internal) port.
+  app.get('/metrics', async (request, reply) => {
+    requireAdmin(request);
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
 
   app.get('/api/v1/nodes', async (request): Promise<NodeListView> => {
     requireAdmin(request);

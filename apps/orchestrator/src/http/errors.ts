@@ -32,9 +32,11 @@ export function sendError(reply: FastifyReply, error: PlaygroundError): FastifyR
   return reply.code(error.status).type('application/json').send(error.toBody());
 }
 
-export function createErrorHandler(logger: Logger) {
+/** `counted`: told the code of every error answered (the errors metric). */
+export function createErrorHandler(logger: Logger, counted: (code: string) => void = () => undefined) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const translated = toPlaygroundError(error);
+    counted(translated.code);
     if (translated.code === 'internal') {
       logger.error({ err: error, method: request.method, url: request.url }, 'http.internal_error');
     } else if (translated.code === 'unavailable') {
