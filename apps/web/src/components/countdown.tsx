@@ -1,11 +1,15 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { formatRemaining } from '@/lib/format-remaining';
+import { expiryWarning, formatRemaining } from '@/lib/format-remaining';
 
 const WARNING_MS = 10 * 60_000;
 
-/** Time left in the session, ticking every second; amber under ten minutes. */
+/**
+ * Time left in the session, ticking every second; amber under ten minutes. At 15 and again at
+ * 5 minutes before the end a notice says so (each can be dismissed), so no one loses work to a
+ * surprise.
+ */
 export function Countdown({ expiresAt }: { expiresAt: string }) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -14,7 +18,21 @@ export function Countdown({ expiresAt }: { expiresAt: string }) {
   }, []);
   const remaining = Date.parse(expiresAt) - now;
   const warning = remaining < WARNING_MS;
+  const due = expiryWarning(remaining);
+  const [dismissed, setDismissed] = useState<number | null>(null);
   return (
+    <>
+    {due !== null && dismissed !== due && (
+      <div className="expiry-warning" role="alert" data-testid="expiry-warning">
+        <span>
+          This session ends in {due === 15 ? 'about 15' : 'less than 5'} minutes; everything in it is deleted then. Copy out anything you
+          want to keep.
+        </span>
+        <button type="button" className="btn btn-ghost" onClick={() => setDismissed(due)} aria-label="Dismiss">
+          ✕
+        </button>
+      </div>
+    )}
     <div
       className={`countdown${warning ? ' warning' : ''}`}
       title={`Session ends at ${new Date(expiresAt).toLocaleTimeString()}`}
@@ -26,5 +44,6 @@ export function Countdown({ expiresAt }: { expiresAt: string }) {
       </span>
       <span className="label">left</span>
     </div>
+    </>
   );
 }

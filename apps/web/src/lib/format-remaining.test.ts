@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRemaining, parsePort } from './format-remaining.ts';
+import { expiryWarning, formatRemaining, parsePort } from './format-remaining.ts';
 
 test('formatRemaining renders h:mm:ss', () => {
   assert.equal(formatRemaining(4 * 3600_000), '4:00:00');
@@ -16,4 +16,14 @@ test('parsePort accepts 1–65535 only', () => {
   assert.ok('error' in parsePort(''));
   assert.ok('error' in parsePort('8.5'));
   assert.ok('error' in parsePort('-1'));
+});
+
+test('expiryWarning: none before 15 minutes left, then 15, then 5, none once over', () => {
+  assert.equal(expiryWarning(4 * 3600_000), null);
+  assert.equal(expiryWarning(15 * 60_000 + 1), null);
+  assert.equal(expiryWarning(15 * 60_000), 15);
+  assert.equal(expiryWarning(6 * 60_000), 15);
+  assert.equal(expiryWarning(5 * 60_000), 5);
+  assert.equal(expiryWarning(1_000), 5);
+  assert.equal(expiryWarning(0), null);
 });

@@ -15,3 +15,17 @@ export function parsePort(text: string): { port: number } | { error: string } {
   if (port < 1 || port > 65535) return { error: 'Ports go from 1 to 65535.' };
   return { port };
 }
+
+/** Minutes before the end at which the learner is warned, latest last. */
+export const EXPIRY_WARNINGS_MINUTES = [15, 5] as const;
+
+/**
+ * The warning due with `ms` left: the latest mark already passed (15, then 5 minutes), or null
+ * before the first one and once the session is over.
+ */
+export function expiryWarning(ms: number): (typeof EXPIRY_WARNINGS_MINUTES)[number] | null {
+  if (ms <= 0) return null;
+  let due: (typeof EXPIRY_WARNINGS_MINUTES)[number] | null = null;
+  for (const minutes of EXPIRY_WARNINGS_MINUTES) if (ms <= minutes * 60_000) due = minutes;
+  return due;
+}
