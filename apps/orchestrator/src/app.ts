@@ -99,6 +99,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     commands,
     templates: await loadTemplateCatalog(config.TEMPLATES_DIR),
     metrics,
+    audit,
     templateProvisioner: new TemplateProvisioner(instances, commands, logger.child({ component: 'templates' })),
   });
   await api.ready();

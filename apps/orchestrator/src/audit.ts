@@ -1,4 +1,4 @@
-import type { EventName } from '@playground/contracts';
+import type { AuditEventView, EventName } from '@playground/contracts';
 import type { Db } from './db.ts';
 import type { Logger } from './logger.ts';
 
@@ -31,5 +31,23 @@ export class AuditLog {
     } catch (error) {
       this.logger.warn({ err: error, type }, 'audit.write_failed');
     }
+  }
+
+  /** The newest events first, of one session when `sessionId` is given. */
+  async recent(options: { sessionId?: string; limit: number }): Promise<AuditEventView[]> {
+    const rows = await this.db.auditEvent.findMany({
+      where: options.sessionId ? { sessionId: options.sessionId } : {},
+      orderBy: { id: 'desc' },
+      take: options.limit,
+    });
+    return rows.map((row) => ({
+      id: String(row.id),
+      at: row.at.toISOString(),
+      type: row.type,
+      sessionId: row.sessionId,
+      instanceId: row.instanceId,
+      nodeId: row.nodeId,
+      data: row.data,
+    }));
   }
 }

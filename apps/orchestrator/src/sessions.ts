@@ -1,4 +1,4 @@
-import { CloseSessionJob, EVENT, JOB, PlaygroundError, SessionId, jobId, newSessionId } from '@playground/contracts';
+import { CloseSessionJob, EVENT, JOB, PlaygroundError, SessionId, jobId, newSessionId, type AdminSessionView } from '@playground/contracts';
 import type { AuditLog } from './audit.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db.ts';
@@ -178,5 +178,24 @@ export class Sessions {
       pending = await this.finishClosed(ids);
     }
     return { closed: sessions.length - pending, pending };
+  }
+
+  /** Sessions not over yet, newest first, for the operator page. */
+  async listLive(limit = 500): Promise<AdminSessionView[]> {
+    const rows = await this.db.session.findMany({
+      where: { status: { in: ['active', 'closing', 'lost'] } },
+      orderBy: { createdAt: 'desc' },
+      take: limit,
+      include: { _count: { select: { instances: { where: { status: { in: ['creating', 'running'] } } } } } },
+    });
+    return rows.map((row) => ({
+      id: row.id,
+      status: row.status,
+      client: row.clientKey,
+      nodeId: row.nodeId,
+      createdAt: row.createdAt.toISOString(),
+      expiresAt: row.expiresAt.toISOString(),
+      instances: row._count.instances,
+    }));
   }
 }

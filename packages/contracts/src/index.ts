@@ -8,3 +8,4 @@ export * from './labels.ts';
 export * from './events.ts';
 export * from './port-host.ts';
 export * from './pwd.ts';
+export * from './admin.ts';

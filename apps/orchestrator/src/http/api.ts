@@ -1,6 +1,7 @@
-import { CreateInstanceBody, CreateSessionBody, ExecBody, NodeId, PlaygroundError, type NodeListView, type NodeView } from '@playground/contracts';
+import { AuditQuery, CreateInstanceBody, CreateSessionBody, ExecBody, NodeId, PlaygroundError, type NodeListView, type NodeView } from '@playground/contracts';
 import { secretEqual } from '@playground/contracts/secret-equal';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { AuditLog } from '../audit.ts';
 import type { ClientIdentifier } from '../client-identity.ts';
 import type { Config } from '../config.ts';
 import type { CreationLimits } from '../creation-limits.ts';
@@ -40,6 +41,7 @@ export interface ApiDeps {
   templates: TemplateCatalog;
   templateProvisioner: Pick<TemplateProvisioner, 'start'>;
   metrics: Pick<Metrics, 'registry' | 'errors'>;
+  audit: Pick<AuditLog, 'recent'>;
   commands: Pick<InstanceCommands, 'exec' | 'upload'>;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
@@ -181,6 +183,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     const nodeId = NodeId.safeParse(request.params.id);
     if (!nodeId.success) throw new PlaygroundError('bad_request', `"${request.params.id}" is not a node id (${nodeId.error.issues[0]!.message}).`);
     return deps.nodeCredentials.rotateCredential(nodeId.data);
+  });
+
+  app.get('/api/v1/admin/sessions', async (request) => {
+    requireAdmin(request);
+    return { sessions: await sessions.listLive() };
+  });
+
+  app.get('/api/v1/admin/audit', async (request) => {
+    requireAdmin(request);
+    return { events: await deps.audit.recent(AuditQuery.parse(request.query ?? {})) };
   });
 
   app.post('/api/v1/admin/sessions/close-all', async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { InstanceView, SessionView, TemplateView } from '@playground/contracts';
+import type { AdminSessionView, AuditEventView, InstanceView, NodeView, SessionView, TemplateView } from '@playground/contracts';
 import type { LabSummaryView, LabView } from '@playground/labs/model';
 
 // The browser's client for the orchestrator's /api/v1, through the edge (same origin).
@@ -19,12 +19,15 @@ export class ApiError extends Error {
 
 const NETWORK_MESSAGE = 'Could not reach the playground. Check your connection and try again.';
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** `adminToken`: for the operator's calls (Authorization: Bearer). */
+async function request<T>(method: string, path: string, body?: unknown, adminToken?: string): Promise<T> {
   let res: Response;
+  const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' };
+  if (adminToken) headers.authorization = `Bearer ${adminToken}`;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
     });
@@ -99,4 +102,23 @@ export function getLab(slug: string, language?: string): Promise<LabView> {
 /** Runs a shell script in an instance (as root, in /root) and answers its exit code and output. */
 export function runScript(sessionId: string, instanceId: string, script: string): Promise<{ exitCode: number | null; output: string }> {
   return request('POST', `/sessions/${encodeURIComponent(sessionId)}/instances/${encodeURIComponent(instanceId)}/exec`, { script });
+}
+
+// The operator's calls (the /admin page), with the admin token.
+
+export function listNodes(token: string): Promise<{ nodes: NodeView[] }> {
+  return request('GET', '/nodes', undefined, token);
+}
+
+export function setNodeDrained(token: string, nodeId: string, drained: boolean): Promise<NodeView> {
+  return request('POST', `/nodes/${encodeURIComponent(nodeId)}/${drained ? 'drain' : 'undrain'}`, {}, token);
+}
+
+export function listLiveSessions(token: string): Promise<{ sessions: AdminSessionView[] }> {
+  return request('GET', '/admin/sessions', undefined, token);
+}
+
+export function listAuditEvents(token: string, sessionId?: string): Promise<{ events: AuditEventView[] }> {
+  const query = new URLSearchParams({ limit: '200', ...(sessionId ? { sessionId } : {}) });
+  return request('GET', `/admin/audit?${query}`, undefined, token);
 }
