@@ -5,7 +5,7 @@ import { PlaygroundError } from '@playground/contracts';
 import { CreationLimits } from './creation-limits.ts';
 import { createLogger } from './logger.ts';
 import { createRedis, waitForRedis } from './redis.ts';
-import { REDIS_URL } from './test-harness.ts';
+import { REDIS_URL } from '../test/harness.ts';
 
 // Against the real Redis: the count lives in Redis, so a limiter on a new connection (the
 // orchestrator after a restart) continues it; with Redis unreachable the process still limits

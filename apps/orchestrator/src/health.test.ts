@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { json, startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 async function closedPort(): Promise<number> {
   const probe = createServer();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, type SessionView } from '@playground/contracts';
-import { json, startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 // Instance creation and node loss under concurrency, against real Postgres and Redis (a
 // BullMQ worker stands in for the node agent): parallel creates on one node must neither

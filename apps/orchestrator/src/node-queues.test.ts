@@ -7,7 +7,7 @@ import { nodeQueueName } from '@playground/contracts';
 import { createLogger } from './logger.ts';
 import { NodeQueues } from './node-queues.ts';
 import { createRedis } from './redis.ts';
-import { REDIS_URL } from './test-harness.ts';
+import { REDIS_URL } from '../test/harness.ts';
 
 // Waiting for a job's outcome against the real Redis, with a real BullMQ worker standing in
 // for the node agent: a finished job must settle its request even when the event stream

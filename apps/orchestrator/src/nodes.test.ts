@@ -20,7 +20,7 @@ import { buildOrchestrator } from './app.ts';
 import { createLogger } from './logger.ts';
 import { nodeStatus } from './nodes.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
-import { json, startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 // Many nodes against real Postgres and Redis: the admin nodes API, drain/undrain, capacity,
 // and a node going down (heartbeat timeout, agent link lost). A small in-test agent client

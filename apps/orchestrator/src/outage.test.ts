@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, type InstanceView, type SessionView } from '@playground/contracts';
-import { json, startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 import { startPrivatePostgres, startPrivateRedis, type PrivateService } from '../../../test/support/private-services.ts';
 
 // Redis and Postgres really stop and start (private servers on spare ports, never the

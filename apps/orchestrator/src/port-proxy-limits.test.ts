@@ -5,7 +5,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { newInstanceId, newSessionId } from '@playground/contracts';
-import { startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 // Probes of the port proxy's bounds: an instance's server that never answers, one that never
 // accepts the connection, and a flood of connections to one instance. Real local servers on

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { json, startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 // Session creation under concurrency, against real Postgres: many parallel POST /sessions
 // from one client address (a workshop behind one NAT, the benchmark) must neither deadlock

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EVENT, JOB, type AgentToOrchestrator, type InstanceView, type OrchestratorToAgent, type SessionView } from '@playground/contracts';
 import { io as connect, type Socket } from 'socket.io-client';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
 
 // `instance.gone`, `instance.cpu_warning` and `instance.stopped` from an agent against a real orchestrator, Postgres and Redis. A small
 // in-test agent client on /agent stands in for the node agent (the seam); a BullMQ worker

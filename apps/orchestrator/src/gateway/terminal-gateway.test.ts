@@ -10,7 +10,7 @@ import {
   type TerminalServerToClient,
 } from '@playground/contracts';
 import { io as connect, type Socket } from 'socket.io-client';
-import { startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
 
 // Seam test of /agent and /terminal with a small in-test agent client; the cross-app
 // tests run the real node agent.

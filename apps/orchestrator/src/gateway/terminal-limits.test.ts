@@ -9,7 +9,7 @@ import {
   type TerminalServerToClient,
 } from '@playground/contracts';
 import { io as connect, type Socket } from 'socket.io-client';
-import { startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
 
 // Probes of the terminal event limits: a browser that floods `input` or `resize`, or sends
 // oversize or malformed input, has the excess dropped with one notice and keeps its terminal.

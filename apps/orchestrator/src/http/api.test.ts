@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, jobId, type InstanceView, type SessionView } from '@playground/contracts';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
 
 // The REST contract against a real orchestrator, Postgres and Redis; a BullMQ worker
 // stands in for the node agent (the seam), answering create/delete/close jobs.

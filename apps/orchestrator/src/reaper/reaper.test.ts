@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EVENT, JOB, jobId, newInstanceId, nodeHeartbeatKey, type SessionView } from '@playground/contracts';
 import { Redis } from 'ioredis';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
 
 // The reaper running on its own timer against real Postgres and a real BullMQ queue.
 // Redis logical database 12: the node monitor adopts every node whose heartbeat it finds,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, jobId, newInstanceId, type SessionView } from '@playground/contracts';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
 import { SettleCreatingInstances } from './settle-creating-instances.ts';
 
 // The orchestrator can die between recording an instance (`creating`) and adding its create

@@ -4,9 +4,9 @@ import { nodeQueueName } from '@playground/contracts';
 import { deriveNodeToken } from '@playground/contracts/node-token';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { GENEROUS_RATE_LIMITS } from '../../../test/support/generous-rate-limits.ts';
-import { buildOrchestrator, type Orchestrator } from './app.ts';
-import { parseConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { buildOrchestrator, type Orchestrator } from '../src/app.ts';
+import { parseConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
 
 // Shared by this app's tests: a real orchestrator on a free port, with its own migrated
 // database and its own BullMQ prefix, against the real Postgres and Redis of this host.
