@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { SessionView } from '@playground/contracts';
 import { createInstance, createSession, timed, type ApiError } from '../support/cluster.ts';
 import { echoThroughTerminal } from '../support/terminal.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // Redis or Postgres goes away for a few seconds (a restart, a failover). The playground says
 // so (health 503, API 503 `unavailable`, quickly), and recovers by itself when the service
@@ -36,7 +37,7 @@ describe('Redis and Postgres outages', { timeout: 5 * 60_000 }, () => {
     const down = await eventually(async () => {
       const answer = await health();
       return answer.status === 503 && answer;
-    }, 5_000, 'health to answer 503');
+    }, { timeoutMs: 5_000, description: 'health to answer 503' });
     assert.equal(down.body.redis.ok, false);
     assert.equal(down.body.postgres.ok, true);
 
@@ -47,7 +48,7 @@ describe('Redis and Postgres outages', { timeout: 5 * 60_000 }, () => {
     assert.ok(refused.ms < 2_000, `the refusal took ${refused.ms} ms`);
 
     await stack.redis.start();
-    const back = await timed(() => eventually(async () => (await health()).status === 200, 15_000, 'health 200 again'));
+    const back = await timed(() => eventually(async () => (await health()).status === 200, { timeoutMs: 15_000, description: 'health 200 again' }));
     process.stdout.write(`# health 200 again ${back.ms} ms after Redis returned\n`);
     const instance = await createInstance(stack, session.id);
     await echoThroughTerminal(stack, session.id, instance.id);
@@ -59,7 +60,7 @@ describe('Redis and Postgres outages', { timeout: 5 * 60_000 }, () => {
     const down = await eventually(async () => {
       const answer = await health();
       return answer.status === 503 && answer;
-    }, 5_000, 'health to answer 503');
+    }, { timeoutMs: 5_000, description: 'health to answer 503' });
     assert.equal(down.body.postgres.ok, false);
 
     const refused = await timed(() => stack.api<ApiError>('GET', `/api/v1/sessions/${session.id}`));
@@ -68,7 +69,7 @@ describe('Redis and Postgres outages', { timeout: 5 * 60_000 }, () => {
     assert.ok(refused.ms < 4_000, `the refusal took ${refused.ms} ms`);
 
     await stack.postgres!.start();
-    const back = await timed(() => eventually(async () => (await health()).status === 200, 15_000, 'health 200 again'));
+    const back = await timed(() => eventually(async () => (await health()).status === 200, { timeoutMs: 15_000, description: 'health 200 again' }));
     process.stdout.write(`# health 200 again ${back.ms} ms after Postgres returned\n`);
     const again = await createSession(stack);
     const instance = await createInstance(stack, again.id);
@@ -76,6 +77,6 @@ describe('Redis and Postgres outages', { timeout: 5 * 60_000 }, () => {
     samePids();
 
     for (const id of [session.id, again.id]) assert.equal((await stack.api('DELETE', `/api/v1/sessions/${id}`)).status, 204);
-    await eventually(async () => (await stack.leftovers()).length === 0, 60_000, 'every container, network and volume removed');
+    await eventually(async () => (await stack.leftovers()).length === 0, { timeoutMs: 60_000, description: 'every container, network and volume removed' });
   });
 });

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { SessionView } from '@playground/contracts';
 import { assertNoCapacity, createInstance, createSessionOnSomeNode, listNodes, nodeOfInstance, timed } from '../support/cluster.ts';
 import { echoThroughTerminal } from '../support/terminal.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // Two node agents, each with its own Docker engine on this machine, room for one instance
 // each: sessions spread over both, and the cluster says plainly when it is full.
@@ -49,6 +50,6 @@ describe('placement across two nodes', { timeout: 5 * 60_000 }, () => {
 
   it('leaves no container, network or volume behind once the sessions end', async () => {
     for (const { session } of sessions) assert.equal((await stack.api('DELETE', `/api/v1/sessions/${session.id}`)).status, 204);
-    await eventually(async () => (await stack.leftovers()).length === 0, 60_000, 'every container, network and volume removed');
+    await eventually(async () => (await stack.leftovers()).length === 0, { timeoutMs: 60_000, description: 'every container, network and volume removed' });
   });
 });

@@ -25,18 +25,21 @@ export class EventuallyTimeoutError extends Error {
   }
 }
 
+/** What a truthy answer can be: the answer's type without its falsy members. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 /** Resolves with the first truthy answer of `check`; rejects when none came within `timeoutMs`. */
 export async function eventually<T>(
   check: () => T | Promise<T>,
   { timeoutMs, description, intervalMs = 100 }: EventuallyOptions,
-): Promise<NonNullable<T>> {
+): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let last = '';
   for (;;) {
     try {
       const value = await check();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Truthy<T>;
       last = `last answer: ${String(value)}`;
     } catch (error) {
       lastError = error;

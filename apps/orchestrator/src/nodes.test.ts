@@ -21,6 +21,7 @@ import { createLogger } from './logger.ts';
 import { nodeStatus } from './nodes.ts';
 import { SESSION_LOST_MESSAGE } from './session-lost.ts';
 import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
+import { eventually } from '../../../test/support/eventually.ts';
 
 // Many nodes against real Postgres and Redis: the admin nodes API, drain/undrain, capacity,
 // and a node going down (heartbeat timeout, agent link lost). A small in-test agent client
@@ -101,15 +102,6 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     clients.push(client);
     return client;
   };
-  async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 5_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await sleep(50);
-    }
-  }
 
   before(async () => {
     t = await startTestOrchestrator('nodes', {
@@ -216,7 +208,7 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     assert.equal(nodeStatus(await nodeRow(b)), 'draining');
     const agent = await agentClient(b);
     announce(agent, b);
-    await waitFor(async () => (await nodeRow(b)).name === `${b}-name`);
+    await eventually(async () => (await nodeRow(b)).name === `${b}-name`, { timeoutMs: 5_000, description: 'the announced name on the node row' });
     assert.equal(nodeStatus(await nodeRow(b)), 'draining');
 
     // A second orchestrator process on the same record sees it draining and keeps it so.
@@ -253,7 +245,7 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     assert.equal((await nodeRow(b)).status, 'down');
     const again = await agentClient(b);
     announce(again, b);
-    await waitFor(async () => (await nodeRow(b)).status !== 'down');
+    await eventually(async () => (await nodeRow(b)).status !== 'down', { timeoutMs: 5_000, description: 'node b to be up again' });
     await heartbeat(b);
     await t.app.reaper.runOnce();
     assert.equal(nodeStatus(await nodeRow(b)), 'draining');
@@ -263,7 +255,7 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     await t.app.db.auditEvent.deleteMany({ where: { nodeId: b } });
     await t.app.nodes.markDown(b, { reason: 'test' });
     announce(again, b);
-    await waitFor(async () => (await nodeRow(b)).status !== 'down');
+    await eventually(async () => (await nodeRow(b)).status !== 'down', { timeoutMs: 5_000, description: 'node b to be up again' });
     assert.equal(nodeStatus(await nodeRow(b)), 'draining');
     await t.request('POST', `/api/v1/nodes/${b}/undrain`, { headers: admin() });
   });
@@ -338,7 +330,7 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     // No worker answers on this node: the create request waits.
     const started = Date.now();
     const pending = addInstance(session.id);
-    await waitFor(() => t.app.db.instance.findFirst({ where: { sessionId: session.id, status: 'creating' } }));
+    await eventually(() => t.app.db.instance.findFirst({ where: { sessionId: session.id, status: 'creating' } }), { timeoutMs: 5_000, description: 'a creating instance in the session' });
     const creating = await t.app.db.instance.findFirstOrThrow({ where: { sessionId: session.id, status: 'creating' } });
 
     const terminal = browser({ sessionId: session.id, instanceId: 'a'.repeat(26) });
@@ -372,7 +364,7 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
     // The agent comes back: the node is ready again and node.live leaves the lost session out.
     const back = await agentClient(d);
     announce(back, d);
-    await waitFor(async () => (await nodeRow(d)).status === 'ready');
+    await eventually(async () => (await nodeRow(d)).status === 'ready', { timeoutMs: 5_000, description: 'node d to be ready' });
     await t.app.reaper.runOnce();
     assert.equal((await nodeRow(d)).status, 'ready');
     const live = await back.timeout(3_000).emitWithAck('node.live');

@@ -2,21 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, type InstanceView, type SessionView } from '@playground/contracts';
 import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
+import { eventually } from '../../../test/support/eventually.ts';
 import { startPrivatePostgres, startPrivateRedis, type PrivateService } from '../../../test/support/private-services.ts';
-
-// Redis and Postgres really stop and start (private servers on spare ports, never the
-// machine's shared ones) under one running orchestrator: health says 503, calls that need
-// the service answer 503 `unavailable` at once, and everything works again afterwards
-// without restarting anything.
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return Date.now() - started;
-}
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = Date.now();
@@ -75,14 +62,13 @@ describe('Redis stops and starts under a running orchestrator', () => {
     await t.app.reaper.runOnce(); // must not throw or mark nodes down
 
     await redis.start();
-    const recoveredMs = await waitFor(async () => (await t.request('GET', '/api/v1/health')).status === 200);
-    ctx.diagnostic(`health back ${recoveredMs} ms after redis-server started`);
+    await eventually(async () => (await t.request('GET', '/api/v1/health')).status === 200, { timeoutMs: 10_000, description: 'health to answer 200 again' });
     const again = await t.request('POST', `/api/v1/sessions/${session.id}/instances`);
     assert.equal(again.status, 201, JSON.stringify(await json(again.clone())));
-    await waitFor(async () => {
+    await eventually(async () => {
       await t.app.reaper.runOnce();
       return (await t.app.db.instance.findUniqueOrThrow({ where: { id: one.id } })).status === 'deleted';
-    });
+    }, { timeoutMs: 10_000, description: 'the instance to be deleted by the reaper' });
     assert.equal((await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status, 'ready');
   });
 });
@@ -132,8 +118,7 @@ describe('Postgres stops and starts under a running orchestrator', () => {
     await t.app.reaper.runOnce(); // logs, never throws
 
     await postgres.start();
-    const recoveredMs = await waitFor(async () => (await t.request('GET', '/api/v1/health')).status === 200);
-    ctx.diagnostic(`health back ${recoveredMs} ms after Postgres started`);
+    await eventually(async () => (await t.request('GET', '/api/v1/health')).status === 200, { timeoutMs: 10_000, description: 'health to answer 200 again' });
     assert.equal((await t.request('GET', `/api/v1/sessions/${session.id}`)).status, 200);
     assert.equal((await t.request('POST', `/api/v1/sessions/${session.id}/instances`)).status, 201);
     assert.equal((await t.request('POST', '/api/v1/sessions')).status, 201);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, jobId, type InstanceView, type SessionView } from '@playground/contracts';
 import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 
 // The REST contract against a real orchestrator, Postgres and Redis; a BullMQ worker
 // stands in for the node agent (the seam), answering create/delete/close jobs.
@@ -141,10 +142,10 @@ describe('REST API /api/v1', () => {
     const job2 = await t.app.queues.queue(nodeId).getJob(jobId.deleteInstance(one.id));
     assert.ok(job2, 'delete job enqueued');
     await job2.waitUntilFinished(await queueEvents(t, nodeId), 5_000).catch(() => undefined);
-    await waitFor(async () => {
+    await eventually(async () => {
       await t.app.reaper.runOnce();
       return (await t.app.db.instance.findUniqueOrThrow({ where: { id: one.id } })).status === 'deleted';
-    });
+    }, { timeoutMs: 5_000, description: 'the instance to be deleted by the reaper' });
     const again = await json<InstanceView>(await post(`/api/v1/sessions/${session.id}/instances`, '{}'));
     assert.equal(again.hostname, 'node3');
     assert.equal((await t.request('DELETE', `/api/v1/sessions/${session.id}/instances/${'b'.repeat(26)}`)).status, 404);
@@ -182,10 +183,10 @@ describe('REST API /api/v1', () => {
     assert.equal(get.status, 404);
     assert.equal((await json(get)).error.code, 'session_ended');
     assert.ok(await t.app.queues.queue(nodeId).getJob(jobId.closeSession(session.id)), 'close job enqueued');
-    await waitFor(async () => {
+    await eventually(async () => {
       await t.app.reaper.runOnce();
       return (await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).status === 'ended';
-    });
+    }, { timeoutMs: 5_000, description: 'the session to be ended by the reaper' });
     assert.equal((await post(`/api/v1/sessions/${session.id}/instances`, '{}')).status, 404);
     assert.equal((await t.request('DELETE', `/api/v1/sessions/${'c'.repeat(32)}`)).status, 404);
   });
@@ -223,14 +224,6 @@ describe('REST API /api/v1', () => {
     assert.equal((await json(response)).error.code, 'not_found');
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function queueEvents(t: TestOrchestrator, nodeId: string) {
   const { QueueEvents } = await import('bullmq');
