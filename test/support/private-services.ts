@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../infra/launcher/stack.ts';
 import { migrateDatabase } from './database.ts';
+import { eventually } from './eventually.ts';
 
 // A Redis server and a PostgreSQL cluster of a test's own, on free loopback ports in temp
 // directories, so that a cross-app test can stop and start them (outages) without touching
@@ -29,15 +30,6 @@ export interface PrivateService {
   close(): Promise<void>;
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
-}
-
 /** redis-server with an append-only file, so a restart keeps the queues as a real deployment does. */
 export async function startPrivateRedis(): Promise<PrivateService> {
   const port = await freePort();
@@ -57,9 +49,11 @@ export async function startPrivateRedis(): Promise<PrivateService> {
       );
       proc.on('error', () => undefined);
       child = proc;
-      if (!(await until(async () => proc.exitCode === null && (await ping()), 10_000))) {
+      try {
+        await eventually(async () => proc.exitCode === null && (await ping()), { timeoutMs: 10_000, description: `redis-server on 127.0.0.1:${port}` });
+      } catch (error) {
         proc.kill('SIGKILL');
-        throw new PrivateServiceError(`redis-server did not answer on 127.0.0.1:${port} (is redis-server installed? infra/setup.sh installs it)`);
+        throw new PrivateServiceError(`${(error as Error).message} (is redis-server installed? infra/setup.sh installs it)`);
       }
       service.running = true;
     },

@@ -9,6 +9,7 @@ import { Queue, Worker } from 'bullmq';
 import { createDb, type Db } from './db.ts';
 import { freePort } from '../../../infra/launcher/stack.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { eventually } from '../../../test/support/eventually.ts';
 
 // kill -9 of the real orchestrator process (src/main.ts) while an instance is being
 // created: after a restart the instance settles from its job (run once, not twice) and the
@@ -41,13 +42,13 @@ describe('orchestrator killed mid-creation', () => {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child = proc;
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/api/v1/health`).then((r) => r.ok, () => false);
-      if (ok) return;
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error('the orchestrator did not start');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`the orchestrator exited with code ${proc.exitCode}`);
+        return (await fetch(`http://127.0.0.1:${port}/api/v1/health`)).ok;
+      },
+      { timeoutMs: 20_000, description: 'the orchestrator to answer /api/v1/health' },
+    );
   };
 
   before(async () => {
@@ -97,14 +98,10 @@ describe('orchestrator killed mid-creation', () => {
     release();
     await start();
 
-    const deadline = Date.now() + 30_000;
-    let status = '';
-    while (Date.now() < deadline) {
-      status = (await db.instance.findUniqueOrThrow({ where: { id: instanceId } })).status;
-      if (status === 'running') break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.equal(status, 'running');
+    await eventually(async () => (await db.instance.findUniqueOrThrow({ where: { id: instanceId } })).status === 'running', {
+      timeoutMs: 30_000,
+      description: 'the instance to settle as running after the restart',
+    });
     const row = await db.instance.findUniqueOrThrow({ where: { id: instanceId } });
     assert.equal(row.ip, '10.5.0.2');
     assert.equal(runs, 1, 'the create job ran once');
