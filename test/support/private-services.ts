@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,13 @@ export interface PrivateService {
   /** Stops it for good and removes its files. */
   close(): Promise<void>;
 }
+
+// What each open service must do if the test process ends without closing it (a failed
+// before-hook, a crash): synchronous, because an 'exit' listener cannot wait.
+const leftBehind = new Map<PrivateService, () => void>();
+process.once('exit', () => {
+  for (const stopNow of leftBehind.values()) stopNow();
+});
 
 /** redis-server with an append-only file, so a restart keeps the queues as a real deployment does. */
 export async function startPrivateRedis(): Promise<PrivateService> {
@@ -67,10 +74,15 @@ export async function startPrivateRedis(): Promise<PrivateService> {
       await exited;
     },
     async close() {
+      leftBehind.delete(service);
       await service.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  leftBehind.set(service, () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   await service.start();
   return service;
 }
@@ -115,10 +127,19 @@ export async function startPrivatePostgres(): Promise<PrivateService> {
       await asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop']).catch(() => undefined);
     },
     async close() {
+      leftBehind.delete(service);
       await service.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  leftBehind.set(service, () => {
+    try {
+      execFileSync('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'], { cwd: '/', stdio: 'ignore' });
+    } catch {
+      // Not running (never started, or already stopped by the test): nothing to stop.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
   await service.start();
   const psql = (sql: string) =>
     run('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, 'psql'), '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qc', sql], { cwd: '/' });

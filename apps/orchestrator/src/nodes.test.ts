@@ -26,10 +26,9 @@ import { eventually } from '../../../test/support/eventually.ts';
 // Many nodes against real Postgres and Redis: the admin nodes API, drain/undrain, capacity,
 // and a node going down (heartbeat timeout, agent link lost). A small in-test agent client
 // on /agent stands in for the node agent (the seam); BullMQ workers answer its jobs.
-// Redis logical database 13 keeps the node monitor away from heartbeats of other agents
-// on this machine.
+// The harness gives the orchestrator a Redis of its own, so the node monitor sees only the
+// heartbeats of this file's agents.
 
-const REDIS = 'redis://127.0.0.1:6379/13';
 const DOWN_AFTER_MS = 1_000;
 type AgentClient = Socket<OrchestratorToAgent, AgentToOrchestrator>;
 type BrowserClient = Socket<TerminalServerToClient, TerminalClientToServer>;
@@ -105,13 +104,12 @@ describe('nodes: admin API, drain, capacity, node failure', () => {
 
   before(async () => {
     t = await startTestOrchestrator('nodes', {
-      REDIS_URL: REDIS,
       NODE_DOWN_AFTER_MS: String(DOWN_AFTER_MS),
       INSTANCE_CREATE_TIMEOUT_MS: '20000',
       MAX_INSTANCES_PER_SESSION: '5',
       INSTANCE_MEMORY_MB: '1024',
     });
-    redis = new Redis(REDIS);
+    redis = new Redis(t.redisUrl);
     // The node monitor counts heartbeat silence from its first sweep on.
     await t.app.reaper.runOnce();
   });

@@ -6,9 +6,6 @@ import { eventually } from '../../../../test/support/eventually.ts';
 
 // The REST contract against a real orchestrator, Postgres and Redis; a BullMQ worker
 // stands in for the node agent (the seam), answering create/delete/close jobs.
-// Redis logical database 11: the reaper (run by hand below) adopts every node whose
-// heartbeat it finds, and agents of other stacks on this machine may heartbeat into db 0.
-const REDIS = 'redis://127.0.0.1:6379/11';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -19,7 +16,6 @@ describe('REST API /api/v1', () => {
 
   before(async () => {
     t = await startTestOrchestrator('api', {
-      REDIS_URL: REDIS,
       MAX_SESSIONS_PER_CLIENT: '3',
       MAX_INSTANCES_PER_SESSION: '2',
       INSTANCE_CREATE_TIMEOUT_MS: '5000',
@@ -228,7 +224,7 @@ describe('REST API /api/v1', () => {
 async function queueEvents(t: TestOrchestrator, nodeId: string) {
   const { QueueEvents } = await import('bullmq');
   const { nodeQueueName } = await import('@playground/contracts');
-  const events = new QueueEvents(nodeQueueName(nodeId), { connection: { url: REDIS }, prefix: t.prefix });
+  const events = new QueueEvents(nodeQueueName(nodeId), { connection: { url: t.redisUrl }, prefix: t.prefix });
   await events.waitUntilReady();
   setTimeout(() => void events.close(), 6_000).unref();
   return events;

@@ -6,9 +6,6 @@ import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/h
 import { eventually } from '../../../../test/support/eventually.ts';
 
 // The reaper running on its own timer against real Postgres and a real BullMQ queue.
-// Redis logical database 12: the node monitor adopts every node whose heartbeat it finds,
-// and agents of other stacks on this machine may heartbeat into db 0.
-const REDIS_URL = 'redis://127.0.0.1:6379/12';
 
 describe('reaper', () => {
   let t: TestOrchestrator;
@@ -17,8 +14,8 @@ describe('reaper', () => {
 
   before(async () => {
     // 0.01 minutes = 600 ms sessions, swept every 200 ms.
-    t = await startTestOrchestrator('reaper', { REDIS_URL, SESSION_TTL_MINUTES: '0.01', REAPER_INTERVAL_MS: '200', NODE_DOWN_AFTER_MS: '1000' }, { startReaper: true });
-    redis = new Redis(REDIS_URL);
+    t = await startTestOrchestrator('reaper', { SESSION_TTL_MINUTES: '0.01', REAPER_INTERVAL_MS: '200', NODE_DOWN_AFTER_MS: '1000' }, { startReaper: true });
+    redis = new Redis(t.redisUrl);
     nodeId = await t.addNode();
   });
   after(async () => {

@@ -12,7 +12,7 @@ describe('settle-creating-instances', () => {
   let t: TestOrchestrator;
   let nodeId: string;
   before(async () => {
-    t = await startTestOrchestrator('settle', { REDIS_URL: 'redis://127.0.0.1:6379/10' });
+    t = await startTestOrchestrator('settle');
     nodeId = await t.addNode();
   });
   after(async () => t?.close());
