@@ -164,11 +164,9 @@ describe('REST API /api/v1', () => {
     const silent = await t.addNode(50); // more room than the other node: the next session lands here; no worker
     const session = await json<SessionView>(await post('/api/v1/sessions', '{}', { ...JSON_HEADERS, 'x-forwarded-for': '192.0.2.3' }));
     assert.equal((await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).nodeId, silent);
-    const started = Date.now();
     const response = await post(`/api/v1/sessions/${session.id}/instances`, '{}');
     assert.equal(response.status, 504);
     assert.equal((await json(response)).error.code, 'timeout');
-    assert.ok(Date.now() - started < 8_000);
     await t.app.db.node.update({ where: { id: silent }, data: { drained: true } });
   });
 

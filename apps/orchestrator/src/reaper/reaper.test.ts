@@ -35,7 +35,7 @@ describe('reaper', () => {
       );
     await beat();
     const response = await t.request('POST', '/api/v1/sessions');
-    assert.equal(response.status, 201);
+    assert.equal(response.status, 201, await response.clone().text());
     const session = await json<SessionView>(response);
     const instanceId = newInstanceId();
     await t.app.db.instance.create({ data: { id: instanceId, sessionId: session.id, nodeId, hostname: 'node1', status: 'running', ip: '10.0.0.9' } });
