@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SessionView } from '@playground/contracts';
-import { createInstance, createSession, timed, type ApiError } from '../support/cluster.ts';
+import { createInstance, createSession, type ApiError } from '../support/cluster.ts';
 import { echoThroughTerminal } from '../support/terminal.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
@@ -41,15 +41,13 @@ describe('Redis and Postgres outages', { timeout: 5 * 60_000 }, () => {
     assert.equal(down.body.redis.ok, false);
     assert.equal(down.body.postgres.ok, true);
 
-    const refused = await timed(() => stack.api<ApiError>('POST', `/api/v1/sessions/${session.id}/instances`, {}));
-    assert.equal(refused.value.status, 503, JSON.stringify(refused.value.body));
-    assert.equal(refused.value.body.error.code, 'unavailable');
-    assert.match(refused.value.body.error.message, /Redis/);
-    assert.ok(refused.ms < 2_000, `the refusal took ${refused.ms} ms`);
+    const refused = await stack.api<ApiError>('POST', `/api/v1/sessions/${session.id}/instances`, {});
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'unavailable');
+    assert.match(refused.body.error.message, /Redis/);
 
     await stack.redis.start();
-    const back = await timed(() => eventually(async () => (await health()).status === 200, { timeoutMs: 15_000, description: 'health 200 again' }));
-    process.stdout.write(`# health 200 again ${back.ms} ms after Redis returned\n`);
+    await eventually(async () => (await health()).status === 200, { timeoutMs: 15_000, description: 'health 200 again' });
     const instance = await createInstance(stack, session.id);
     await echoThroughTerminal(stack, session.id, instance.id);
     samePids();
@@ -63,14 +61,12 @@ describe('Redis and Postgres outages', { timeout: 5 * 60_000 }, () => {
     }, { timeoutMs: 5_000, description: 'health to answer 503' });
     assert.equal(down.body.postgres.ok, false);
 
-    const refused = await timed(() => stack.api<ApiError>('GET', `/api/v1/sessions/${session.id}`));
-    assert.equal(refused.value.status, 503, JSON.stringify(refused.value.body));
-    assert.equal(refused.value.body.error.code, 'unavailable');
-    assert.ok(refused.ms < 4_000, `the refusal took ${refused.ms} ms`);
+    const refused = await stack.api<ApiError>('GET', `/api/v1/sessions/${session.id}`);
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'unavailable');
 
     await stack.postgres!.start();
-    const back = await timed(() => eventually(async () => (await health()).status === 200, { timeoutMs: 15_000, description: 'health 200 again' }));
-    process.stdout.write(`# health 200 again ${back.ms} ms after Postgres returned\n`);
+    await eventually(async () => (await health()).status === 200, { timeoutMs: 15_000, description: 'health 200 again' });
     const again = await createSession(stack);
     const instance = await createInstance(stack, again.id);
     await echoThroughTerminal(stack, again.id, instance.id);
