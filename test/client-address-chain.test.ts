@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../apps/orchestrator/src/test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../apps/orchestrator/test/harness.ts';
 import { createEdgeServer, type EdgeServer } from '../apps/web/src/edge/edge-server.ts';
 import { createOrchestratorProxy } from '../apps/web/src/edge/orchestrator-proxy.ts';
 

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { InstanceView, SessionView, TerminalExitInfo } from '@playground/contracts';
 import { collectOutput, handshake, openTerminal } from './support/terminal.ts';
-import { eventually, startTestStack, type TestStack } from './support/test-stack.ts';
+import { eventually } from './support/eventually.ts';
+import { startTestStack, type TestStack } from './support/test-stack.ts';
 
 // Abuse answered with a reason, across the real orchestrator, agent and Docker engine: a
 // learner burns their instance's CPU quota from its terminal; the terminal and the API warn,
@@ -42,11 +43,11 @@ describe('a sustained full-CPU burn is warned, then stopped with the reason', { 
     const exits: TerminalExitInfo[] = [];
     terminal.on('exit', (info: TerminalExitInfo) => exits.push(info));
     assert.equal(await handshake(terminal), 'connected');
-    await eventually(async () => output.text().includes('root@node1'), 30_000, 'the first prompt');
+    await eventually(async () => output.text().includes('root@node1'), { timeoutMs: 30_000, description: 'the first prompt' });
     terminal.emit('input', 'while :; do :; done\r');
 
     const view = async () => (await stack.api<SessionView>('GET', `/api/v1/sessions/${sessionId}`)).body.instances.find((i) => i.id === instanceId);
-    const warned = await eventually(async () => ((await view())?.warning ? view() : undefined), 40_000, 'the warning in the session view');
+    const warned = await eventually(async () => ((await view())?.warning ? view() : undefined), { timeoutMs: 40_000, description: 'the warning in the session view' });
     assert.equal(warned?.status, 'running');
     assert.equal(warned?.warning, 'This instance has used its full CPU for 6 seconds; it will be stopped at 12 seconds.');
     assert.match(output.text(), /\[playground\] This instance has used its full CPU for 6 seconds; it will be stopped at 12 seconds\./);
@@ -54,16 +55,16 @@ describe('a sustained full-CPU burn is warned, then stopped with the reason', { 
     const stopped = await eventually(async () => {
       const v = await view();
       return v?.status === 'lost' ? v : undefined;
-    }, 40_000, 'the instance stopped');
+    }, { timeoutMs: 40_000, description: 'the instance stopped' });
     assert.equal(stopped.reason, 'stopped: sustained full CPU for 12 seconds');
     assert.equal(stopped.warning, null);
-    await eventually(async () => exits.length > 0, 10_000, 'the terminal exit');
+    await eventually(async () => exits.length > 0, { timeoutMs: 10_000, description: 'the terminal exit' });
     assert.equal(exits[0]!.reason, 'stopped: sustained full CPU for 12 seconds');
     assert.ok(!exits[0]!.retryable);
     terminal.close();
 
     // Its container is gone on the node, and its slot is free: a new instance fits the limit of 1.
-    await eventually(async () => !(await stack.docker(stack.nodeIds[0]!, ['ps', '-aq', '--filter', `label=playground.instance=${instanceId}`])).trim(), 20_000, 'the container removed');
+    await eventually(async () => !(await stack.docker(stack.nodeIds[0]!, ['ps', '-aq', '--filter', `label=playground.instance=${instanceId}`])).trim(), { timeoutMs: 20_000, description: 'the container removed' });
     const next = await stack.api<InstanceView>('POST', `/api/v1/sessions/${sessionId}/instances`, {});
     assert.equal(next.status, 201, JSON.stringify(next.body));
 

@@ -7,7 +7,7 @@ import { createDb } from '../apps/orchestrator/src/db.ts';
 import { freePort, REPO_ROOT } from '../infra/launcher/stack.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startPrivateRedis, type PrivateService } from './support/private-services.ts';
-import { eventually } from './support/test-stack.ts';
+import { eventually } from './support/eventually.ts';
 
 // `npm start` stopped the way a terminal stops it: Ctrl-C sends SIGINT to the whole foreground
 // process group. Every session must end (and its instances go) before the processes stop,
@@ -44,7 +44,7 @@ describe('npm start and Ctrl-C', { timeout: 6 * 60_000 }, () => {
     });
     launcher.stdout!.on('data', (chunk) => (output += chunk));
     launcher.stderr!.on('data', (chunk) => (output += chunk));
-    await eventually(async () => output.includes('Playground ready at'), 180_000, 'npm start to say it is ready').catch((error) => {
+    await eventually(async () => output.includes('Playground ready at'), { timeoutMs: 180_000, description: 'npm start to say it is ready' }).catch((error) => {
       throw new Error(`${(error as Error).message}\n${output}`);
     });
   });

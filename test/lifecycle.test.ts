@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import type { InstanceView, SessionView } from '@playground/contracts';
-import { eventually, startTestStack, type TestStack } from './support/test-stack.ts';
+import { eventually } from './support/eventually.ts';
+import { startTestStack, type TestStack } from './support/test-stack.ts';
 
 // The public API and the terminal namespace across the real orchestrator, node agent and
 // Docker engine, without a browser: what embeds and tools rely on.
@@ -56,9 +57,9 @@ describe('public API and terminals across the real stack', { timeout: 10 * 60_00
 
     const terminal = openTerminal(stack, { sessionId: created.body.id, instanceId: instance.body.id });
     const output = collectOutput(terminal);
-    await eventually(async () => output.text().includes('root@node1'), 30_000, 'the first prompt');
+    await eventually(async () => output.text().includes('root@node1'), { timeoutMs: 30_000, description: 'the first prompt' });
     terminal.emit('input', 'echo $((6*7))-answer\r');
-    await eventually(async () => output.text().includes('42-answer'), 10_000, 'the echoed answer');
+    await eventually(async () => output.text().includes('42-answer'), { timeoutMs: 10_000, description: 'the echoed answer' });
     terminal.close();
 
     // Another session's id with this instance: refused at the handshake.
@@ -83,7 +84,7 @@ describe('public API and terminals across the real stack', { timeout: 10 * 60_00
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 1_000));
     stack.start('orchestrator');
 
-    await eventually(async () => (await stack.api('GET', `/api/v1/sessions/${session.body.id}`)).status === 404, 60_000, 'the expired session to be gone');
-    await eventually(async () => (await stack.leftovers()).length === 0, 60_000, 'every container, network and volume removed');
+    await eventually(async () => (await stack.api('GET', `/api/v1/sessions/${session.body.id}`)).status === 404, { timeoutMs: 60_000, description: 'the expired session to be gone' });
+    await eventually(async () => (await stack.leftovers()).length === 0, { timeoutMs: 60_000, description: 'every container, network and volume removed' });
   });
 });

@@ -3,7 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { PWD_EVENT, PwdInstance, PwdNewSessionReply, PwdSession } from '@playground/contracts';
 import WebSocket from 'ws';
-import { eventually, startTestStack, type TestStack } from './support/test-stack.ts';
+import { eventually } from './support/eventually.ts';
+import { startTestStack, type TestStack } from './support/test-stack.ts';
 
 // Play with Docker's protocol, spoken the way its SDK and training pages speak it, against the
 // real stack (edge, orchestrator, node agent, Docker): every route, the plain WebSocket and
@@ -168,7 +169,7 @@ describe("Play with Docker's API and WebSocket", { timeout: 10 * 60_000 }, () =>
     send(first.ws, PWD_EVENT.viewportResize, 100, 30);
     send(first.ws, PWD_EVENT.terminalIn, node1.name, 'export PWD_MARK=kept-$((40+2))\r');
     send(first.ws, PWD_EVENT.terminalIn, node1.name, 'echo mark:$PWD_MARK\r');
-    await eventually(async () => first.text(node1.name).includes('mark:kept-42'), 60_000, 'the echo over the PWD socket');
+    await eventually(async () => first.text(node1.name).includes('mark:kept-42'), { timeoutMs: 60_000, description: 'the echo over the PWD socket' });
 
     // Junk is ignored, the socket stays open.
     first.ws.send('not json');
@@ -178,16 +179,16 @@ describe("Play with Docker's API and WebSocket", { timeout: 10 * 60_000 }, () =>
     const adding = await pwd('POST', `/sessions/${sessionId}/instances`, json({ Hostname: 'worker1' }));
     assert.equal(adding.status, 200, JSON.stringify(adding.body));
     const added = PwdInstance.parse(adding.body);
-    const told = await eventually(async () => first.frames.find((f) => f.name === PWD_EVENT.instanceNew && f.args[0] === added.name), 15_000, 'instance new');
+    const told = await eventually(async () => first.frames.find((f) => f.name === PWD_EVENT.instanceNew && f.args[0] === added.name), { timeoutMs: 15_000, description: 'instance new' });
     assert.deepEqual(told.args, [added.name, added.ip, 'worker1', added.proxy_host]);
     await pwd('DELETE', `/sessions/${sessionId}/instances/${added.name}`);
-    await eventually(async () => first.frames.some((f) => f.name === PWD_EVENT.instanceDelete && f.args[0] === added.name), 15_000, 'instance delete');
+    await eventually(async () => first.frames.some((f) => f.name === PWD_EVENT.instanceDelete && f.args[0] === added.name), { timeoutMs: 15_000, description: 'instance delete' });
     assert.equal(first.ws.readyState, WebSocket.OPEN);
     first.ws.close();
 
     const again = await connect(stack, sessionId);
     send(again.ws, PWD_EVENT.terminalIn, node1.name, 'echo again:$PWD_MARK\r');
-    await eventually(async () => again.text(node1.name).includes('again:kept-42'), 30_000, 'the same shell after a reconnect');
+    await eventually(async () => again.text(node1.name).includes('again:kept-42'), { timeoutMs: 30_000, description: 'the same shell after a reconnect' });
 
     // A frame over PWD_WS_MAX_FRAME_BYTES closes the socket with 1009 (message too big).
     const closed = new Promise<number>((resolve) => again.ws.once('close', (code) => resolve(code)));
@@ -205,8 +206,7 @@ describe("Play with Docker's API and WebSocket", { timeout: 10 * 60_000 }, () =>
         const answer = await getWithHost(stack, host);
         return answer.status === 200 && answer.body.includes('pwd-direct-ok') ? answer : undefined;
       },
-      60_000,
-      `the page at ${host}`,
+      { timeoutMs: 60_000, description: `the page at ${host}` },
     );
     assert.match(page.body, /pwd-direct-ok/);
   });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SessionView, TemplateView } from '@playground/contracts';
-import { eventually, startTestStack, type TestStack } from './support/test-stack.ts';
+import { startTestStack, type TestStack } from './support/test-stack.ts';
+import { eventually } from './support/eventually.ts';
 
 // Session templates across the real stack: a session asked for with a template comes with its
 // instances, set up as the template says (a Swarm already formed), through the public API.
@@ -25,8 +26,7 @@ describe('session templates', { timeout: 10 * 60_000 }, () => {
         const running = session.body.instances.filter((instance) => instance.status === 'running');
         return running.length === count ? running : undefined;
       },
-      240_000,
-      `${count} running instances`,
+      { timeoutMs: 240_000, description: `${count} running instances` },
     );
 
   it('lists the shipped templates; an unknown one is a 400 that names the known ones', async () => {
@@ -49,8 +49,7 @@ describe('session templates', { timeout: 10 * 60_000 }, () => {
         const lines = output.trim().split('\n').filter(Boolean);
         return lines.length === 5 && lines.every((line) => line.includes('Ready')) ? lines : undefined;
       },
-      120_000,
-      'five Ready nodes in the Swarm',
+      { timeoutMs: 120_000, description: 'five Ready nodes in the Swarm' },
     );
     assert.equal(nodes.filter((line) => /Leader|Reachable/.test(line)).length, 3, nodes.join('\n'));
   });

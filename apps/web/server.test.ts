@@ -325,10 +325,8 @@ describe('edge server (server.ts) routing', { timeout: 120_000 }, () => {
 
   it('stops cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => edge.child.once('exit', (code) => resolve(code)));
-    const started = Date.now();
     edge.child.kill('SIGTERM');
     assert.equal(await exited, 0);
-    assert.ok(Date.now() - started < 5_000, 'stopped within 5 s');
     assert.match(edge.output(), /"msg":"edge.stopped"/);
   });
 });

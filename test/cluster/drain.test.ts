@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { NodeView, SessionView } from '@playground/contracts';
 import { createInstance, createSessionOnSomeNode, listNodes, nodeOfInstance } from '../support/cluster.ts';
 import { echoThroughTerminal } from '../support/terminal.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // An operator drains a node (before maintenance): it takes no new sessions, while the
 // learners already on it keep working; undrain gives it back to the scheduler.
@@ -71,6 +72,6 @@ describe('draining a node', { timeout: 5 * 60_000 }, () => {
 
   it('leaves no container, network or volume behind once the sessions end', async () => {
     for (const session of sessions) assert.equal((await stack.api('DELETE', `/api/v1/sessions/${session.id}`)).status, 204);
-    await eventually(async () => (await stack.leftovers()).length === 0, 60_000, 'every container, network and volume removed');
+    await eventually(async () => (await stack.leftovers()).length === 0, { timeoutMs: 60_000, description: 'every container, network and volume removed' });
   });
 });

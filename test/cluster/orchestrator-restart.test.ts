@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { instanceContainerName, type SessionView } from '@playground/contracts';
 import { containersOf, createSessionOnSomeNode, nodeOfInstance } from '../support/cluster.ts';
 import { echoThroughTerminal } from '../support/terminal.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // The orchestrator dies (kill -9) while a node is creating an instance for a learner. After
 // a restart the instance ends `running` exactly once — one container, no duplicate from a
@@ -26,7 +27,7 @@ describe('orchestrator killed mid-creation', { timeout: 5 * 60_000 }, () => {
       const view = await stack.api<SessionView>('GET', `/api/v1/sessions/${session.id}`);
       const instance = view.body.instances?.[0];
       return instance?.status === 'creating' && instance.id;
-    }, 20_000, 'the instance to be recorded as creating');
+    }, { timeoutMs: 20_000, description: 'the instance to be recorded as creating' });
     await stack.kill('orchestrator');
     const answer = await request;
     assert.ok(answer instanceof Error, `the POST cannot have answered: ${JSON.stringify(answer)}`);
@@ -37,7 +38,7 @@ describe('orchestrator killed mid-creation', { timeout: 5 * 60_000 }, () => {
       const view = await stack.api<SessionView>('GET', `/api/v1/sessions/${session.id}`);
       const status = view.body.instances?.[0]?.status;
       return status && status !== 'creating' && view.body;
-    }, 60_000, 'the instance to settle after the restart');
+    }, { timeoutMs: 60_000, description: 'the instance to settle after the restart' });
     assert.equal(settled.instances.length, 1);
     assert.equal(settled.instances[0]!.status, 'running', JSON.stringify(settled.instances[0]));
     process.stdout.write(`# containers of the instance when the orchestrator died: ${JSON.stringify(whileDown)}\n`);
@@ -49,6 +50,6 @@ describe('orchestrator killed mid-creation', { timeout: 5 * 60_000 }, () => {
     await echoThroughTerminal(stack, session.id, instanceId);
 
     assert.equal((await stack.api('DELETE', `/api/v1/sessions/${session.id}`)).status, 204);
-    await eventually(async () => (await stack.leftovers()).length === 0, 60_000, 'every container, network and volume removed');
+    await eventually(async () => (await stack.leftovers()).length === 0, { timeoutMs: 60_000, description: 'every container, network and volume removed' });
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SessionView } from '@playground/contracts';
-import { assertNoCapacity, createInstance, createSessionOnSomeNode, listNodes, nodeOfInstance, timed } from '../support/cluster.ts';
+import { assertNoCapacity, createInstance, createSessionOnSomeNode, listNodes, nodeOfInstance } from '../support/cluster.ts';
 import { echoThroughTerminal } from '../support/terminal.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // Two node agents, each with its own Docker engine on this machine, room for one instance
 // each: sessions spread over both, and the cluster says plainly when it is full.
@@ -33,14 +34,12 @@ describe('placement across two nodes', { timeout: 5 * 60_000 }, () => {
     }
   });
 
-  it('answers 503 no_capacity with Retry-After, quickly, when every node is full', async () => {
-    const third = await timed(() => stack.api('POST', `/api/v1/sessions/${sessions[0]!.session.id}/instances`, {}));
-    assertNoCapacity(third.value, 'a second instance on a full node');
-    assert.ok(third.ms < 2_000, `no_capacity took ${third.ms} ms`);
+  it('answers 503 no_capacity with Retry-After when every node is full', async () => {
+    const third = await stack.api('POST', `/api/v1/sessions/${sessions[0]!.session.id}/instances`, {});
+    assertNoCapacity(third, 'a second instance on a full node');
 
-    const session = await timed(() => stack.api('POST', '/api/v1/sessions', {}));
-    assertNoCapacity(session.value, 'a new session on a full cluster');
-    assert.ok(session.ms < 2_000, `no_capacity took ${session.ms} ms`);
+    const session = await stack.api('POST', '/api/v1/sessions', {});
+    assertNoCapacity(session, 'a new session on a full cluster');
 
     // Nothing was made for the refused instance.
     const nodes = await listNodes(stack);
@@ -49,6 +48,6 @@ describe('placement across two nodes', { timeout: 5 * 60_000 }, () => {
 
   it('leaves no container, network or volume behind once the sessions end', async () => {
     for (const { session } of sessions) assert.equal((await stack.api('DELETE', `/api/v1/sessions/${session.id}`)).status, 204);
-    await eventually(async () => (await stack.leftovers()).length === 0, 60_000, 'every container, network and volume removed');
+    await eventually(async () => (await stack.leftovers()).length === 0, { timeoutMs: 60_000, description: 'every container, network and volume removed' });
   });
 });

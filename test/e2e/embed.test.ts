@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // A tutorial page on another origin (a second loopback port) with embed.js: a click on a block
 // starts a session, types the block into the terminal the page placed, and the port the block
@@ -53,14 +54,14 @@ describe('embed.js on another site\'s page', { timeout: 10 * 60_000 }, () => {
     await page.goto(allowed.origin);
     await page.locator('#serve').click();
     const terminal = page.frameLocator('[data-playground-terminal] iframe').locator('.xterm-rows');
-    await eventually(async () => (await terminal.innerText().catch(() => '')).replace(/\n/g, '').includes('started-web'), 120_000, 'the block to run in the embedded terminal');
+    await eventually(async () => (await terminal.innerText().catch(() => '')).replace(/\n/g, '').includes('started-web'), { timeoutMs: 120_000, description: 'the block to run in the embedded terminal' });
 
     const link = page.locator('.playground-embed-ports a', { hasText: 'port 8080' });
     await link.waitFor({ timeout: 60_000 });
     const href = (await link.getAttribute('href'))!;
     assert.match(href, /^http:\/\/[a-z2-7]+-8080\.ports\.localhost:\d+\/$/);
     const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
-    await eventually(async () => /embedded-port-ok/.test(await popup.locator('body').innerText().catch(() => '')), 30_000, 'the port page');
+    await eventually(async () => /embedded-port-ok/.test(await popup.locator('body').innerText().catch(() => '')), { timeoutMs: 30_000, description: 'the port page' });
   });
 
   it('tells a page from an origin that is not allowed, in words', async () => {
@@ -68,8 +69,7 @@ describe('embed.js on another site\'s page', { timeout: 10 * 60_000 }, () => {
     await page.locator('#serve').click();
     await eventually(
       async () => /not allowed to embed the playground/.test(await page.locator('.playground-embed-status').first().innerText()),
-      30_000,
-      'the refusal to be shown',
+      { timeoutMs: 30_000, description: 'the refusal to be shown' },
     );
   });
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // A reader doing a lab in real Chromium against the real stack: the list in their language,
 // the lab's template started (with its files written), a click typing a block into the
@@ -15,7 +16,7 @@ async function terminalText(page: Page): Promise<string> {
 }
 
 async function waitForTerminal(page: Page, text: string, timeoutMs = 60_000): Promise<void> {
-  await eventually(async () => (await terminalText(page)).includes(text), timeoutMs, `the terminal to show ${text}`).catch(async (error: Error) => {
+  await eventually(async () => (await terminalText(page)).includes(text), { timeoutMs: timeoutMs, description: `the terminal to show ${text}` }).catch(async (error: Error) => {
     throw new Error(`${error.message}\n--- terminal shows ---\n${await terminalText(page).catch(() => '(none)')}`);
   });
 }
@@ -64,7 +65,7 @@ describe('a reader doing a lab in the browser', { timeout: 10 * 60_000 }, () => 
     await waitForTerminal(page, 'Hello from a container', 30_000);
 
     await page.getByTestId('check-step-1').click();
-    await eventually(async () => /Done/.test(await page.getByTestId('verdict-step-1').innerText()), 30_000, 'the check to pass');
+    await eventually(async () => /Done/.test(await page.getByTestId('verdict-step-1').innerText()), { timeoutMs: 30_000, description: 'the check to pass' });
     assert.equal(await page.getByTestId('hint-step-1').count(), 0, 'the hint goes away');
     assert.equal(await page.getByTestId('lab-progress').innerText(), '1 / 4');
   });
@@ -82,8 +83,7 @@ describe('a reader doing a lab in the browser', { timeout: 10 * 60_000 }, () => 
           await page.locator(`[data-step="${number}"][data-verdict="checking"]`).waitFor({ state: 'detached' });
           return (await step.getAttribute('data-verdict')) === 'passed';
         },
-        60_000,
-        `step ${number}'s check to pass`,
+        { timeoutMs: 60_000, description: `step ${number}'s check to pass` },
       );
     }
     assert.equal(await page.getByTestId('lab-progress').innerText(), `${steps} / ${steps}`);
@@ -95,7 +95,7 @@ describe('a reader doing a lab in the browser', { timeout: 10 * 60_000 }, () => 
     await page.reload();
     await waitForTerminal(page, 'root@node1', 60_000);
     assert.equal(await page.locator('.terminal-shell:visible').getAttribute('data-instance-id'), instanceBefore, 'the same instance');
-    await eventually(async () => (await page.getByTestId('lab-progress').innerText()) === '4 / 4', 15_000, 'progress kept');
+    await eventually(async () => (await page.getByTestId('lab-progress').innerText()) === '4 / 4', { timeoutMs: 15_000, description: 'progress kept' });
     assert.equal(await page.locator('[data-step="1"]').getAttribute('data-verdict'), 'passed');
   });
 

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { NodeListView, SessionView } from '@playground/contracts';
 import { launchBrowser } from '../support/browser.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
 
 // The operator's page: with the admin token it lists the nodes (and drains one), the live
 // sessions, and the audit trail of one session.
@@ -36,16 +37,16 @@ describe('the operator page', { timeout: 5 * 60_000 }, () => {
     const nodeRow = page.getByTestId('operator-nodes').locator(`tr[data-node="${nodeId}"]`);
     await nodeRow.waitFor({ timeout: 15_000 });
     assert.match(await nodeRow.innerText(), /ready/);
-    await eventually(async () => (await page.getByTestId('operator-sessions').innerText()).includes(session.body.id.slice(0, 8)), 15_000, 'the session listed');
+    await eventually(async () => (await page.getByTestId('operator-sessions').innerText()).includes(session.body.id.slice(0, 8)), { timeoutMs: 15_000, description: 'the session listed' });
 
     await page.getByTestId('audit-filter').fill(session.body.id);
-    await eventually(async () => /session\.created/.test(await page.getByTestId('operator-audit').innerText()), 15_000, "the session's audit events");
+    await eventually(async () => /session\.created/.test(await page.getByTestId('operator-audit').innerText()), { timeoutMs: 15_000, description: "the session's audit events" });
 
     await nodeRow.getByRole('button', { name: 'Drain' }).click();
-    await eventually(async () => /draining/.test(await nodeRow.innerText()), 15_000, 'the node shown draining');
+    await eventually(async () => /draining/.test(await nodeRow.innerText()), { timeoutMs: 15_000, description: 'the node shown draining' });
     const nodes = await stack.admin<NodeListView>('GET', '/api/v1/nodes');
     assert.equal(nodes.body.nodes.find((node) => node.id === nodeId)?.drained, true);
     await nodeRow.getByRole('button', { name: 'Undrain' }).click();
-    await eventually(async () => /ready/.test(await nodeRow.innerText()), 15_000, 'the node ready again');
+    await eventually(async () => /ready/.test(await nodeRow.innerText()), { timeoutMs: 15_000, description: 'the node ready again' });
   });
 });

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // The learner's path through the real product: real Chromium on the real pages, the real
 // orchestrator, node agent, Docker engine and Docker-in-Docker instances. Each `it` is one
@@ -23,8 +24,7 @@ async function waitForTerminal(page: Page, text: string | RegExp, timeoutMs = 30
       const screen = await terminalText(page);
       return typeof text === 'string' ? screen.includes(text) : text.test(screen);
     },
-    timeoutMs,
-    `terminal to show ${text}`,
+    { timeoutMs: timeoutMs, description: `terminal to show ${text}` },
   ).catch(async (error: Error) => {
     throw new Error(`${error.message}\n--- terminal shows ---\n${await terminalText(page).catch(() => '(none)')}`);
   });
@@ -86,7 +86,7 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     sessionId = page.url().split('/p/')[1]!;
     const first = await page.getByTestId('countdown').innerText();
     assert.match(first, /^(3:59:\d\d|4:00:00)$/, `a fresh session shows about 4 hours left, saw "${first}"`);
-    await eventually(async () => (await page.getByTestId('countdown').innerText()) !== first, 5_000, 'the countdown to tick');
+    await eventually(async () => (await page.getByTestId('countdown').innerText()) !== first, { timeoutMs: 5_000, description: 'the countdown to tick' });
   });
 
   it("2. the template's instance appears with hostname, IP and a root shell prompt", async () => {
@@ -161,7 +161,7 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
 
   it(`5b. is told clearly when the session is at its limit of ${MAX_INSTANCES} instances`, async () => {
     await page.getByTestId('add-instance').click();
-    await eventually(async () => (await page.getByTestId('instance-item').count()) === 2, 90_000, 'a second instance');
+    await eventually(async () => (await page.getByTestId('instance-item').count()) === 2, { timeoutMs: 90_000, description: 'a second instance' });
     await page.getByTestId('add-instance').click();
     const banner = page.getByTestId('error-banner');
     await banner.waitFor({ timeout: 30_000 });
@@ -178,10 +178,10 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     const node2Id = session.body.instances.find((instance) => instance.hostname === 'node2')!.id;
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByTestId('instance-item').filter({ hasText: 'node2' }).getByTestId('delete-instance').click();
-    await eventually(async () => (await page.getByTestId('instance-item').count()) === 1, 30_000, 'node2 to leave the list');
+    await eventually(async () => (await page.getByTestId('instance-item').count()) === 1, { timeoutMs: 30_000, description: 'node2 to leave the list' });
     // A warm-pool instance keeps its pool labels (labels cannot change), so look for the
     // instance's container by name as well as for anything labelled with it.
-    await eventually(async () => (await instanceTraces(node2Id)).length === 0, 30_000, 'node2 container and volumes removed');
+    await eventually(async () => (await instanceTraces(node2Id)).length === 0, { timeoutMs: 30_000, description: 'node2 container and volumes removed' });
 
     // A new instance after a deletion: the page shows no guessed name while it waits, then the
     // name the server gave (names are never reused, so this is node3, not node2).
@@ -197,8 +197,7 @@ describe('a learner in the browser', { timeout: 15 * 60_000 }, () => {
     await page.getByTestId('session-ended').waitFor({ timeout: 30_000 });
     await eventually(
       async () => (await dockerIds(`label=playground.session=${sessionId}`)).length + (await instanceTraces(firstInstanceId)).length === 0,
-      60_000,
-      'every container, network and volume of the session removed',
+      { timeoutMs: 60_000, description: 'every container, network and volume of the session removed' },
     );
     const gone = await stack.api('GET', `/api/v1/sessions/${sessionId}`);
     assert.equal(gone.status, 404);

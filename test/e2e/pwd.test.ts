@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { eventually, startTestStack, type TestStack } from '../support/test-stack.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
+import { eventually } from '../support/eventually.ts';
 
 // A tutorial written for Play with Docker, on its own site (another loopback port), with only
 // its base URL pointing here. Its script is a PWD client written from the protocol: start a
@@ -89,10 +90,10 @@ describe('a Play with Docker tutorial on another site, pointed here', { timeout:
 
   it('starts a session and an instance, runs a clicked block in the terminal, and opens the direct port link', async () => {
     await page.goto(allowed.origin);
-    await eventually(async () => (await page.locator('#status').innerText()) === 'ready node1', 120_000, 'the PWD session to be ready');
-    await eventually(async () => /root@node1/.test(await page.locator('#terminal').innerText()), 60_000, 'the prompt');
+    await eventually(async () => (await page.locator('#status').innerText()) === 'ready node1', { timeoutMs: 120_000, description: 'the PWD session to be ready' });
+    await eventually(async () => /root@node1/.test(await page.locator('#terminal').innerText()), { timeoutMs: 60_000, description: 'the prompt' });
     await page.locator('#serve').click();
-    await eventually(async () => /started-web/.test(await page.locator('#terminal').innerText()), 120_000, 'the block to run');
+    await eventually(async () => /started-web/.test(await page.locator('#terminal').innerText()), { timeoutMs: 120_000, description: 'the block to run' });
 
     const link = page.locator('#port');
     const href = (await link.getAttribute('href'))!;
@@ -103,14 +104,13 @@ describe('a Play with Docker tutorial on another site, pointed here', { timeout:
         await popup.goto(href).catch(() => undefined);
         return /pwd-tutorial-ok/.test(await popup.locator('body').innerText().catch(() => ''));
       },
-      60_000,
-      'the port page at the direct host',
+      { timeoutMs: 60_000, description: 'the port page at the direct host' },
     );
     await popup.close();
   });
 
   it('refuses a session to a page whose origin is not allowed', async () => {
     await page.goto(refused.origin);
-    await eventually(async () => /^failed|refused/.test(await page.locator('#status').innerText()), 30_000, 'the refusal');
+    await eventually(async () => /^failed|refused/.test(await page.locator('#status').innerText()), { timeoutMs: 30_000, description: 'the refusal' });
   });
 });

@@ -9,7 +9,8 @@ import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId, type CreateInstanceJob } from '@playground/contracts';
 import { execCollect } from '../../apps/node-agent/src/instances/exec-collect.ts';
 import type { DockerInstanceProvisioner } from '../../apps/node-agent/src/instances/docker-instance-provisioner.ts';
-import { removeNodeResources, requireDocker, testProvisioner, uniqueNodeId, waitFor } from '../../apps/node-agent/test/support.ts';
+import { removeNodeResources, requireDocker, testProvisioner, uniqueNodeId } from '../../apps/node-agent/test/support.ts';
+import { eventually } from '../support/eventually.ts';
 
 // Egress of instances (infra/egress.sh), seen from inside real instances made by the real
 // provisioner on the node's engine: what a learner's shell can and cannot connect to. Every
@@ -102,7 +103,7 @@ describe('instance egress', { timeout: 5 * 60_000 }, () => {
     await sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     const serve = `for (const p of [8080, 25]) require('net').createServer((s) => s.end('ns-' + p + '-ok\\n')).listen(p, '0.0.0.0');`;
     nsListener = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', serve], { stdio: 'ignore' });
-    await waitFor('the namespace listeners', async () => (await connectFromHost(nsAddr, 8080)) === 'ns-8080-ok', 10000, 100);
+    await eventually(async () => (await connectFromHost(nsAddr, 8080)) === 'ns-8080-ok', { timeoutMs: 10000, description: 'the namespace listeners', intervalMs: 100 });
 
     // A service of the node itself, on all interfaces, not the mirror's port.
     hostServer = net.createServer((s) => s.end('node-ok\n'));
@@ -122,7 +123,7 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.
 while True:
     c, _ = s.accept(); c.sendall(b"peer-ok\\n"); c.close()' >/dev/null 2>&1 &`,
     );
-    await waitFor('the peer listener in node2', async () => (await connectFromHost(a2Ip, 7000)) === 'peer-ok', 10000, 100);
+    await eventually(async () => (await connectFromHost(a2Ip, 7000)) === 'peer-ok', { timeoutMs: 10000, description: 'the peer listener in node2', intervalMs: 100 });
   });
 
   after(async () => {

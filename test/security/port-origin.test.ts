@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { newInstanceId, newSessionId } from '@playground/contracts';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { startTestOrchestrator, type TestOrchestrator } from '../../apps/orchestrator/src/test-harness.ts';
+import { startTestOrchestrator, type TestOrchestrator } from '../../apps/orchestrator/test/harness.ts';
 import { launchBrowser } from '../support/browser.ts';
 
 // A hostile learner page, opened in real Chromium through the port proxy. On the path form

@@ -66,9 +66,3 @@ export function assertNoCapacity(response: { status: number; body: unknown; head
   assert.ok(Number.isFinite(retryAfter) && retryAfter > 0, `${what}: Retry-After should be a positive number, got ${response.headers.get('retry-after')}`);
 }
 
-/** Runs `fn` and returns its result with the time it took. */
-export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  const value = await fn();
-  return { value, ms: Math.round(performance.now() - started) };
-}

@@ -1,10 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../infra/launcher/stack.ts';
 import { migrateDatabase } from './database.ts';
+import { eventually } from './eventually.ts';
 
 // A Redis server and a PostgreSQL cluster of a test's own, on free loopback ports in temp
 // directories, so that a cross-app test can stop and start them (outages) without touching
@@ -29,14 +30,12 @@ export interface PrivateService {
   close(): Promise<void>;
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
-}
+// What each open service must do if the test process ends without closing it (a failed
+// before-hook, a crash): synchronous, because an 'exit' listener cannot wait.
+const leftBehind = new Map<PrivateService, () => void>();
+process.once('exit', () => {
+  for (const stopNow of leftBehind.values()) stopNow();
+});
 
 /** redis-server with an append-only file, so a restart keeps the queues as a real deployment does. */
 export async function startPrivateRedis(): Promise<PrivateService> {
@@ -57,9 +56,11 @@ export async function startPrivateRedis(): Promise<PrivateService> {
       );
       proc.on('error', () => undefined);
       child = proc;
-      if (!(await until(async () => proc.exitCode === null && (await ping()), 10_000))) {
+      try {
+        await eventually(async () => proc.exitCode === null && (await ping()), { timeoutMs: 10_000, description: `redis-server on 127.0.0.1:${port}` });
+      } catch (error) {
         proc.kill('SIGKILL');
-        throw new PrivateServiceError(`redis-server did not answer on 127.0.0.1:${port} (is redis-server installed? infra/setup.sh installs it)`);
+        throw new PrivateServiceError(`${(error as Error).message} (is redis-server installed? infra/setup.sh installs it)`);
       }
       service.running = true;
     },
@@ -73,10 +74,15 @@ export async function startPrivateRedis(): Promise<PrivateService> {
       await exited;
     },
     async close() {
+      leftBehind.delete(service);
       await service.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  leftBehind.set(service, () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   await service.start();
   return service;
 }
@@ -121,10 +127,19 @@ export async function startPrivatePostgres(): Promise<PrivateService> {
       await asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop']).catch(() => undefined);
     },
     async close() {
+      leftBehind.delete(service);
       await service.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  leftBehind.set(service, () => {
+    try {
+      execFileSync('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'], { cwd: '/', stdio: 'ignore' });
+    } catch {
+      // Not running (never started, or already stopped by the test): nothing to stop.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
   await service.start();
   const psql = (sql: string) =>
     run('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, 'psql'), '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qc', sql], { cwd: '/' });

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
-import { eventually, type TestStack } from './test-stack.ts';
+import { eventually } from './eventually.ts';
+import { type TestStack } from './test-stack.ts';
 
 // The terminal namespace as a learner's browser uses it: connect with the session and
 // instance ids, type, read the screen.
@@ -33,10 +34,10 @@ export async function echoThroughTerminal(stack: TestStack, sessionId: string, i
     const output = collectOutput(socket);
     const answer = await handshake(socket);
     if (answer !== 'connected') throw new Error(`terminal handshake ${answer}`);
-    await eventually(async () => /root@\S+/.test(output.text()), timeoutMs, `the prompt of instance ${instanceId}`);
+    await eventually(async () => /root@\S+/.test(output.text()), { timeoutMs: timeoutMs, description: `the prompt of instance ${instanceId}` });
     const a = 1000 + Math.floor(Math.random() * 9000);
     socket.emit('input', `echo $((${a}*3))-echoed\r`);
-    await eventually(async () => output.text().includes(`${a * 3}-echoed`), 10_000, `the echo from instance ${instanceId}`);
+    await eventually(async () => output.text().includes(`${a * 3}-echoed`), { timeoutMs: 10_000, description: `the echo from instance ${instanceId}` });
   } finally {
     socket.close();
   }

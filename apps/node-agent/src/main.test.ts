@@ -24,7 +24,8 @@ import {
   type LiveInstances,
   type OrchestratorToAgent,
 } from '@playground/contracts';
-import { removeNodeResources, requireDocker, requireRedis, waitFor, REDIS_URL, TEST_IMAGE, TEST_LIMITS, uniqueNodeId } from '../test/support.ts';
+import { removeNodeResources, requireDocker, requireRedis, REDIS_URL, TEST_IMAGE, TEST_LIMITS, uniqueNodeId } from '../test/support.ts';
+import { eventually } from '../../../test/support/eventually.ts';
 
 // Seam test: the real agent process (main.ts) against real Docker and Redis, with a small
 // Socket.IO server in the test playing the orchestrator's /agent namespace.
@@ -141,17 +142,17 @@ test('announces itself, heartbeats to Redis and reconciles on connect', async ()
   live = { instanceIds: [ghostInstance], sessionIds: [] };
   agentStartedAt = Date.now();
   agent = startAgent();
-  await waitFor('node.announce', () => seen.announces.length > 0, 20000);
+  await eventually(() => seen.announces.length > 0, { timeoutMs: 20000, description: 'node.announce' });
   assert.equal(seen.announces[0]!.nodeId, nodeId);
-  await waitFor('instance.gone for a live instance with no container', () => seen.gone.find((g) => g.instanceId === ghostInstance), 10000);
-  await waitFor('stray volume removed', async () => {
+  await eventually(() => seen.gone.find((g) => g.instanceId === ghostInstance), { timeoutMs: 10000, description: 'instance.gone for a live instance with no container' });
+  await eventually(async () => {
     const vols = await docker.listVolumes({ filters: { label: [`playground.instance=${strayInstance}`] } });
     return (vols.Volumes ?? []).length === 0;
-  });
-  const beat = await waitFor('heartbeat key', () => redis.get(nodeHeartbeatKey(nodeId)), 5000);
+  }, { timeoutMs: 10_000, description: 'stray volume removed' });
+  const beat = await eventually(() => redis.get(nodeHeartbeatKey(nodeId)), { timeoutMs: 5000, description: 'heartbeat key' });
   NodeAnnouncement.parse(JSON.parse(beat));
   // The heartbeat says when the reconcile finished, so readers need no log to know it.
-  const reconciled = await waitFor('reconciledAt in the heartbeat', heartbeatReconciledAt, 5000);
+  const reconciled = await eventually(heartbeatReconciledAt, { timeoutMs: 5000, description: 'reconciledAt in the heartbeat' });
   assert.ok(Date.parse(reconciled) >= agentStartedAt, `reconciledAt ${reconciled} is after the agent started`);
   const ttl = await redis.pttl(nodeHeartbeatKey(nodeId));
   assert.ok(ttl > 0 && ttl <= 1500, `heartbeat ttl ${ttl}`);
@@ -174,13 +175,13 @@ test('a job on the node queue creates an instance; terminal and ports flow over 
     await queue.close();
     await events.close();
   }
-  await waitFor('empty port set reported', () => seen.ports.find((p) => p.instanceId === instanceId), 10000);
+  await eventually(() => seen.ports.find((p) => p.instanceId === instanceId), { timeoutMs: 10000, description: 'empty port set reported' });
 
   const reply = await current().timeout(10000).emitWithAck('terminal.attach', { viewerId: 'w1', instanceId, size: { cols: 100, rows: 30 } });
   assert.deepEqual(reply, { ok: true });
   current().emit('terminal.input', 'w1', 'nohup python3 -m http.server 8080 >/dev/null 2>&1 & echo via-$((40+2))\r');
-  await waitFor('terminal output through the link', () => text('w1').includes('via-42'), 10000);
-  await waitFor('port 8080 reported', () => seen.ports.filter((p) => p.instanceId === instanceId).at(-1)?.ports.includes(8080), 10000);
+  await eventually(() => text('w1').includes('via-42'), { timeoutMs: 10000, description: 'terminal output through the link' });
+  await eventually(() => seen.ports.filter((p) => p.instanceId === instanceId).at(-1)?.ports.includes(8080), { timeoutMs: 10000, description: 'port 8080 reported' });
 });
 
 test('after the orchestrator drops the agent: viewers detached, agent reconnects, reconciles, re-sends ports, shell kept', async () => {
@@ -190,13 +191,13 @@ test('after the orchestrator drops the agent: viewers detached, agent reconnects
   const reconciledBefore = await heartbeatReconciledAt();
   assert.ok(reconciledBefore);
   current().disconnect(true);
-  await waitFor('re-announce', () => seen.announces.length > announces, 10000);
-  await waitFor('node.live asked again', () => seen.liveAsked > asked, 10000);
-  await waitFor('a later reconcile in the heartbeat', async () => ((await heartbeatReconciledAt()) ?? '') > reconciledBefore, 10000);
-  await waitFor('ports re-sent', () => seen.ports.slice(portReports).some((p) => p.instanceId === instanceId && p.ports.includes(8080)), 10000);
+  await eventually(() => seen.announces.length > announces, { timeoutMs: 10000, description: 're-announce' });
+  await eventually(() => seen.liveAsked > asked, { timeoutMs: 10000, description: 'node.live asked again' });
+  await eventually(async () => ((await heartbeatReconciledAt()) ?? '') > reconciledBefore, { timeoutMs: 10000, description: 'a later reconcile in the heartbeat' });
+  await eventually(() => seen.ports.slice(portReports).some((p) => p.instanceId === instanceId && p.ports.includes(8080)), { timeoutMs: 10000, description: 'ports re-sent' });
   const reply = await current().timeout(10000).emitWithAck('terminal.attach', { viewerId: 'w2', instanceId });
   assert.deepEqual(reply, { ok: true });
-  await waitFor('replay of the same shell', () => text('w2').includes('via-42'), 5000);
+  await eventually(() => text('w2').includes('via-42'), { timeoutMs: 5000, description: 'replay of the same shell' });
   assert.equal((await docker.getContainer(instanceContainerName(instanceId)).inspect()).State.Running, true);
 });
 

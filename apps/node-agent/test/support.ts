@@ -78,16 +78,6 @@ export async function requireRedis(): Promise<Redis> {
   return redis;
 }
 
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10000, everyMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** Removes everything labelled with this test node id (containers, volumes, networks). */
 export async function removeNodeResources(docker: Docker, nodeId: string): Promise<void> {
   const filters = { label: [`playground.node=${nodeId}`] };

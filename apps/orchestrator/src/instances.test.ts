@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, type SessionView } from '@playground/contracts';
-import { json, startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 // Instance creation and node loss under concurrency, against real Postgres and Redis (a
 // BullMQ worker stands in for the node agent): parallel creates on one node must neither
@@ -39,47 +39,41 @@ describe('instances: concurrent creation on one node', () => {
     return made;
   };
   const burst = async (ids: string[]) => {
-    const started = Date.now();
     const responses = await Promise.all(ids.map((id) => t.request('POST', `/api/v1/sessions/${id}/instances`)));
     const bodies = await Promise.all(responses.map((response) => json(response)));
-    return { statuses: responses.map((r) => r.status), codes: bodies.map((b) => b?.error?.code ?? 'ok'), ms: Date.now() - started };
+    return { statuses: responses.map((r) => r.status), codes: bodies.map((b) => b?.error?.code ?? 'ok') };
   };
 
   it(`${PARALLEL} sessions each add an instance at once: all 201`, async () => {
     const nodeId = await soleNode(100);
     const made = await sessions(PARALLEL);
-    const { statuses, codes, ms } = await burst(made.map((s) => s.id));
+    const { statuses, codes } = await burst(made.map((s) => s.id));
     assert.deepEqual(statuses.filter((s) => s !== 201), [], JSON.stringify(codes));
     assert.equal(await t.app.db.instance.count({ where: { nodeId, status: 'running' } }), PARALLEL);
-    assert.ok(ms < 5_000, `${PARALLEL} creations took ${ms} ms`);
   });
 
   it(`${PARALLEL} at once on a node with 5 slots: exactly 5 × 201, the rest 503 no_capacity, none over capacity`, async () => {
     const nodeId = await soleNode(5);
     const made = await sessions(PARALLEL);
-    const { statuses, codes, ms } = await burst(made.map((s) => s.id));
+    const { statuses, codes } = await burst(made.map((s) => s.id));
     assert.equal(statuses.filter((s) => s === 201).length, 5, JSON.stringify(codes));
     assert.equal(codes.filter((c) => c === 'no_capacity').length, PARALLEL - 5, JSON.stringify(codes));
     assert.equal(await t.app.db.instance.count({ where: { nodeId, status: { in: ['creating', 'running'] } } }), 5);
-    assert.ok(ms < 5_000, `took ${ms} ms`);
   });
 
   it('the node goes down during a burst of session and instance creations: every request answers, none with 500', async () => {
     const nodeId = await soleNode(100);
     const made = await sessions(PARALLEL);
-    const started = Date.now();
     const creates = made.map((s) => t.request('POST', `/api/v1/sessions/${s.id}/instances`));
     const newSessions = Array.from({ length: PARALLEL }, () =>
       t.request('POST', '/api/v1/sessions', { headers: { 'x-forwarded-for': '203.0.113.250' } }),
     );
     const lost = await t.app.nodes.markDown(nodeId, { reason: 'test' });
     const statuses = (await Promise.all([...creates, ...newSessions])).map((r) => r.status);
-    const ms = Date.now() - started;
     assert.deepEqual(statuses.filter((s) => s >= 500 && s !== 503), [], JSON.stringify(statuses));
     assert.ok(lost.length >= PARALLEL, `lost ${lost.length} sessions`);
     assert.equal((await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status, 'down');
     // Whatever was created before the verdict was lost with the node; nothing live is left on it.
     assert.equal(await t.app.db.session.count({ where: { nodeId, status: 'active', id: { in: lost } } }), 0);
-    assert.ok(ms < 8_000, `took ${ms} ms`);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, type SessionView } from '@playground/contracts';
-import { json, startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 // GET /metrics as Prometheus scrapes it: admin token only, and figures that follow what
 // happened (a session, an instance created through a BullMQ worker, an error answered).

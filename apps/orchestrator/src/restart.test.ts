@@ -9,16 +9,19 @@ import { Queue, Worker } from 'bullmq';
 import { createDb, type Db } from './db.ts';
 import { freePort } from '../../../infra/launcher/stack.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { eventually } from '../../../test/support/eventually.ts';
+import { startPrivateRedis, type PrivateService } from '../test/harness.ts';
 
 // kill -9 of the real orchestrator process (src/main.ts) while an instance is being
 // created: after a restart the instance settles from its job (run once, not twice) and the
 // API answers again. A BullMQ worker stands in for the node agent.
 
-const REDIS = 'redis://127.0.0.1:6379/13';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 describe('orchestrator killed mid-creation', () => {
   let database: TestDatabase;
+  // Shared by the orchestrator before and after its restart, as a deployment's Redis is.
+  let redis: PrivateService;
   let db: Db;
   let port: number;
   let child: ChildProcess | undefined;
@@ -31,7 +34,7 @@ describe('orchestrator killed mid-creation', () => {
         PATH: process.env.PATH,
         ORCHESTRATOR_PORT: String(port),
         DATABASE_URL: database.url,
-        REDIS_URL: REDIS,
+        REDIS_URL: redis.url,
         AGENT_SECRET: 'a'.repeat(32),
         ADMIN_TOKEN: 'b'.repeat(32),
         REAPER_INTERVAL_MS: '300',
@@ -41,16 +44,17 @@ describe('orchestrator killed mid-creation', () => {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child = proc;
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/api/v1/health`).then((r) => r.ok, () => false);
-      if (ok) return;
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error('the orchestrator did not start');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`the orchestrator exited with code ${proc.exitCode}`);
+        return (await fetch(`http://127.0.0.1:${port}/api/v1/health`)).ok;
+      },
+      { timeoutMs: 20_000, description: 'the orchestrator to answer /api/v1/health' },
+    );
   };
 
   before(async () => {
+    redis = await startPrivateRedis();
     database = await createTestDatabase('orch-restart');
     db = createDb(database.url);
     port = await freePort();
@@ -61,11 +65,9 @@ describe('orchestrator killed mid-creation', () => {
   after(async () => {
     child?.kill('SIGKILL');
     await worker?.close();
-    const queue = new Queue(nodeQueueName(nodeId), { connection: { url: REDIS } });
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
     await db?.$disconnect();
     await database?.drop();
+    await redis?.close();
   });
 
   it('the instance whose request died settles from its job, which ran exactly once', async () => {
@@ -82,7 +84,7 @@ describe('orchestrator killed mid-creation', () => {
         await released; // still creating when the orchestrator dies
         return { instanceId: job.data.instanceId, containerId: 'c-1', ip: '10.5.0.2' };
       },
-      { connection: { url: REDIS, maxRetriesPerRequest: null } },
+      { connection: { url: redis.url, maxRetriesPerRequest: null } },
     );
     worker.on('error', () => undefined);
 
@@ -97,18 +99,14 @@ describe('orchestrator killed mid-creation', () => {
     release();
     await start();
 
-    const deadline = Date.now() + 30_000;
-    let status = '';
-    while (Date.now() < deadline) {
-      status = (await db.instance.findUniqueOrThrow({ where: { id: instanceId } })).status;
-      if (status === 'running') break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.equal(status, 'running');
+    await eventually(async () => (await db.instance.findUniqueOrThrow({ where: { id: instanceId } })).status === 'running', {
+      timeoutMs: 30_000,
+      description: 'the instance to settle as running after the restart',
+    });
     const row = await db.instance.findUniqueOrThrow({ where: { id: instanceId } });
     assert.equal(row.ip, '10.5.0.2');
     assert.equal(runs, 1, 'the create job ran once');
-    const queue = new Queue(nodeQueueName(nodeId), { connection: { url: REDIS } });
+    const queue = new Queue(nodeQueueName(nodeId), { connection: { url: redis.url } });
     try {
       assert.equal(await (await queue.getJob(jobId.createInstance(instanceId)))?.getState(), 'completed');
     } finally {

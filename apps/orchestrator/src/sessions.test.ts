@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { json, startTestOrchestrator, type TestOrchestrator } from './test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
 
 // Session creation under concurrency, against real Postgres: many parallel POST /sessions
 // from one client address (a workshop behind one NAT, the benchmark) must neither deadlock
@@ -8,17 +8,14 @@ import { json, startTestOrchestrator, type TestOrchestrator } from './test-harne
 
 const PARALLEL = 20;
 
-async function burst(t: TestOrchestrator, client: string): Promise<{ statuses: number[]; codes: string[]; ms: number }> {
-  const started = Date.now();
+async function burst(t: TestOrchestrator, client: string): Promise<{ statuses: number[]; codes: string[] }> {
   const responses = await Promise.all(
     Array.from({ length: PARALLEL }, () => t.request('POST', '/api/v1/sessions', { headers: { 'x-forwarded-for': client } })),
   );
-  const ms = Date.now() - started;
   const bodies = await Promise.all(responses.map((response) => json(response)));
   return {
     statuses: responses.map((response) => response.status),
     codes: bodies.map((body) => body?.error?.code ?? 'ok'),
-    ms,
   };
 }
 
@@ -31,15 +28,14 @@ describe('sessions: concurrent creation from one client', () => {
   });
   after(async () => t?.close());
 
-  it(`${PARALLEL} parallel creations all succeed (201) quickly`, async () => {
-    const { statuses, codes, ms } = await burst(t, '198.51.100.10');
+  it(`${PARALLEL} parallel creations all succeed (201)`, async () => {
+    const { statuses, codes } = await burst(t, '198.51.100.10');
     assert.deepEqual(
       statuses.filter((status) => status !== 201),
       [],
       `every request should be 201; got ${JSON.stringify(codes.filter((code) => code !== 'ok'))}`,
     );
     assert.equal(await t.app.db.session.count({ where: { clientKey: '198.51.100.10', status: 'active' } }), PARALLEL);
-    assert.ok(ms < 3_000, `${PARALLEL} creations took ${ms} ms`);
   });
 });
 
@@ -53,12 +49,11 @@ describe('sessions: the per-client limit under concurrency', () => {
   after(async () => t?.close());
 
   it(`${PARALLEL} parallel creations with a limit of 5 → exactly 5 × 201 and ${PARALLEL - 5} × 429 session_limit`, async () => {
-    const { statuses, codes, ms } = await burst(t, '198.51.100.20');
+    const { statuses, codes } = await burst(t, '198.51.100.20');
     assert.equal(statuses.filter((status) => status === 201).length, 5, `statuses ${JSON.stringify(statuses)}`);
     assert.equal(statuses.filter((status) => status === 429).length, PARALLEL - 5, `codes ${JSON.stringify(codes)}`);
     assert.equal(codes.filter((code) => code === 'session_limit').length, PARALLEL - 5);
     assert.equal(await t.app.db.session.count({ where: { clientKey: '198.51.100.20', status: 'active' } }), 5);
-    assert.ok(ms < 3_000, `${PARALLEL} requests took ${ms} ms`);
     // Another client is not held up by this one's limit.
     assert.equal((await t.request('POST', '/api/v1/sessions', { headers: { 'x-forwarded-for': '198.51.100.21' } })).status, 201);
   });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId, type CpuAbuseReport } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../../test/support.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 import { CpuAbuseMonitor } from './cpu-abuse-monitor.ts';
 import { CpuUsageReader } from './cpu-usage.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
@@ -60,7 +61,7 @@ test('a CPU burn at the full quota is warned at 5 s and stopped at 10 s with the
   await execCollect(container, ['sh', '-c', 'nohup sh -c "while :; do :; done" >/dev/null 2>&1 &'], 10_000);
   monitor.start();
   try {
-    await waitFor('the stop', () => events.some((e) => e.kind === 'stop'), 40_000, 100);
+    await eventually(() => events.some((e) => e.kind === 'stop'), { timeoutMs: 40_000, description: 'the stop', intervalMs: 100 });
     const warning = events.find((e) => e.kind === 'warning');
     const stop = events.find((e) => e.kind === 'stop')!;
     assert.equal(warning?.instanceId, burner, 'the warning came first, for the burner');
@@ -75,14 +76,14 @@ test('a CPU burn at the full quota is warned at 5 s and stopped at 10 s with the
     assert.ok(!events.some((e) => e.instanceId === quiet), 'the quiet instance was left alone');
 
     // Stopped means gone: the container is removed, its slot free, and it is no longer watched.
-    await waitFor('the burner removed', async () => {
+    await eventually(async () => {
       try {
         await container.inspect();
         return false;
       } catch (err) {
         return isDockerNotFound(err);
       }
-    }, 15_000);
+    }, { timeoutMs: 15_000, description: 'the burner removed' });
     assert.deepEqual((await provisioner.listInstances()).map((i) => i.instanceId), [quiet]);
     await monitor.sampleOnce();
     assert.deepEqual(monitor.watching(), [quiet]);

@@ -9,7 +9,8 @@ import {
   sessionNetworkName,
   type CreateInstanceJob,
 } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
+import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId } from '../../test/support.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
 import { InstanceWatcher } from './instance-watcher.ts';
@@ -133,7 +134,7 @@ test('a missing image fails with a message a learner can act on, leaving nothing
 
 test('an instance killed outside the agent is reported gone; one deleted by the agent is not', async () => {
   await docker.getContainer(instanceContainerName(b1.instanceId)).kill();
-  await waitFor('instance.gone for b1', () => gone.find((g) => g.instanceId === b1.instanceId));
+  await eventually(() => gone.find((g) => g.instanceId === b1.instanceId), { timeoutMs: 10_000, description: 'instance.gone for b1' });
   await provisioner.deleteInstance(a2);
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(gone.find((g) => g.instanceId === a2.instanceId), undefined);

@@ -16,7 +16,8 @@ import {
 import { LifecycleWorker } from '../jobs/worker.ts';
 import { dockerShellFactory } from '../terminals/shell.ts';
 import { TerminalManager } from '../terminals/terminal-manager.ts';
-import { removeNodeResources, requireDocker, requireRedis, testLogger, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
+import { removeNodeResources, requireDocker, requireRedis, testLogger, testProvisioner, uniqueNodeId } from '../../test/support.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
 import { InstanceWatcher } from './instance-watcher.ts';
@@ -108,7 +109,7 @@ after(async () => {
 
 test('the pool fills to its size with started, idle members on a node-local network only', async () => {
   provisioner.pool!.start();
-  await waitFor('pool of 2', () => provisioner.pool!.readyCount === SIZE, 90000, 100);
+  await eventually(() => provisioner.pool!.readyCount === SIZE, { timeoutMs: 90000, description: 'pool of 2', intervalMs: 100 });
   const members = await nodeContainers([POOL_LABEL.member]);
   assert.equal(members.length, SIZE);
   for (const m of members) {
@@ -125,7 +126,7 @@ const promptMs: number[] = [];
 test('create jobs are served from the pool: hostname, network, alias, limits, mirror and prompt are right', async () => {
   const results: CreateInstanceResult[] = [];
   for (const job of jobs.slice(0, 5)) {
-    await waitFor('a full pool before the claim', () => provisioner.pool!.readyCount === SIZE, 90000, 50);
+    await eventually(() => provisioner.pool!.readyCount === SIZE, { timeoutMs: 90000, description: 'a full pool before the claim', intervalMs: 50 });
     const t0 = performance.now();
     const result = await runJob<CreateInstanceResult>(JOB.createInstance, job, jobId.createInstance(job.instanceId));
     readyMs.push(performance.now() - t0);
@@ -140,10 +141,10 @@ test('create jobs are served from the pool: hostname, network, alias, limits, mi
       exit: () => undefined,
     });
     assert.deepEqual(reply, { ok: true });
-    await waitFor(`prompt of ${job.hostname}`, () => out.includes(`root@${job.hostname}`), 10000, 2);
+    await eventually(() => out.includes(`root@${job.hostname}`), { timeoutMs: 10000, description: `prompt of ${job.hostname}`, intervalMs: 2 });
     promptMs.push(performance.now() - t0);
     terminals.input(`v-${job.instanceId}`, 'echo "hn=$HOSTNAME/$(hostname)"\r');
-    await waitFor(`$HOSTNAME in the terminal of ${job.hostname}`, () => out.includes(`hn=${job.hostname}/${job.hostname}`), 10000);
+    await eventually(() => out.includes(`hn=${job.hostname}/${job.hostname}`), { timeoutMs: 10000, description: `$HOSTNAME in the terminal of ${job.hostname}` });
     terminals.detach(`v-${job.instanceId}`);
   }
   const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -178,7 +179,7 @@ test('create jobs are served from the pool: hostname, network, alias, limits, mi
 
 test('the pool refills in the background, one member at a time, within capacity', async () => {
   // 5 instances + 2 warm = 7 = capacity.
-  await waitFor('refilled pool', () => provisioner.pool!.readyCount === SIZE, 90000, 100);
+  await eventually(() => provisioner.pool!.readyCount === SIZE, { timeoutMs: 90000, description: 'refilled pool', intervalMs: 100 });
   await provisioner.pool!.idle();
   // Claim 6 and 7: the pool may only shrink, since instances + warm would exceed capacity.
   for (const job of jobs.slice(5)) await runJob(JOB.createInstance, job, jobId.createInstance(job.instanceId));
@@ -188,7 +189,7 @@ test('the pool refills in the background, one member at a time, within capacity'
   assert.ok(maxRunning <= CAPACITY, `saw ${maxRunning} running containers, capacity ${CAPACITY}`);
   // Deleting one frees a slot: the pool takes it back.
   await runJob(JOB.deleteInstance, { sessionId: session, instanceId: jobs[6]!.instanceId }, jobId.deleteInstance(jobs[6]!.instanceId));
-  await waitFor('one member after a delete', () => provisioner.pool!.readyCount === 1, 90000, 100);
+  await eventually(() => provisioner.pool!.readyCount === 1, { timeoutMs: 90000, description: 'one member after a delete', intervalMs: 100 });
   await provisioner.pool!.idle();
   assert.equal(provisioner.pool!.readyCount, 1);
   assert.ok(maxRunning <= CAPACITY, `saw ${maxRunning} running containers, capacity ${CAPACITY}`);
@@ -196,7 +197,7 @@ test('the pool refills in the background, one member at a time, within capacity'
 
 test('a claimed instance killed outside the agent is reported gone under its instance id', async () => {
   await docker.getContainer(instanceContainerName(jobs[5]!.instanceId)).kill();
-  await waitFor('instance.gone for a claimed container', () => gone.includes(jobs[5]!.instanceId), 10000);
+  await eventually(() => gone.includes(jobs[5]!.instanceId), { timeoutMs: 10000, description: 'instance.gone for a claimed container' });
 });
 
 test('a restarted agent adopts claimed instances and pool members; close session removes claimed ones completely', async () => {
@@ -217,7 +218,7 @@ test('a restarted agent adopts claimed instances and pool members; close session
     jobs.slice(0, 6).map((j) => [j.instanceId, j.sessionId, j.hostname]),
   );
   provisioner.pool!.start();
-  await waitFor('adopted member', () => provisioner.pool!.readyCount >= 1, 30000, 50);
+  await eventually(() => provisioner.pool!.readyCount >= 1, { timeoutMs: 30000, description: 'adopted member', intervalMs: 50 });
   await provisioner.pool!.idle();
   // The member is adopted, not replaced; a second is made for the slot of the stopped
   // instance (capacity counts running instances, as the announcement does).
@@ -245,7 +246,7 @@ test('a restarted agent adopts claimed instances and pool members; close session
 test('reconcile removes claimed instances that are not live, keeps pool members, leaks nothing', async () => {
   const s2 = newSessionId();
   const job: CreateInstanceJob = { sessionId: s2, instanceId: newInstanceId(), hostname: 'node1', limits };
-  await waitFor('a member to claim', () => provisioner.pool!.readyCount >= 1, 90000, 100);
+  await eventually(() => provisioner.pool!.readyCount >= 1, { timeoutMs: 90000, description: 'a member to claim', intervalMs: 100 });
   await provisioner.createInstance(job);
   await provisioner.pool!.idle();
   const outcome = await provisioner.reconcile({ instanceIds: [], sessionIds: [] }, { instanceIds: new Set(), sessionIds: new Set() });
@@ -262,12 +263,12 @@ test('reconcile removes claimed instances that are not live, keeps pool members,
 });
 
 test('a stopped member is replaced, never handed out', async () => {
-  await waitFor('full pool', () => provisioner.pool!.readyCount === SIZE, 90000, 100);
+  await eventually(() => provisioner.pool!.readyCount === SIZE, { timeoutMs: 90000, description: 'full pool', intervalMs: 100 });
   await provisioner.pool!.idle();
   const [victim] = await nodeContainers([POOL_LABEL.member]);
   await docker.getContainer(victim!.Id).kill();
-  await waitFor('victim removed and replaced', async () => {
+  await eventually(async () => {
     const members = await nodeContainers([POOL_LABEL.member]);
     return !members.some((m) => m.Id === victim!.Id) && provisioner.pool!.readyCount === SIZE;
-  }, 90000, 100);
+  }, { timeoutMs: 90000, description: 'victim removed and replaced', intervalMs: 100 });
 });

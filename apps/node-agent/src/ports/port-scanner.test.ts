@@ -4,7 +4,8 @@ import type Docker from 'dockerode';
 import { instanceContainerName, newInstanceId, newSessionId } from '@playground/contracts';
 import type { DockerInstanceProvisioner } from '../instances/docker-instance-provisioner.ts';
 import { execCollect } from '../instances/exec-collect.ts';
-import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../../test/support.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 import { PortScanner, type PortReadMode } from './port-scanner.ts';
 
 const nodeId = uniqueNodeId();
@@ -46,13 +47,13 @@ for (const mode of ['proc', 'exec'] as const) {
     const { s, reports, latest } = scanner(mode);
     s.start();
     try {
-      await waitFor('port 8080 reported', () => latest()?.includes(8080), 10000);
+      await eventually(() => latest()?.includes(8080), { timeoutMs: 10000, description: 'port 8080 reported' });
       assert.deepEqual(latest(), [8080]);
       const count = reports.length;
       await new Promise((r) => setTimeout(r, 600));
       assert.equal(reports.length, count, 'unchanged ports are not re-sent');
       s.resendAll();
-      await waitFor('resend after reconnect', () => reports.length > count);
+      await eventually(() => reports.length > count, { timeoutMs: 10_000, description: 'resend after reconnect' });
     } finally {
       s.stop();
     }
@@ -63,9 +64,9 @@ test('a port that closes is reported as gone', async () => {
   const { s, latest } = scanner('auto');
   s.start();
   try {
-    await waitFor('port 8080 reported', () => latest()?.includes(8080), 10000);
+    await eventually(() => latest()?.includes(8080), { timeoutMs: 10000, description: 'port 8080 reported' });
     await sh("pkill -f 'http.server 8080'");
-    await waitFor('port 8080 gone', () => latest()?.length === 0, 10000);
+    await eventually(() => latest()?.length === 0, { timeoutMs: 10000, description: 'port 8080 gone' });
   } finally {
     s.stop();
   }

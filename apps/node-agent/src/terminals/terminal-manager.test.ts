@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import { newInstanceId, newSessionId } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId, waitFor } from '../../test/support.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../../test/support.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 import { DEFAULT_MAX_PENDING_INPUT_BYTES, dockerShellFactory } from './shell.ts';
 import { TerminalManager, type ViewerSink } from './terminal-manager.ts';
 
@@ -58,11 +59,11 @@ test('attach, type a command, see its output', async () => {
   const v = viewer();
   const reply = await terminals.attach({ viewerId: 'v1', instanceId, size: { cols: 120, rows: 40 } }, v.sink);
   assert.deepEqual(reply, { ok: true });
-  await waitFor('a prompt', () => v.text().includes('#'), 30000);
+  await eventually(() => v.text().includes('#'), { timeoutMs: 30000, description: 'a prompt' });
   terminals.input('v1', 'echo hi\r');
-  await waitFor('hi', () => /[\r\n]hi\r\n/.test(v.text()));
+  await eventually(() => /[\r\n]hi\r\n/.test(v.text()), { timeoutMs: 10_000, description: 'hi' });
   terminals.input('v1', 'stty size\r');
-  await waitFor('the size of the viewer', () => v.text().includes('40 120'));
+  await eventually(() => v.text().includes('40 120'), { timeoutMs: 10_000, description: 'the size of the viewer' });
 });
 
 test('detach and re-attach replays the screen from the same shell', async () => {
@@ -74,7 +75,7 @@ test('detach and re-attach replays the screen from the same shell', async () => 
   await terminals.attach({ viewerId: 'v2', instanceId }, v.sink);
   assert.match(v.text(), /echo hi/, 'replay holds earlier output');
   terminals.input('v2', 'echo $MARK\r');
-  await waitFor('the variable set before the re-attach', () => /[\r\n]same-shell\r\n/.test(v.text()));
+  await eventually(() => /[\r\n]same-shell\r\n/.test(v.text()), { timeoutMs: 10_000, description: 'the variable set before the re-attach' });
   terminals.detach('v2');
 });
 
@@ -84,8 +85,8 @@ test('two viewers see the same output', async () => {
   await terminals.attach({ viewerId: 'va', instanceId }, a.sink);
   await terminals.attach({ viewerId: 'vb', instanceId }, b.sink);
   terminals.input('vb', 'echo both-$((20+22))\r');
-  await waitFor('output in a', () => a.text().includes('both-42'));
-  await waitFor('output in b', () => b.text().includes('both-42'));
+  await eventually(() => a.text().includes('both-42'), { timeoutMs: 10_000, description: 'output in a' });
+  await eventually(() => b.text().includes('both-42'), { timeoutMs: 10_000, description: 'output in b' });
   terminals.detach('va');
   terminals.detach('vb');
 });
@@ -97,7 +98,7 @@ test('a viewer that never acks pauses the shell; memory stays bounded; leaving r
   await terminals.attach({ viewerId: 'stuck', instanceId }, stuck.sink);
   // Unbounded output: without flow control this would pile up at ~8 MiB/s.
   terminals.input('fast', 'yes 0123456789abcdefghijklmnopqrstuvwxyz\r');
-  await waitFor('the shell paused', () => terminals.inspect(instanceId)?.paused, 10000);
+  await eventually(() => terminals.inspect(instanceId)?.paused, { timeoutMs: 10000, description: 'the shell paused' });
   await new Promise((r) => setTimeout(r, 500));
   const mem0 = process.memoryUsage();
   const fast0 = fast.received;
@@ -115,12 +116,12 @@ test('a viewer that never acks pauses the shell; memory stays bounded; leaving r
 
   terminals.detach('stuck');
   const before = fast.received;
-  await waitFor('output flows again', () => fast.received > before + 1024 * 1024, 10000);
+  await eventually(() => fast.received > before + 1024 * 1024, { timeoutMs: 10000, description: 'output flows again' });
   terminals.input('fast', '\x03');
   await new Promise((r) => setTimeout(r, 300));
   fast.reset();
   terminals.input('fast', 'echo after-$((1+1))\r');
-  await waitFor('the shell answers again', () => fast.text().includes('after-2'), 10000);
+  await eventually(() => fast.text().includes('after-2'), { timeoutMs: 10000, description: 'the shell answers again' });
   terminals.detach('fast');
 });
 
@@ -148,20 +149,20 @@ test('a shell that stops reading its input: pending input stays bounded, the res
   assert.equal(notices, 1, 'the viewer is told once');
   assert.ok(grew < 16 * 1024 * 1024, `agent memory grew by ${grew} bytes`);
   terminals.closeInstance(instanceId, 'test: end the stuck shell');
-  await waitFor('the stuck shell ended', () => v.exits[0]);
+  await eventually(() => v.exits[0], { timeoutMs: 10_000, description: 'the stuck shell ended' });
 });
 
 test('the shell exiting tells its viewers; the next attach starts a new shell', async () => {
   const v = viewer();
   await terminals.attach({ viewerId: 'vx', instanceId }, v.sink);
   terminals.input('vx', 'exit 3\r');
-  await waitFor('exit', () => v.exits[0]);
+  await eventually(() => v.exits[0], { timeoutMs: 10_000, description: 'exit' });
   assert.equal(v.exits[0]!.code, 3);
   assert.equal(terminals.inspect(instanceId), undefined);
   const w = viewer();
   assert.deepEqual(await terminals.attach({ viewerId: 'vy', instanceId }, w.sink), { ok: true });
   terminals.input('vy', 'echo $MARK-unset\r');
-  await waitFor('fresh shell', () => /[\r\n]-unset\r\n/.test(w.text()));
+  await eventually(() => /[\r\n]-unset\r\n/.test(w.text()), { timeoutMs: 10_000, description: 'fresh shell' });
   terminals.closeInstance(instanceId, 'the instance was deleted');
   assert.equal(w.exits[0]?.reason, 'the instance was deleted');
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EVENT, type AgentToOrchestrator, type OrchestratorToAgent } from '@playground/contracts';
 import { io as connect, type Socket } from 'socket.io-client';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
 
 // Per-node agent credentials against a real orchestrator, Postgres and Socket.IO: a token
 // opens its own node only, one live link per node, rotation revokes. Small in-test agent

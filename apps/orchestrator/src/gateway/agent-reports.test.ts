@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EVENT, JOB, type AgentToOrchestrator, type InstanceView, type OrchestratorToAgent, type SessionView } from '@playground/contracts';
 import { io as connect, type Socket } from 'socket.io-client';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 
 // `instance.gone`, `instance.cpu_warning` and `instance.stopped` from an agent against a real orchestrator, Postgres and Redis. A small
 // in-test agent client on /agent stands in for the node agent (the seam); a BullMQ worker
@@ -39,23 +40,16 @@ describe('agent reports: instance.gone, CPU warnings and stops', () => {
   });
 
   const status = async (id: string) => (await t.app.db.instance.findUniqueOrThrow({ where: { id } })).status;
-  async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await sleep(25);
-    }
-  }
 
   it('a `creating` instance reported gone (agent reconciling before it made the container) stays creating and then runs; a `running` one becomes lost', async () => {
     const session = await json<SessionView>(await t.request('POST', '/api/v1/sessions', { headers: { 'x-forwarded-for': '192.0.2.77' } }));
     const pending = t.request('POST', `/api/v1/sessions/${session.id}/instances`);
     let instanceId = '';
-    await waitFor(async () => {
+    await eventually(async () => {
       const row = await t.app.db.instance.findFirst({ where: { sessionId: session.id } });
       instanceId = row?.id ?? '';
       return held.has(instanceId);
-    });
+    }, { timeoutMs: 5_000, description: 'the create job to be held by the agent' });
     assert.equal(await status(instanceId), 'creating');
 
     // The agent's first reconcile does not know the instance yet and calls it gone.
@@ -75,10 +69,10 @@ describe('agent reports: instance.gone, CPU warnings and stops', () => {
 
     // Now running: gone means lost.
     agent.emit('instance.gone', instanceId, 'container exited (137)');
-    await waitFor(async () => (await status(instanceId)) === 'lost');
+    await eventually(async () => (await status(instanceId)) === 'lost', { timeoutMs: 5_000, description: 'the instance to be lost' });
     const row = await t.app.db.instance.findUniqueOrThrow({ where: { id: instanceId } });
     assert.equal(row.error, 'container exited (137)');
-    await waitFor(async () => (await t.app.db.auditEvent.count({ where: { instanceId, type: EVENT.instanceGone } })) === 1);
+    await eventually(async () => (await t.app.db.auditEvent.count({ where: { instanceId, type: EVENT.instanceGone } })) === 1, { timeoutMs: 5_000, description: 'one instance.gone audit event' });
   });
 
   it('gone for an instance of another node changes nothing', async () => {
@@ -95,10 +89,10 @@ describe('agent reports: instance.gone, CPU warnings and stops', () => {
     const session = await json<SessionView>(await t.request('POST', '/api/v1/sessions', { headers: { 'x-forwarded-for': client } }));
     const pending = t.request('POST', `/api/v1/sessions/${session.id}/instances`);
     let instanceId = '';
-    await waitFor(async () => {
+    await eventually(async () => {
       instanceId = (await t.app.db.instance.findFirst({ where: { sessionId: session.id } }))?.id ?? '';
       return held.has(instanceId);
-    });
+    }, { timeoutMs: 5_000, description: 'the create job to be held by the agent' });
     held.get(instanceId)!();
     assert.equal((await pending).status, 201);
     return { sessionId: session.id, instanceId };
@@ -110,12 +104,12 @@ describe('agent reports: instance.gone, CPU warnings and stops', () => {
   it('a CPU warning shows on the running instance and is withdrawn by a null report; a malformed or foreign one changes nothing', async () => {
     const { sessionId, instanceId } = await runningInstance('192.0.2.79');
     agent.emit('instance.cpu_warning', instanceId, report('This instance has used its full CPU for 5 minutes; it will be stopped at 10 minutes.'));
-    await waitFor(async () => (await instanceView(sessionId, instanceId)).warning !== null);
+    await eventually(async () => (await instanceView(sessionId, instanceId)).warning !== null, { timeoutMs: 5_000, description: 'the CPU warning in the instance view' });
     assert.equal((await instanceView(sessionId, instanceId)).warning, 'This instance has used its full CPU for 5 minutes; it will be stopped at 10 minutes.');
-    await waitFor(async () => (await t.app.db.auditEvent.count({ where: { instanceId, type: EVENT.instanceCpuWarning } })) === 1);
+    await eventually(async () => (await t.app.db.auditEvent.count({ where: { instanceId, type: EVENT.instanceCpuWarning } })) === 1, { timeoutMs: 5_000, description: 'one CPU warning audit event' });
 
     agent.emit('instance.cpu_warning', instanceId, null);
-    await waitFor(async () => (await instanceView(sessionId, instanceId)).warning === null);
+    await eventually(async () => (await instanceView(sessionId, instanceId)).warning === null, { timeoutMs: 5_000, description: 'the CPU warning to clear' });
 
     agent.emit('instance.cpu_warning', instanceId, { message: 42 } as never);
     const other = await t.addNode(1);
@@ -130,18 +124,18 @@ describe('agent reports: instance.gone, CPU warnings and stops', () => {
   it('every instance that ended says why in the session view: stopped for abuse, crashed, deleted', async () => {
     const stopped = await runningInstance('192.0.2.80');
     agent.emit('instance.stopped', stopped.instanceId, report('stopped: sustained full CPU for 10 minutes'));
-    await waitFor(async () => (await status(stopped.instanceId)) === 'lost');
+    await eventually(async () => (await status(stopped.instanceId)) === 'lost', { timeoutMs: 5_000, description: 'the stopped instance to be lost' });
     const view = await instanceView(stopped.sessionId, stopped.instanceId);
     assert.equal(view.reason, 'stopped: sustained full CPU for 10 minutes');
     assert.equal(view.warning, null);
-    await waitFor(async () => (await t.app.db.auditEvent.count({ where: { instanceId: stopped.instanceId, type: EVENT.instanceStoppedAbuse } })) === 1);
+    await eventually(async () => (await t.app.db.auditEvent.count({ where: { instanceId: stopped.instanceId, type: EVENT.instanceStoppedAbuse } })) === 1, { timeoutMs: 5_000, description: 'one stopped-for-abuse audit event' });
     const audit = await t.app.db.auditEvent.findFirstOrThrow({ where: { instanceId: stopped.instanceId, type: EVENT.instanceStoppedAbuse } });
     assert.equal(audit.sessionId, stopped.sessionId);
     assert.deepEqual(audit.data, report('stopped: sustained full CPU for 10 minutes'));
 
     const crashed = await runningInstance('192.0.2.81');
     agent.emit('instance.gone', crashed.instanceId, 'the instance stopped (exit code 137)');
-    await waitFor(async () => (await status(crashed.instanceId)) === 'lost');
+    await eventually(async () => (await status(crashed.instanceId)) === 'lost', { timeoutMs: 5_000, description: 'the crashed instance to be lost' });
     assert.equal((await instanceView(crashed.sessionId, crashed.instanceId)).reason, 'the instance stopped (exit code 137)');
 
     await t.app.db.instance.update({ where: { id: crashed.instanceId }, data: { status: 'deleting' } });

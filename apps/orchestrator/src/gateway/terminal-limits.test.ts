@@ -9,7 +9,8 @@ import {
   type TerminalServerToClient,
 } from '@playground/contracts';
 import { io as connect, type Socket } from 'socket.io-client';
-import { startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 
 // Probes of the terminal event limits: a browser that floods `input` or `resize`, or sends
 // oversize or malformed input, has the excess dropped with one notice and keeps its terminal.
@@ -39,7 +40,7 @@ describe('terminal event limits', () => {
       agent.once('connect_error', reject); // a refused agent fails the test at once, never hangs it
     });
     agent.emit('node.announce', { nodeId, name: nodeId, engineVersion: '20.10', capacity: { instances: 5, memoryBytes: 1 << 30 }, usage: { instances: 0 } });
-    for (let i = 0; i < 40 && !(await t.app.db.node.findUnique({ where: { id: nodeId } })); i++) await sleep(50);
+    await eventually(() => t.app.db.node.findUnique({ where: { id: nodeId } }), { timeoutMs: 5_000, description: 'the announced node row' });
     await t.app.db.session.create({ data: { id: sessionId, clientKey: 'c', nodeId, expiresAt: new Date(Date.now() + 3600_000) } });
     await t.app.db.instance.create({ data: { id: instanceId, sessionId, nodeId, hostname: 'node1', status: 'running', ip: '10.0.0.2' } });
     agent.on('terminal.attach', (_request, reply) => reply({ ok: true }));

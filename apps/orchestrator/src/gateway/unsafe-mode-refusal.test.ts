@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { AgentToOrchestrator, OrchestratorToAgent } from '@playground/contracts';
 import { io as connect, type Socket } from 'socket.io-client';
-import { startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
 
 // A public playground refuses agents whose security mode lets a learner reach the host,
 // against a real orchestrator; the refusal carries `fatal` so the agent exits instead of

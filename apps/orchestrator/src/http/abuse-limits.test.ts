@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, newInstanceId } from '@playground/contracts';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
 
 // Probes of the creation limits through the real API, Postgres and Redis: cross-site session
 // creation, per-client and per-origin rate limits, and requests from inside an instance

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, jobId, type InstanceView, type SessionView } from '@playground/contracts';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 
 // The REST contract against a real orchestrator, Postgres and Redis; a BullMQ worker
 // stands in for the node agent (the seam), answering create/delete/close jobs.
-// Redis logical database 11: the reaper (run by hand below) adopts every node whose
-// heartbeat it finds, and agents of other stacks on this machine may heartbeat into db 0.
-const REDIS = 'redis://127.0.0.1:6379/11';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -18,7 +16,6 @@ describe('REST API /api/v1', () => {
 
   before(async () => {
     t = await startTestOrchestrator('api', {
-      REDIS_URL: REDIS,
       MAX_SESSIONS_PER_CLIENT: '3',
       MAX_INSTANCES_PER_SESSION: '2',
       INSTANCE_CREATE_TIMEOUT_MS: '5000',
@@ -141,10 +138,10 @@ describe('REST API /api/v1', () => {
     const job2 = await t.app.queues.queue(nodeId).getJob(jobId.deleteInstance(one.id));
     assert.ok(job2, 'delete job enqueued');
     await job2.waitUntilFinished(await queueEvents(t, nodeId), 5_000).catch(() => undefined);
-    await waitFor(async () => {
+    await eventually(async () => {
       await t.app.reaper.runOnce();
       return (await t.app.db.instance.findUniqueOrThrow({ where: { id: one.id } })).status === 'deleted';
-    });
+    }, { timeoutMs: 5_000, description: 'the instance to be deleted by the reaper' });
     const again = await json<InstanceView>(await post(`/api/v1/sessions/${session.id}/instances`, '{}'));
     assert.equal(again.hostname, 'node3');
     assert.equal((await t.request('DELETE', `/api/v1/sessions/${session.id}/instances/${'b'.repeat(26)}`)).status, 404);
@@ -167,11 +164,9 @@ describe('REST API /api/v1', () => {
     const silent = await t.addNode(50); // more room than the other node: the next session lands here; no worker
     const session = await json<SessionView>(await post('/api/v1/sessions', '{}', { ...JSON_HEADERS, 'x-forwarded-for': '192.0.2.3' }));
     assert.equal((await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).nodeId, silent);
-    const started = Date.now();
     const response = await post(`/api/v1/sessions/${session.id}/instances`, '{}');
     assert.equal(response.status, 504);
     assert.equal((await json(response)).error.code, 'timeout');
-    assert.ok(Date.now() - started < 8_000);
     await t.app.db.node.update({ where: { id: silent }, data: { drained: true } });
   });
 
@@ -182,10 +177,10 @@ describe('REST API /api/v1', () => {
     assert.equal(get.status, 404);
     assert.equal((await json(get)).error.code, 'session_ended');
     assert.ok(await t.app.queues.queue(nodeId).getJob(jobId.closeSession(session.id)), 'close job enqueued');
-    await waitFor(async () => {
+    await eventually(async () => {
       await t.app.reaper.runOnce();
       return (await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).status === 'ended';
-    });
+    }, { timeoutMs: 5_000, description: 'the session to be ended by the reaper' });
     assert.equal((await post(`/api/v1/sessions/${session.id}/instances`, '{}')).status, 404);
     assert.equal((await t.request('DELETE', `/api/v1/sessions/${'c'.repeat(32)}`)).status, 404);
   });
@@ -224,18 +219,10 @@ describe('REST API /api/v1', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function queueEvents(t: TestOrchestrator, nodeId: string) {
   const { QueueEvents } = await import('bullmq');
   const { nodeQueueName } = await import('@playground/contracts');
-  const events = new QueueEvents(nodeQueueName(nodeId), { connection: { url: REDIS }, prefix: t.prefix });
+  const events = new QueueEvents(nodeQueueName(nodeId), { connection: { url: t.redisUrl }, prefix: t.prefix });
   await events.waitUntilReady();
   setTimeout(() => void events.close(), 6_000).unref();
   return events;

@@ -2,22 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EVENT, JOB, jobId, newInstanceId, nodeHeartbeatKey, type SessionView } from '@playground/contracts';
 import { Redis } from 'ioredis';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 
 // The reaper running on its own timer against real Postgres and a real BullMQ queue.
-// Redis logical database 12: the node monitor adopts every node whose heartbeat it finds,
-// and agents of other stacks on this machine may heartbeat into db 0.
-const REDIS_URL = 'redis://127.0.0.1:6379/12';
-
-async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 8_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('reaper', () => {
   let t: TestOrchestrator;
@@ -26,8 +14,8 @@ describe('reaper', () => {
 
   before(async () => {
     // 0.01 minutes = 600 ms sessions, swept every 200 ms.
-    t = await startTestOrchestrator('reaper', { REDIS_URL, SESSION_TTL_MINUTES: '0.01', REAPER_INTERVAL_MS: '200', NODE_DOWN_AFTER_MS: '1000' }, { startReaper: true });
-    redis = new Redis(REDIS_URL);
+    t = await startTestOrchestrator('reaper', { SESSION_TTL_MINUTES: '0.01', REAPER_INTERVAL_MS: '200', NODE_DOWN_AFTER_MS: '1000' }, { startReaper: true });
+    redis = new Redis(t.redisUrl);
     nodeId = await t.addNode();
   });
   after(async () => {
@@ -47,15 +35,18 @@ describe('reaper', () => {
       );
     await beat();
     // The node monitor has read the beat (the node's row now carries what it announced).
-    await waitFor(async () => (await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } })).engineVersion === '20.10');
+    await eventually(async () => (await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } })).engineVersion === '20.10', {
+      timeoutMs: 8_000,
+      description: 'the node monitor to have read the heartbeat',
+    });
     const response = await t.request('POST', '/api/v1/sessions');
-    assert.equal(response.status, 201);
+    assert.equal(response.status, 201, await response.clone().text());
     const session = await json<SessionView>(response);
     const instanceId = newInstanceId();
     await t.app.db.instance.create({ data: { id: instanceId, sessionId: session.id, nodeId, hostname: 'node1', status: 'running', ip: '10.0.0.9' } });
 
-    await waitFor(async () => (await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).status === 'closing');
-    const job = await waitFor(() => t.app.queues.queue(nodeId).getJob(jobId.closeSession(session.id)));
+    await eventually(async () => (await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).status === 'closing', { timeoutMs: 8_000, description: 'the session to be closing' });
+    const job = await eventually(() => t.app.queues.queue(nodeId).getJob(jobId.closeSession(session.id)), { timeoutMs: 8_000, description: 'the close-session job on the node queue' });
     assert.equal(job.name, JOB.closeSession);
     assert.deepEqual(job.data, { sessionId: session.id });
     assert.equal(await job.getState(), 'waiting');
@@ -65,11 +56,11 @@ describe('reaper', () => {
 
     // A lost close job is sent again.
     await job.remove();
-    await waitFor(() => t.app.queues.queue(nodeId).getJob(jobId.closeSession(session.id)));
+    await eventually(() => t.app.queues.queue(nodeId).getJob(jobId.closeSession(session.id)), { timeoutMs: 8_000, description: 'the close-session job on the node queue' });
 
     await beat();
     t.worker(nodeId, async () => ({ ok: true }));
-    await waitFor(async () => (await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).status === 'ended');
+    await eventually(async () => (await t.app.db.session.findUniqueOrThrow({ where: { id: session.id } })).status === 'ended', { timeoutMs: 8_000, description: 'the session to be ended' });
     const instance = await t.app.db.instance.findUniqueOrThrow({ where: { id: instanceId } });
     assert.equal(instance.status, 'deleted');
     assert.ok(instance.deletedAt);
@@ -82,14 +73,14 @@ describe('reaper', () => {
       'PX',
       5_000,
     );
-    const node = await waitFor(async () => {
+    const node = await eventually(async () => {
       const row = await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } });
       return row.name === 'renamed' ? row : null;
-    });
+    }, { timeoutMs: 8_000, description: 'the node row renamed' });
     assert.equal(node.status, 'ready');
     assert.equal(node.capacityInstances, 3);
     await redis.del(nodeHeartbeatKey(nodeId));
-    await waitFor(async () => (await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status === 'down');
+    await eventually(async () => (await t.app.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status === 'down', { timeoutMs: 8_000, description: 'the node to be down' });
     assert.ok(await t.app.db.auditEvent.findFirst({ where: { nodeId, type: EVENT.nodeDown } }));
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JOB, jobId, newInstanceId, type SessionView } from '@playground/contracts';
-import { json, startTestOrchestrator, type TestOrchestrator } from '../test-harness.ts';
+import { json, startTestOrchestrator, type TestOrchestrator } from '../../test/harness.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 import { SettleCreatingInstances } from './settle-creating-instances.ts';
 
 // The orchestrator can die between recording an instance (`creating`) and adding its create
@@ -11,7 +12,7 @@ describe('settle-creating-instances', () => {
   let t: TestOrchestrator;
   let nodeId: string;
   before(async () => {
-    t = await startTestOrchestrator('settle', { REDIS_URL: 'redis://127.0.0.1:6379/10' });
+    t = await startTestOrchestrator('settle');
     nodeId = await t.addNode();
   });
   after(async () => t?.close());
@@ -38,9 +39,7 @@ describe('settle-creating-instances', () => {
 
     // Once the node completes it, the next sweep marks it running.
     const worker = t.worker(nodeId, async (received) => ({ instanceId: received.data.instanceId, containerId: 'c0ffee', ip: '10.9.0.2' }));
-    for (let attempt = 0; attempt < 100 && (await job.getState()) !== 'completed'; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually(async () => (await job.getState()) === 'completed', { timeoutMs: 10_000, description: 'the create job completed by the node' });
     await task.run(new Date());
     assert.equal((await t.app.db.instance.findUniqueOrThrow({ where: { id: instanceId } })).status, 'running');
     await worker.close();

@@ -4,14 +4,17 @@ import { nodeQueueName } from '@playground/contracts';
 import { deriveNodeToken } from '@playground/contracts/node-token';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { GENEROUS_RATE_LIMITS } from '../../../test/support/generous-rate-limits.ts';
-import { buildOrchestrator, type Orchestrator } from './app.ts';
-import { parseConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { startPrivateRedis, type PrivateService } from '../../../test/support/private-services.ts';
+import { buildOrchestrator, type Orchestrator } from '../src/app.ts';
+import { parseConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
 
 // Shared by this app's tests: a real orchestrator on a free port, with its own migrated
-// database and its own BullMQ prefix, against the real Postgres and Redis of this host.
+// database on this host's Postgres and a Redis server of its own (test/support/
+// private-services.ts), so no two test files meet in Redis: the node monitor adopts every
+// heartbeat it finds there, and logical databases of one shared server collided.
 
-export const REDIS_URL = 'redis://127.0.0.1:6379';
+export { startPrivateRedis, type PrivateService };
 
 export interface TestOrchestrator {
   app: Orchestrator;
@@ -19,6 +22,8 @@ export interface TestOrchestrator {
   port: number;
   prefix: string;
   database: TestDatabase;
+  /** The Redis this orchestrator uses: its own server unless the test passed REDIS_URL. */
+  redisUrl: string;
   agentSecret: string;
   /** The agent token of `nodeId` (generation 0, as the launcher gives it). */
   agentToken(nodeId: string): string;
@@ -37,12 +42,31 @@ export async function startTestOrchestrator(
   options: { closeAllTimeoutMs?: number; startReaper?: boolean } = {},
 ): Promise<TestOrchestrator> {
   const database = await createTestDatabase(`orch-${name}`);
+  let ownRedis: PrivateService | undefined;
+  try {
+    // A test that stops Redis under the orchestrator, or shares one between two orchestrators,
+    // passes its own private server as REDIS_URL and closes it itself.
+    if (!env.REDIS_URL) ownRedis = await startPrivateRedis();
+    return await startWith(name, database, env.REDIS_URL ?? ownRedis!.url, ownRedis, env, options);
+  } catch (error) {
+    await ownRedis?.close();
+    await database.drop();
+    throw error;
+  }
+}
+
+async function startWith(
+  name: string,
+  database: TestDatabase,
+  redisUrl: string,
+  ownRedis: PrivateService | undefined,
+  env: Record<string, string>,
+  options: { closeAllTimeoutMs?: number; startReaper?: boolean },
+): Promise<TestOrchestrator> {
   const suffix = randomBytes(4).toString('hex');
   const prefix = `test-${name}-${suffix}`;
   const agentSecret = randomBytes(24).toString('hex');
   const adminToken = randomBytes(16).toString('hex');
-  // A test may point at another Redis (a private server, or another logical database).
-  const redisUrl = env.REDIS_URL ?? REDIS_URL;
   const config = parseConfig({
     ORCHESTRATOR_PORT: '0',
     DATABASE_URL: database.url,
@@ -69,6 +93,7 @@ export async function startTestOrchestrator(
     port,
     prefix,
     database,
+    redisUrl,
     agentSecret,
     agentToken: (nodeId) => deriveNodeToken(agentSecret, nodeId),
     adminToken,
@@ -92,28 +117,16 @@ export async function startTestOrchestrator(
       return fetch(`${baseUrl}${path}`, { method, body: init.body, headers: init.headers });
     },
     async close() {
-      await Promise.allSettled(workers.map((worker) => worker.close()));
-      await app.close();
-      await obliterate(redisUrl, prefix).catch(() => undefined);
-      await database.drop();
+      try {
+        await Promise.allSettled(workers.map((worker) => worker.close()));
+        await app.close();
+      } finally {
+        // Its Redis goes away whole with its keys; a REDIS_URL passed in is the test's to close.
+        await ownRedis?.close();
+        await database.drop();
+      }
     },
   };
-}
-
-/** Removes every Redis key under a test's BullMQ prefix. */
-async function obliterate(redisUrl: string, prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export async function json<T = any>(response: Response): Promise<T> {
