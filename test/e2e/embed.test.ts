@@ -61,7 +61,16 @@ describe('embed.js on another site\'s page', { timeout: 10 * 60_000 }, () => {
     const href = (await link.getAttribute('href'))!;
     assert.match(href, /^http:\/\/[a-z2-7]+-8080\.ports\.localhost:\d+\/$/);
     const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
-    await eventually(async () => /embedded-port-ok/.test(await popup.locator('body').innerText().catch(() => '')), { timeoutMs: 30_000, description: 'the port page' });
+    // The link appears once the port is seen listening; the first load may still meet the
+    // server starting up, so the page is loaded again until it answers, as a learner would.
+    await eventually(
+      async () => {
+        if (/embedded-port-ok/.test(await popup.locator('body').innerText().catch(() => ''))) return true;
+        await popup.reload().catch(() => undefined);
+        return /embedded-port-ok/.test(await popup.locator('body').innerText().catch(() => ''));
+      },
+      { timeoutMs: 60_000, description: 'the port page' },
+    );
   });
 
   it('tells a page from an origin that is not allowed, in words', async () => {
