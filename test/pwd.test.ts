@@ -157,6 +157,15 @@ describe("Play with Docker's API and WebSocket", { timeout: 10 * 60_000 }, () =>
     assert.equal(second.status, 200);
     const third = await pwd('POST', `/sessions/${sessionId}/instances`, json({}));
     assert.equal(third.status, 409);
+    // Another session's id reaches none of this session's instances.
+    const stranger = PwdNewSessionReply.parse((await pwd('POST', '/', { headers: { 'x-requested-with': 'XMLHttpRequest' } })).body);
+    const foreignExec = await pwd('POST', `/sessions/${stranger.session_id}/instances/${node1.name}/exec`, json({ command: ['true'] }));
+    assert.equal(foreignExec.status, 404);
+    const foreignUpload = await pwd('POST', `/sessions/${stranger.session_id}/instances/${node1.name}/uploads?url=http://127.0.0.1/x`);
+    assert.equal(foreignUpload.status, 404);
+    assert.equal((await pwd('DELETE', `/sessions/${stranger.session_id}/instances/${node1.name}`)).status, 404);
+    await pwd('DELETE', `/sessions/${stranger.session_id}`);
+
     const secondName = PwdInstance.parse(second.body).hostname;
     assert.equal((await pwd('DELETE', `/sessions/${sessionId}/instances/${PwdInstance.parse(second.body).name}`)).status, 200);
     const reused = await pwd('POST', `/sessions/${sessionId}/instances`, json({ Hostname: secondName }));

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
+import { startForeignSite, type ForeignSite } from '../support/foreign-site.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -59,25 +58,20 @@ const status = (text) => (document.getElementById('status').textContent = text);
 </body></html>`;
 }
 
-async function serve(): Promise<{ server: Server; origin: string }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 describe('a Play with Docker tutorial on another site, pointed here', { timeout: 10 * 60_000 }, () => {
   let stack: TestStack;
   let browser: Browser;
   let page: Page;
-  let allowed: { server: Server; origin: string };
-  let refused: { server: Server; origin: string };
+  let allowed: ForeignSite;
+  let refused: ForeignSite;
 
   before(async () => {
-    allowed = await serve();
-    refused = await serve();
+    allowed = await startForeignSite();
+    refused = await startForeignSite();
     stack = await startTestStack('e2e-pwd', { web: true, env: { EMBED_ORIGINS: allowed.origin } });
     const html = tutorialPage(stack.baseUrl);
-    for (const site of [allowed, refused]) site.server.on('request', (_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    for (const site of [allowed, refused]) site.show(html);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   });

@@ -29,7 +29,7 @@ const DEFAULT_UPLOAD_DIRECTORY = '/root';
 
 const UploadQuery = z.object({
   url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-  path: z.string().regex(/^\//, 'path is an absolute directory').max(1024).optional(),
+  path: UploadRequest.shape.directory.optional(),
 });
 
 type SessionParams = { Params: { id: string } };
