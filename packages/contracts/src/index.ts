@@ -9,3 +9,4 @@ export * from './events.ts';
 export * from './port-host.ts';
 export * from './pwd.ts';
 export * from './admin.ts';
+export * from './workshops.ts';

@@ -16,6 +16,18 @@ export const TerminalAuth = z.object({
 });
 export type TerminalAuth = z.infer<typeof TerminalAuth>;
 
+/**
+ * An instructor watching a learner's terminal: read-only (the same output, screen replayed
+ * first) until the learner accepts a help request. Authorised by `token` (an instructor API
+ * token, or the admin token) or the signed-in instructor's cookie sent with the handshake.
+ */
+export const TerminalWatchAuth = z.object({
+  instanceId: InstanceId,
+  watch: z.literal(true),
+  token: z.string().max(200).optional(),
+});
+export type TerminalWatchAuth = z.infer<typeof TerminalWatchAuth>;
+
 export const TerminalSize = z.object({
   cols: z.number().int().min(2).max(1000),
   rows: z.number().int().min(2).max(1000),
@@ -38,6 +50,10 @@ export interface TerminalServerToClient {
   output: (data: string | Uint8Array) => void;
   /** The shell ended (or the instance went away); `reason` is for display. */
   exit: (info: TerminalExitInfo) => void;
+  /** To a watcher: whether its input reaches the shell now (the learner granted or revoked help). */
+  control: (info: { canType: boolean; reason: string }) => void;
+  /** To a watcher that typed without the learner's permission: why nothing happened. */
+  inputRefused: (info: { reason: string }) => void;
 }
 
 export interface TerminalClientToServer {
