@@ -124,7 +124,14 @@ export async function startTestStack(name: string, options: TestStackOptions = {
       };
     }),
     web: options.web ?? false,
-    env: { LOG_LEVEL: 'debug', PUBLIC_URL: `http://localhost:${port}`, ...GENEROUS_RATE_LIMITS, ...options.env },
+    env: {
+      LOG_LEVEL: 'debug',
+      PUBLIC_URL: `http://localhost:${port}`,
+      // Never the default 2222, which a running playground (or another test's stack) may hold.
+      SSH_PORT: String(await freePort()),
+      ...GENEROUS_RATE_LIMITS,
+      ...options.env,
+    },
     logDir: path.join(REPO_ROOT, '.playground', 'test-logs', `${name}-${suffix}`),
   });
 

@@ -32,6 +32,7 @@ import { createRedis, waitForRedis } from './redis.ts';
 import { createHttpServer } from './server.ts';
 import { loadTemplateCatalog, TemplateProvisioner } from './session-templates.ts';
 import { Sessions } from './sessions.ts';
+import { SshGateway } from './ssh/ssh-gateway.ts';
 
 // Builds and connects every part of the orchestrator, explicitly. main.ts calls this with
 // the parsed config; tests call it with their own (unique database, queue prefix, port 0).
@@ -111,6 +112,14 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   });
   const pwdSockets = new PwdSockets(db, terminals, logger.child({ component: 'pwd' }), config.PWD_WS_MAX_FRAME_BYTES);
   const server = createHttpServer({ portProxy, engine, api, pwdSockets });
+  const ssh = new SshGateway({ db, terminals, commands, audit, logger: logger.child({ component: 'ssh' }) }, {
+    host: config.SSH_HOST,
+    port: config.SSH_PORT,
+    hostKeyPath: config.SSH_HOST_KEY_PATH,
+    maxConnectionsPerInstance: config.SSH_MAX_CONNECTIONS_PER_INSTANCE,
+    idleTimeoutMs: config.SSH_IDLE_TIMEOUT_MS,
+    connectTimeoutMs: config.PORT_PROXY_CONNECT_TIMEOUT_MS,
+  });
   const reaper = new Reaper(
     reaperTasks({
       db,
@@ -138,6 +147,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
         resolve();
       });
     });
+    await ssh.listen();
     if (options.startReaper !== false) reaper.start();
     const address = server.address() as AddressInfo;
     logger.info({ host: address.address, port: address.port }, 'orchestrator.listening');
@@ -152,6 +162,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     engine.close();
     portProxy.close();
     pwdSockets.close();
+    await ssh.close();
     server.closeAllConnections();
     await closed;
     await api.close();
@@ -160,5 +171,5 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     redis.disconnect();
   }
 
-  return { config, db, redis, queues, sessions, instances, nodes, agents, terminals, metrics, reaper, server, io, listen, close };
+  return { config, db, redis, queues, sessions, instances, nodes, agents, terminals, metrics, reaper, server, io, ssh, listen, close };
 }

@@ -1,5 +1,6 @@
 import { defaultPortsDomain } from '@playground/contracts';
 import { LOCAL_DATABASE_URL } from '@playground/contracts/local-database';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 // The orchestrator's whole configuration, parsed once from the environment. Nothing else
@@ -9,6 +10,10 @@ function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+
+/** Where learners' ssh clients connect unless SSH_PORT says otherwise (printed by `npm start`). */
+export const DEFAULT_SSH_PORT = 2222;
+const DEFAULT_SSH_HOST_KEY_PATH = fileURLToPath(new URL('../../../.playground/ssh_host_ed25519_key', import.meta.url));
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -150,6 +155,28 @@ const ConfigSchema = z
      * repository's templates/. Every template is validated at start.
      */
     TEMPLATES_DIR: z.string().min(1).optional(),
+    /**
+     * Port of the SSH gateway (`ssh <instanceId>@<host> -p <port>`, src/ssh/). 0 picks a free
+     * port (tests).
+     */
+    SSH_PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_SSH_PORT),
+    /**
+     * Address the SSH gateway binds to. Default: 127.0.0.1 while PUBLIC_URL is a loopback
+     * address, else every interface (learners connect from their own machines).
+     */
+    SSH_HOST: z.string().min(1).optional(),
+    /** Host name shown in the ssh command next to each instance; default PUBLIC_URL's hostname. */
+    SSH_PUBLIC_HOST: z.string().min(1).optional(),
+    /**
+     * The gateway's host key (OpenSSH format), made on first start and kept, so clients never
+     * see it change. Replicas must share one file. Default `.playground/ssh_host_ed25519_key`
+     * in the repository.
+     */
+    SSH_HOST_KEY_PATH: z.string().min(1).default(DEFAULT_SSH_HOST_KEY_PATH),
+    /** SSH connections open at once to one instance; more are refused with a message. */
+    SSH_MAX_CONNECTIONS_PER_INSTANCE: positiveInt(10),
+    /** An SSH connection with no traffic in either direction for this long is closed. */
+    SSH_IDLE_TIMEOUT_MS: positiveInt(30 * 60_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => {
@@ -163,6 +190,8 @@ const ConfigSchema = z
       publicScheme: publicUrl.protocol.replace(':', ''),
       /** Whether browsers beyond this machine can reach the playground (PUBLIC_URL is not loopback). */
       publiclyReachable: !isLoopbackHost(publicUrl.hostname),
+      SSH_HOST: env.SSH_HOST ?? (isLoopbackHost(publicUrl.hostname) ? '127.0.0.1' : '0.0.0.0'),
+      SSH_PUBLIC_HOST: env.SSH_PUBLIC_HOST ?? publicUrl.hostname,
     };
   });
 

@@ -1,11 +1,13 @@
 import { encodePortHost, encodePortPath, type PortView } from '@playground/contracts';
 import type { Config } from './config.ts';
 
-/** Builds the public URLs of an instance's ports from PUBLIC_URL and PORTS_DOMAIN. */
+/** Builds the public URLs of an instance's ports from PUBLIC_URL and PORTS_DOMAIN, and its ssh command. */
 export class PortUrls {
   private readonly defaultPort: number;
 
-  constructor(private readonly config: Pick<Config, 'PUBLIC_URL' | 'PORTS_DOMAIN' | 'publicPort' | 'publicScheme'>) {
+  constructor(
+    private readonly config: Pick<Config, 'PUBLIC_URL' | 'PORTS_DOMAIN' | 'publicPort' | 'publicScheme' | 'SSH_PORT' | 'SSH_PUBLIC_HOST'>,
+  ) {
     this.defaultPort = config.publicScheme === 'https' ? 443 : 80;
   }
 
@@ -26,5 +28,11 @@ export class PortUrls {
 
   template(instanceId: string): string {
     return this.hostUrl(instanceId, '{port}');
+  }
+
+  /** What a learner types to reach the instance's shell through the SSH gateway (src/ssh/). */
+  ssh(instanceId: string): string {
+    const host = this.config.SSH_PUBLIC_HOST.replace(/^\[|\]$/g, '');
+    return this.config.SSH_PORT === 22 ? `ssh ${instanceId}@${host}` : `ssh ${instanceId}@${host} -p ${this.config.SSH_PORT}`;
   }
 }

@@ -16,6 +16,7 @@ export function instanceView(instance: Instance, urls: PortUrls): InstanceView {
       .sort((a, b) => a - b)
       .map((port) => urls.port(instance.id, port)),
     portUrlTemplate: urls.template(instance.id),
+    ssh: urls.ssh(instance.id),
     // `error` holds what the learner is told: a warning while the instance runs, why it ended after.
     warning: instance.status === 'running' ? instance.error : null,
     reason: instanceReason(instance),

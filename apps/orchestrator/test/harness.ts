@@ -69,6 +69,8 @@ async function startWith(
   const adminToken = randomBytes(16).toString('hex');
   const config = parseConfig({
     ORCHESTRATOR_PORT: '0',
+    // A free port: tests run side by side and next to a playground that holds 2222.
+    SSH_PORT: '0',
     DATABASE_URL: database.url,
     REDIS_URL: redisUrl,
     AGENT_SECRET: agentSecret,

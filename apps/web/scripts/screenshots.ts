@@ -28,6 +28,7 @@ function instance(n: number, id: string, ports: number[]) {
       pathUrl: `http://localhost:PORT/ports/${id}/${port}/`,
     })),
     portUrlTemplate: `http://${id}-{port}.ports.localhost:PORT/`,
+    ssh: `ssh ${id}@localhost -p 2222`,
     warning: null,
     reason: null,
   };

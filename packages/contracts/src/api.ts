@@ -58,6 +58,8 @@ export const InstanceView = z.object({
   ports: z.array(PortView),
   /** Host-based URL of any port of this instance: replace `{port}` with the number. */
   portUrlTemplate: z.string(),
+  /** The command that opens this instance's shell from the learner's own machine (`ssh <id>@<host> -p <port>`). */
+  ssh: z.string(),
   /** A running instance about to be stopped (e.g. a sustained full-CPU burn): why, for the learner. */
   warning: z.string().nullable(),
   /** Why an instance that is not running ended or failed (lost, failed, deleted), for the learner. */

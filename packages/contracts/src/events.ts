@@ -10,6 +10,8 @@ export const EVENT = {
   instanceGone: 'instance.gone',
   instanceCpuWarning: 'instance.cpu_warning',
   instanceStoppedAbuse: 'instance.stopped_abuse',
+  /** An SSH client logged in to an instance through the gateway (user name = instance id). */
+  instanceSshConnected: 'instance.ssh_connected',
   nodeUp: 'node.up',
   nodeDown: 'node.down',
   nodeDrained: 'node.drained',

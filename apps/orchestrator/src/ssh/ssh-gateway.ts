@@ -1,0 +1,246 @@
+import { EVENT, InstanceId } from '@playground/contracts';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Server, type AuthContext, type Connection, type ServerChannel } from 'ssh2';
+import type { AuditLog } from '../audit.ts';
+import type { Db } from '../db.ts';
+import type { TerminalGateway } from '../gateway/terminal-gateway.ts';
+import type { InstanceCommands } from '../instance-commands.ts';
+import type { Logger } from '../logger.ts';
+import { openForward, type ForwardInstance } from './ssh-forward.ts';
+import { loadHostKey } from './ssh-host-key.ts';
+import { notice, serveSession } from './ssh-session.ts';
+
+// `ssh <instanceId>@<host> -p <SSH_PORT>`: the user name is the instance id, and knowing it is
+// the capability (as in Play with Docker, and as for the instance's public port URLs), so a
+// running instance's id logs in with no password. Everything else is refused after a short
+// pause, with the reason shown where the client shows server text (keyboard-interactive).
+// Each authenticated connection is a Link owned here: it ends when its client leaves, when it
+// stays idle too long, when the gateway closes, or when its instance or session ends (read
+// from the record every WATCH_MS, so an instance deleted through any orchestrator replica
+// ends its SSH connections here too).
+
+export interface SshGatewayOptions {
+  host: string;
+  port: number;
+  hostKeyPath: string;
+  maxConnectionsPerInstance: number;
+  idleTimeoutMs: number;
+  /** How long a forwarded connection waits for the instance to accept it. */
+  connectTimeoutMs: number;
+}
+
+export interface SshGatewayDeps {
+  db: Db;
+  terminals: Pick<TerminalGateway, 'open'>;
+  commands: Pick<InstanceCommands, 'exec'>;
+  audit: AuditLog;
+  logger: Logger;
+}
+
+interface AdmittedInstance extends ForwardInstance {
+  sessionId: string;
+  nodeId: string;
+}
+
+/** One authenticated SSH connection to one instance. */
+interface Link {
+  client: Connection;
+  instance: AdmittedInstance;
+  lastActivity: number;
+  channels: Set<ServerChannel>;
+  sockets: Set<Socket>;
+}
+
+/** How often open connections are checked against the record and the idle limit. */
+const WATCH_MS = 2_000;
+/** Pause before any refusal, so ids cannot be tried quickly. */
+const REFUSAL_DELAY_MS = 1_000;
+/** Time a client has to log in, as OpenSSH's LoginGraceTime. */
+const LOGIN_GRACE_MS = 30_000;
+
+export class SshGateway {
+  private server: Server | undefined;
+  private readonly links = new Set<Link>();
+  private readonly perInstance = new Map<string, number>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private watching = false;
+
+  constructor(
+    private readonly deps: SshGatewayDeps,
+    private readonly options: SshGatewayOptions,
+  ) {}
+
+  /** Loads (or makes) the host key and starts accepting connections. */
+  async listen(): Promise<AddressInfo & { fingerprint: string }> {
+    const { privateKey, fingerprint } = await loadHostKey(this.options.hostKeyPath);
+    const server = new Server({ hostKeys: [privateKey], ident: 'playground', keepaliveInterval: 30_000, keepaliveCountMax: 3 });
+    server.on('connection', (client, info) => this.onConnection(client, info.ip));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error: Error) => this.deps.logger.error({ err: error }, 'ssh.server_error'));
+    this.server = server;
+    this.watchTimer = setInterval(() => void this.watch(), WATCH_MS);
+    const address = server.address() as AddressInfo;
+    this.deps.logger.info({ host: address.address, port: address.port, fingerprint }, 'ssh.listening');
+    return { ...address, fingerprint };
+  }
+
+  /** Ends every connection (telling its client why) and stops listening. */
+  async close(): Promise<void> {
+    clearInterval(this.watchTimer);
+    for (const link of this.links) this.end(link, 'The playground is restarting; connect again in a moment.');
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  connectionCount(): number {
+    return this.links.size;
+  }
+
+  private onConnection(client: Connection, ip: string): void {
+    let link: Link | undefined;
+    const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS);
+    client.on('error', (error) => this.deps.logger.debug({ err: error.message, ip }, 'ssh.client_error'));
+    client.on('authentication', (ctx) => {
+      const accepted = (instance: AdmittedInstance) => {
+        clearTimeout(grace);
+        link = this.adopt(client, instance, ip);
+      };
+      this.authenticate(ctx, accepted).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, ip }, 'ssh.auth_failed');
+        ctx.reject([]);
+      });
+    });
+    client.on('close', () => {
+      clearTimeout(grace);
+      if (link) this.release(link);
+    });
+  }
+
+  /**
+   * Accepts the methods that need nothing of the learner when the user name is a running
+   * instance's id; refuses anything else, showing the reason through keyboard-interactive
+   * (the one method whose text clients display), which every refusal leads to.
+   */
+  private async authenticate(ctx: AuthContext, accepted: (instance: AdmittedInstance) => void): Promise<void> {
+    const verdict = await this.admit(ctx.username);
+    if ('instance' in verdict) {
+      if (ctx.method === 'none' || ctx.method === 'password' || ctx.method === 'keyboard-interactive') {
+        // Counted in the same turn as the limit was checked, so two logins cannot both take the last place.
+        accepted(verdict.instance);
+        ctx.accept();
+      } else {
+        ctx.reject(['keyboard-interactive', 'password']);
+      }
+      return;
+    }
+    this.deps.logger.info({ user: ctx.username.slice(0, 64), method: ctx.method }, 'ssh.refused');
+    await sleep(REFUSAL_DELAY_MS);
+    if (ctx.method !== 'keyboard-interactive') return ctx.reject(['keyboard-interactive']);
+    ctx.prompt([], 'Playground', verdict.refusal, () => ctx.reject([]));
+  }
+
+  /** The running instance a user name names, counted against its connection limit, or why not. */
+  private async admit(username: string): Promise<{ instance: AdmittedInstance } | { refusal: string }> {
+    const unknown = { refusal: `No running playground instance has the id "${username.slice(0, 64)}". Copy the ssh command shown next to the instance on its session page.` };
+    if (!InstanceId.safeParse(username).success) return unknown;
+    const record = await this.deps.db.instance.findUnique({
+      where: { id: username },
+      select: { id: true, hostname: true, ip: true, nodeId: true, sessionId: true, status: true, session: { select: { status: true } } },
+    });
+    if (!record || record.status !== 'running' || record.session.status !== 'active' || !record.ip) return unknown;
+    const open = this.perInstance.get(record.id) ?? 0;
+    if (open >= this.options.maxConnectionsPerInstance) {
+      return { refusal: `${record.hostname} already has ${open} SSH connections, the most allowed per instance. Close one and try again.` };
+    }
+    return { instance: { id: record.id, hostname: record.hostname, ip: record.ip, nodeId: record.nodeId, sessionId: record.sessionId } };
+  }
+
+  /** The connection logged in: it is counted, audited, and its channels are served. */
+  private adopt(client: Connection, instance: AdmittedInstance, ip: string): Link {
+    const link: Link = { client, instance, lastActivity: Date.now(), channels: new Set(), sockets: new Set() };
+    this.links.add(link);
+    this.perInstance.set(instance.id, (this.perInstance.get(instance.id) ?? 0) + 1);
+    void this.deps.audit.record(EVENT.instanceSshConnected, {
+      sessionId: instance.sessionId,
+      instanceId: instance.id,
+      nodeId: instance.nodeId,
+      data: { client: ip },
+    });
+    const touch = () => (link.lastActivity = Date.now());
+    client.on('session', (accept) =>
+      serveSession(accept(), {
+        target: { sessionId: instance.sessionId, instanceId: instance.id, nodeId: instance.nodeId },
+        terminals: this.deps.terminals,
+        exec: (command) => this.deps.commands.exec(instance.sessionId, instance.id, command),
+        touch,
+        track: (channel) => {
+          link.channels.add(channel);
+          channel.on('close', () => link.channels.delete(channel));
+        },
+      }),
+    );
+    client.on('tcpip', (accept, reject, info) => {
+      const { refusal, socket } = openForward(info, instance, this.options.connectTimeoutMs, { accept, reject }, touch);
+      if (refusal) this.deps.logger.info({ instanceId: instance.id, dest: `${info.destIP}:${info.destPort}`, refusal }, 'ssh.forward_refused');
+      if (!socket) return;
+      link.sockets.add(socket);
+      socket.on('close', () => link.sockets.delete(socket));
+    });
+    // Remote forwarding (-R) and UNIX sockets would expose the learner's machine or the node's.
+    client.on('request', (_accept, reject) => reject?.());
+    client.on('openssh.streamlocal', (_accept, reject) => reject());
+    return link;
+  }
+
+  private release(link: Link): void {
+    if (!this.links.delete(link)) return;
+    for (const socket of link.sockets) socket.destroy();
+    const left = (this.perInstance.get(link.instance.id) ?? 1) - 1;
+    if (left <= 0) this.perInstance.delete(link.instance.id);
+    else this.perInstance.set(link.instance.id, left);
+    this.deps.logger.debug({ instanceId: link.instance.id }, 'ssh.disconnected');
+  }
+
+  /** Ends a connection from this side, telling each open shell or command why. */
+  private end(link: Link, reason: string): void {
+    for (const channel of link.channels) notice(channel, reason, true);
+    this.deps.logger.info({ instanceId: link.instance.id, reason }, 'ssh.closed');
+    this.release(link);
+    link.client.end();
+  }
+
+  /** Ends the connections whose instance or session ended, and those idle too long. */
+  private async watch(): Promise<void> {
+    if (this.watching || this.links.size === 0) return;
+    this.watching = true;
+    try {
+      const now = Date.now();
+      for (const link of this.links) {
+        if (now - link.lastActivity > this.options.idleTimeoutMs) this.end(link, 'Closed after a long time without any traffic.');
+      }
+      const ids = [...new Set([...this.links].map((link) => link.instance.id))];
+      const records = await this.deps.db.instance.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, status: true, session: { select: { status: true } } },
+      });
+      const byId = new Map(records.map((record) => [record.id, record]));
+      for (const link of this.links) {
+        const record = byId.get(link.instance.id);
+        if (record?.session.status !== 'active') this.end(link, 'The session has ended.');
+        else if (record.status !== 'running') this.end(link, `The instance is no longer running (it is ${record.status}).`);
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'ssh.watch_failed');
+    } finally {
+      this.watching = false;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { TextDecoder } from 'node:util';
+import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import type { TerminalGateway } from '../gateway/terminal-gateway.ts';
+import type { ExecOutcome } from '../instance-commands.ts';
+
+// One SSH "session" channel: an interactive shell or one command. The shell is a viewer of
+// the instance's shell through the same TerminalGateway.open as the browser's terminal (same
+// shell, same limits, same flow control); a command runs through InstanceCommands.exec (no
+// TTY, as the lab checks do), its output and exit status sent back when it has finished.
+
+/** What a session channel needs from its connection. */
+export interface SessionOwner {
+  target: { sessionId: string; instanceId: string; nodeId: string };
+  terminals: Pick<TerminalGateway, 'open'>;
+  exec(command: string[]): Promise<ExecOutcome>;
+  /** Traffic on this connection, for its idle limit. */
+  touch(): void;
+  /** The connection keeps its open channels, to tell them why when it ends. */
+  track(channel: ServerChannel): void;
+}
+
+/** Unsent bytes beyond which an SSH client counts as behind (the shell then pauses on the node). */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Longest command line the agent takes (ExecRequest). */
+const MAX_COMMAND_LENGTH = 8192;
+
+/** Writes a line from the playground (not the shell) to the client, in yellow on a TTY. */
+export function notice(channel: ServerChannel, text: string, tty: boolean): void {
+  if (channel.destroyed || !channel.writable) return;
+  channel.stderr.write(tty ? `\r\n\x1b[33m[playground] ${text}\x1b[0m\r\n` : `[playground] ${text}\n`);
+}
+
+export function serveSession(session: Session, owner: SessionOwner): void {
+  let size: { cols: number; rows: number } | undefined;
+  let resize: ((size: { cols: number; rows: number }) => void) | undefined;
+
+  session.on('pty', (accept, _reject, info: PseudoTtyInfo) => {
+    size = { cols: info.cols, rows: info.rows };
+    accept?.();
+  });
+  session.on('window-change', (accept, _reject, info) => {
+    size = { cols: info.cols, rows: info.rows };
+    resize?.(size);
+    accept?.();
+  });
+  // Environment variables are accepted and ignored: the shell is shared with the browser's.
+  session.on('env', (accept) => accept?.());
+  session.on('shell', (accept) => {
+    const channel = accept();
+    owner.track(channel);
+    resize = openShell(channel, owner, size);
+  });
+  session.on('exec', (accept, _reject, info) => {
+    const channel = accept();
+    owner.track(channel);
+    void runCommand(channel, owner, info.command);
+  });
+  for (const refused of ['sftp', 'subsystem', 'x11', 'auth-agent', 'signal'] as const) {
+    session.on(refused, (_accept: unknown, reject?: () => void) => reject?.());
+  }
+}
+
+/** Joins the channel to a viewer of the instance's shell; returns how to resize it. */
+function openShell(channel: ServerChannel, owner: SessionOwner, size: { cols: number; rows: number } | undefined) {
+  const decoder = new TextDecoder();
+  const terminal = owner.terminals.open({ ...owner.target, size }, {
+    output: (data) => {
+      owner.touch();
+      channel.write(data);
+    },
+    exit: ({ code, reason }) => {
+      notice(channel, reason, true);
+      channel.exit(code ?? 0);
+      channel.end();
+    },
+    backlogged: () => channel.writableLength > MAX_BUFFERED_BYTES,
+  });
+  channel.on('drain', () => terminal.drained());
+  channel.on('data', (data: Buffer) => {
+    owner.touch();
+    terminal.input(decoder.decode(data, { stream: true }));
+  });
+  channel.on('close', () => terminal.detach());
+  return (next: { cols: number; rows: number }) => terminal.resize(next);
+}
+
+async function runCommand(channel: ServerChannel, owner: SessionOwner, command: string): Promise<void> {
+  owner.touch();
+  if (command.length > MAX_COMMAND_LENGTH) {
+    notice(channel, `The command is longer than ${MAX_COMMAND_LENGTH} characters.`, false);
+    return finish(channel, 2);
+  }
+  try {
+    const { exitCode, output } = await owner.exec(['bash', '-c', command]);
+    owner.touch();
+    if (!channel.destroyed) channel.write(output);
+    // No exit code means the command was killed by a signal; 255 is what OpenSSH reports then.
+    finish(channel, exitCode ?? 255);
+  } catch (error) {
+    notice(channel, error instanceof Error ? error.message : String(error), false);
+    finish(channel, 255);
+  }
+}
+
+function finish(channel: ServerChannel, code: number): void {
+  if (channel.destroyed) return;
+  channel.exit(code);
+  channel.end();
+}
