@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { InstanceView, SessionView } from '@playground/contracts';
+import { freePort, waitForHealthy } from '../infra/launcher/stack.ts';
+import { eventually } from './support/eventually.ts';
+import { startTestStack, type TestStack } from './support/test-stack.ts';
+
+// The SSH gateway as a learner meets it: the system's OpenSSH client against a real stack
+// (orchestrator, node agent, Docker instance), all on 127.0.0.1 and a free port.
+
+const CLIENT_OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'];
+/** A server inside the instance (its image has perl-base, as every Debian does): greets and hangs up. */
+const GREETER = `perl -MIO::Socket::INET -e '$s=IO::Socket::INET->new(LocalPort=>8000,Listen=>5,ReuseAddr=>1) or die; while($c=$s->accept){print $c "hello from the instance\\n"; close $c}'`;
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
+  let stack: TestStack;
+  let sshPort: number;
+  let sessionId: string;
+  let instance: InstanceView;
+  const hostKeyPath = path.join(tmpdir(), `playground-ssh-test-${randomBytes(4).toString('hex')}`);
+  const children: ChildProcess[] = [];
+
+  /** Runs ssh (batch mode unless `interactive` options are given) and collects what it printed. */
+  function ssh(args: string[], options: { batch?: boolean; input?: string } = {}): Promise<Ran> {
+    const batch = options.batch === false ? [] : ['-o', 'BatchMode=yes'];
+    const child = spawn('/usr/bin/ssh', [...CLIENT_OPTIONS, ...batch, '-p', String(sshPort), ...args], { stdio: 'pipe' });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdin.end(options.input ?? '');
+    return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  }
+
+  /** A long-running ssh (a shell, a tunnel): its output so far, and its end. */
+  function sshSession(args: string[]) {
+    const child = spawn('/usr/bin/ssh', [...CLIENT_OPTIONS, '-o', 'BatchMode=yes', '-p', String(sshPort), ...args], { stdio: 'pipe' });
+    children.push(child);
+    const seen = { out: '' };
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (seen.out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (seen.out += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    return { child, seen, exited };
+  }
+
+  async function newInstance(): Promise<InstanceView> {
+    const created = await stack.api<InstanceView>('POST', `/api/v1/sessions/${sessionId}/instances`, {});
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return created.body;
+  }
+
+  async function hostKey(): Promise<string> {
+    const child = spawn('/usr/bin/ssh-keyscan', ['-p', String(sshPort), '-t', 'ed25519', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await new Promise((resolve) => child.once('close', resolve));
+    const key = out.split('\n').find((line) => line.includes('ssh-ed25519'));
+    if (!key) throw new Error(`ssh-keyscan found no ed25519 key (${out})`);
+    return key.split(' ').slice(1).join(' ');
+  }
+
+  before(async () => {
+    sshPort = await freePort();
+    stack = await startTestStack('ssh', { env: { SSH_PORT: String(sshPort), SSH_HOST_KEY_PATH: hostKeyPath, MAX_INSTANCES_PER_SESSION: '3' } });
+    const session = await stack.api<SessionView>('POST', '/api/v1/sessions', {});
+    assert.equal(session.status, 201);
+    sessionId = session.body.id;
+    instance = await newInstance();
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await stack?.teardown();
+    await rm(hostKeyPath, { force: true });
+  });
+
+  it('shows the ssh command of each instance in the API', () => {
+    assert.equal(instance.ssh, `ssh ${instance.id}@localhost -p ${sshPort}`);
+  });
+
+  it('runs one command and returns its output and exit code', async () => {
+    const ran = await ssh([`${instance.id}@127.0.0.1`, 'echo out-$((6*7)); echo err-line >&2; hostname; exit 3']);
+    assert.equal(ran.code, 3, ran.stderr);
+    assert.match(ran.stdout, /out-42/);
+    assert.match(ran.stdout, /err-line/);
+    assert.match(ran.stdout, new RegExp(`^${instance.hostname}$`, 'm'));
+    const ok = await ssh([`${instance.id}@127.0.0.1`, 'true']);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it("opens the instance's shell: what is typed runs there", async () => {
+    const shell = sshSession(['-tt', `${instance.id}@127.0.0.1`]);
+    shell.child.stdin!.write('hostname\n');
+    shell.child.stdin!.write('echo typed-$((7*6))\n');
+    await eventually(() => shell.seen.out.includes(`\n${instance.hostname}\r`) && shell.seen.out.includes('typed-42'), {
+      timeoutMs: 60_000,
+      description: "the instance's hostname and the echo back through ssh -tt",
+    });
+    shell.child.kill();
+    await shell.exited;
+  });
+
+  it('forwards a local port to a server inside the instance (ssh -L)', async () => {
+    const started = await stack.api<{ exitCode: number }>('POST', `/api/v1/sessions/${sessionId}/instances/${instance.id}/exec`, {
+      script: `setsid ${GREETER} >/dev/null 2>&1 < /dev/null &`,
+    });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const localPort = await freePort();
+    const tunnel = sshSession(['-N', '-L', `${localPort}:localhost:8000`, `${instance.id}@127.0.0.1`]);
+    const greeting = await eventually(() => readAll(localPort), { timeoutMs: 60_000, description: 'the greeting through the tunnel' });
+    assert.equal(greeting, 'hello from the instance\n');
+    tunnel.child.kill();
+    await tunnel.exited;
+  });
+
+  it('refuses to forward to the engine API or anywhere but the instance', async () => {
+    const engine = await ssh(['-W', 'localhost:2375', `${instance.id}@127.0.0.1`]);
+    assert.notEqual(engine.code, 0);
+    assert.match(engine.stderr, /open failed/);
+    const elsewhere = await ssh(['-W', '127.0.0.2:8000', `${instance.id}@127.0.0.1`]);
+    assert.notEqual(elsewhere.code, 0);
+    assert.match(elsewhere.stderr, /open failed/);
+  });
+
+  it('refuses an id that is no running instance, saying why', async () => {
+    const unknown = 'a'.repeat(26);
+    const batch = await ssh([`${unknown}@127.0.0.1`, 'true']);
+    assert.equal(batch.code, 255);
+    assert.match(batch.stderr, /Permission denied/);
+    // Without batch mode the client shows the server's reason (keyboard-interactive instructions).
+    const told = await ssh(['-o', 'PasswordAuthentication=no', '-o', 'PubkeyAuthentication=no', '-o', 'LogLevel=INFO', `${unknown}@127.0.0.1`, 'true'], { batch: false });
+    assert.equal(told.code, 255);
+    assert.match(told.stderr, /No running playground instance has the id/);
+  });
+
+  it('closes the connections of a deleted instance with a message, and refuses its id after', async () => {
+    const doomed = await newInstance();
+    const shell = sshSession(['-tt', `${doomed.id}@127.0.0.1`]);
+    shell.child.stdin!.write('echo ready-$((2*2))\n');
+    await eventually(() => shell.seen.out.includes('ready-4'), { timeoutMs: 60_000, description: 'the shell of the second instance' });
+    const deleted = await stack.api('DELETE', `/api/v1/sessions/${sessionId}/instances/${doomed.id}`);
+    assert.equal(deleted.status, 204);
+    await shell.exited;
+    assert.match(shell.seen.out, /\[playground\]/);
+    const after = await ssh([`${doomed.id}@127.0.0.1`, 'true']);
+    assert.equal(after.code, 255);
+    assert.match(after.stderr, /Permission denied/);
+  });
+
+  it('keeps its host key across a restart', async () => {
+    const before = await hostKey();
+    await stack.kill('orchestrator');
+    stack.restart('orchestrator');
+    await waitForHealthy(stack, 90_000);
+    assert.equal(await eventually(() => hostKey(), { timeoutMs: 30_000, description: 'the gateway to answer again' }), before);
+  });
+});
+
+/** Connects, reads until the server hangs up; throws when nothing answers yet. */
+function readAll(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (data += chunk));
+    socket.once('error', reject);
+    socket.once('close', () => (data ? resolve(data) : reject(new Error('closed without a greeting'))));
+  });
+}
