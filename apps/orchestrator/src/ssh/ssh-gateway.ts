@@ -1,7 +1,8 @@
 import { EVENT, InstanceId } from '@playground/contracts';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Server, type AuthContext, type Connection, type ServerChannel } from 'ssh2';
+// ssh2 is CommonJS: its classes come from the default export.
+import ssh2, { type AuthContext, type Connection, type Server, type ServerChannel } from 'ssh2';
 import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
 import type { TerminalGateway } from '../gateway/terminal-gateway.ts';
@@ -74,7 +75,7 @@ export class SshGateway {
   /** Loads (or makes) the host key and starts accepting connections. */
   async listen(): Promise<AddressInfo & { fingerprint: string }> {
     const { privateKey, fingerprint } = await loadHostKey(this.options.hostKeyPath);
-    const server = new Server({ hostKeys: [privateKey], ident: 'playground', keepaliveInterval: 30_000, keepaliveCountMax: 3 });
+    const server = new ssh2.Server({ hostKeys: [privateKey], ident: 'playground', keepaliveInterval: 30_000, keepaliveCountMax: 3 });
     server.on('connection', (client, info) => this.onConnection(client, info.ip));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 
 // The SSH gateway's host key: made once, then read from the same file on every start, so a
 // learner's client never warns that the host key changed after a restart.
@@ -20,7 +20,7 @@ export class HostKeyError extends Error {
 /** Reads the host key at `file`, making an ed25519 key there first when there is none. */
 export async function loadHostKey(file: string): Promise<HostKey> {
   const privateKey = (await readExisting(file)) ?? (await create(file));
-  const parsed = utils.parseKey(privateKey);
+  const parsed = ssh2.utils.parseKey(privateKey);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || key instanceof Error) {
     throw new HostKeyError(`${file} is not an SSH private key: ${key instanceof Error ? key.message : 'empty'}`);
@@ -50,7 +50,7 @@ async function readExisting(file: string): Promise<string | null> {
 async function create(file: string): Promise<string> {
   await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const { private: privateKey } = utils.generateKeyPairSync('ed25519', { comment: 'playground ssh gateway' });
+  const { private: privateKey } = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'playground ssh gateway' });
   await writeFile(temporary, privateKey, { mode: 0o600 });
   try {
     await link(temporary, file);
