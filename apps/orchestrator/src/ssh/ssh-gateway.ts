@@ -114,7 +114,7 @@ export class SshGateway {
         clearTimeout(grace);
         link = this.adopt(client, instance, ip);
       };
-      this.authenticate(ctx, accepted).catch((error: unknown) => {
+      this.authenticate(ctx, accepted, () => client.end()).catch((error: unknown) => {
         this.deps.logger.warn({ err: error, ip }, 'ssh.auth_failed');
         ctx.reject([]);
       });
@@ -128,9 +128,9 @@ export class SshGateway {
   /**
    * Accepts the methods that need nothing of the learner when the user name is a running
    * instance's id; refuses anything else, showing the reason through keyboard-interactive
-   * (the one method whose text clients display), which every refusal leads to.
+   * (the one method whose text clients display, unless in batch mode), which every refusal leads to.
    */
-  private async authenticate(ctx: AuthContext, accepted: (instance: AdmittedInstance) => void): Promise<void> {
+  private async authenticate(ctx: AuthContext, accepted: (instance: AdmittedInstance) => void, hangUp: () => void): Promise<void> {
     const verdict = await this.admit(ctx.username);
     if ('instance' in verdict) {
       if (ctx.method === 'none' || ctx.method === 'password' || ctx.method === 'keyboard-interactive') {
@@ -145,7 +145,11 @@ export class SshGateway {
     this.deps.logger.info({ user: ctx.username.slice(0, 64), method: ctx.method }, 'ssh.refused');
     await sleep(REFUSAL_DELAY_MS);
     if (ctx.method !== 'keyboard-interactive') return ctx.reject(['keyboard-interactive']);
-    ctx.prompt([], 'Playground', verdict.refusal, () => ctx.reject([]));
+    // Told once, then the connection ends: clients would otherwise ask again (and wait again).
+    ctx.prompt([], 'Playground', verdict.refusal, () => {
+      ctx.reject([]);
+      hangUp();
+    });
   }
 
   /** The running instance a user name names, counted against its connection limit, or why not. */

@@ -1,3 +1,4 @@
+import { TerminalSize } from '@playground/contracts';
 import { TextDecoder } from 'node:util';
 import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import type { TerminalGateway } from '../gateway/terminal-gateway.ts';
@@ -34,13 +35,14 @@ export function serveSession(session: Session, owner: SessionOwner): void {
   let size: { cols: number; rows: number } | undefined;
   let resize: ((size: { cols: number; rows: number }) => void) | undefined;
 
+  // A client without a real terminal (ssh -tt from a script) reports 0×0: the shell keeps its size then.
   session.on('pty', (accept, _reject, info: PseudoTtyInfo) => {
-    size = { cols: info.cols, rows: info.rows };
+    size = terminalSize(info) ?? size;
     accept?.();
   });
   session.on('window-change', (accept, _reject, info) => {
-    size = { cols: info.cols, rows: info.rows };
-    resize?.(size);
+    size = terminalSize(info) ?? size;
+    if (size) resize?.(size);
     accept?.();
   });
   // Environment variables are accepted and ignored: the shell is shared with the browser's.
@@ -58,6 +60,11 @@ export function serveSession(session: Session, owner: SessionOwner): void {
   for (const refused of ['sftp', 'subsystem', 'x11', 'auth-agent', 'signal'] as const) {
     session.on(refused, (_accept: unknown, reject?: () => void) => reject?.());
   }
+}
+
+function terminalSize(info: { cols: number; rows: number }): { cols: number; rows: number } | undefined {
+  const parsed = TerminalSize.safeParse({ cols: info.cols, rows: info.rows });
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Joins the channel to a viewer of the instance's shell; returns how to resize it. */
