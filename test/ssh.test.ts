@@ -109,7 +109,7 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
     const shell = sshSession(['-tt', `${instance.id}@127.0.0.1`]);
     shell.child.stdin!.write('hostname\n');
     shell.child.stdin!.write('echo typed-$((7*6))\n');
-    await eventually(() => shell.printed(`\n${instance.hostname}\r`, 'typed-42'), {
+    await eventually(() => shell.printed(`\r${instance.hostname}\r\n`, 'typed-42'), {
       timeoutMs: 60_000,
       description: "the instance's hostname and the echo back through ssh -tt",
     });
