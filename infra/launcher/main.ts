@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { removeNodeLeftovers } from './node-cleanup.ts';
 import { settingsFromEnvironment } from './settings.ts';
 import { SECURITY_MODE_SUMMARY, type SecurityMode } from '../../apps/node-agent/src/instances/isolation.ts';
+import { DEFAULT_SSH_HOST_KEY_PATH, DEFAULT_SSH_PORT } from '../../apps/orchestrator/src/config.ts';
+import { loadHostKey } from '../../apps/orchestrator/src/ssh/ssh-host-key.ts';
 import { createStack, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from './stack.ts';
 import { NODE_ENGINES_SCRIPT, nodeEngineDockerHost } from '../node-engines.ts';
 
@@ -91,7 +93,17 @@ async function main(): Promise<void> {
   say(`logs in ${stack.options.logDir}; Ctrl-C stops the playground and ends its sessions`);
   const mode = (process.env.SECURITY_MODE || 'userns') as SecurityMode;
   say(`security mode ${mode}: ${SECURITY_MODE_SUMMARY[mode] ?? 'unknown mode (the agents refuse it)'}`);
+  say(await sshLine(process.env.PUBLIC_URL ?? stack.baseUrl));
   say(`Playground ready at ${process.env.PUBLIC_URL ?? stack.baseUrl}`);
+}
+
+/** How learners reach an instance from their own machine, with the key their client will be shown. */
+async function sshLine(publicUrl: string): Promise<string> {
+  const host = process.env.SSH_PUBLIC_HOST || new URL(publicUrl).hostname;
+  const port = process.env.SSH_PORT || DEFAULT_SSH_PORT;
+  // The orchestrator made the key before it answered healthy; this only reads it.
+  const { fingerprint } = await loadHostKey(process.env.SSH_HOST_KEY_PATH || DEFAULT_SSH_HOST_KEY_PATH);
+  return `SSH: ssh <instance id>@${host} -p ${port} (host key ${fingerprint})`;
 }
 
 /** Node 1 uses the machine's engine (DOCKER_HOST or the default socket); further nodes their own. */

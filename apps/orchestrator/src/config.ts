@@ -13,7 +13,7 @@ function isLoopbackHost(hostname: string): boolean {
 
 /** Where learners' ssh clients connect unless SSH_PORT says otherwise (printed by `npm start`). */
 export const DEFAULT_SSH_PORT = 2222;
-const DEFAULT_SSH_HOST_KEY_PATH = fileURLToPath(new URL('../../../.playground/ssh_host_ed25519_key', import.meta.url));
+export const DEFAULT_SSH_HOST_KEY_PATH = fileURLToPath(new URL('../../../.playground/ssh_host_ed25519_key', import.meta.url));
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
