@@ -4,6 +4,7 @@ import type { InstanceView } from '@playground/contracts';
 import { useState, type FormEvent } from 'react';
 import { parsePort } from '@/lib/format-remaining';
 import { ExternalIcon } from './icons';
+import { SshCommand } from './ssh-command';
 
 /** The selected instance's name and address, its open ports, and a way to open any port. */
 export function InstanceBar({ instance }: { instance: InstanceView }) {
@@ -27,6 +28,7 @@ export function InstanceBar({ instance }: { instance: InstanceView }) {
         <span className="host">{instance.hostname}</span>
         <span className="ip">{instance.ip ?? 'no IP yet'}</span>
       </div>
+      <SshCommand command={instance.ssh} />
       <div className="ports" aria-label="Open ports">
         {instance.ports.length > 0 ? <span className="label">Ports</span> : null}
         {instance.ports.map((port) => (
