@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { InstanceView, SessionView } from '@playground/contracts';
 import { freePort, waitForHealthy } from '../infra/launcher/stack.ts';
+import { launchBrowser } from './support/browser.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestStack, type TestStack } from './support/test-stack.ts';
 
@@ -79,7 +80,7 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
 
   before(async () => {
     sshPort = await freePort();
-    stack = await startTestStack('ssh', { env: { SSH_PORT: String(sshPort), SSH_HOST_KEY_PATH: hostKeyPath, MAX_INSTANCES_PER_SESSION: '3' } });
+    stack = await startTestStack('ssh', { web: true, env: { SSH_PORT: String(sshPort), SSH_HOST_KEY_PATH: hostKeyPath, MAX_INSTANCES_PER_SESSION: '3' } });
     const session = await stack.api<SessionView>('POST', '/api/v1/sessions', {});
     assert.equal(session.status, 201);
     sessionId = session.body.id;
@@ -93,6 +94,31 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
 
   it('shows the ssh command of each instance in the API', () => {
     assert.equal(instance.ssh, `ssh ${instance.id}@localhost -p ${sshPort}`);
+  });
+
+  it('the page shows the command next to the instance; copied and run, it reaches the instance', async () => {
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext();
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.baseUrl });
+      const page = await context.newPage();
+      await page.goto(`${stack.baseUrl}/p/${sessionId}`);
+      const shown = page.getByTestId('ssh-command');
+      await shown.waitFor({ timeout: 60_000 });
+      assert.equal(await shown.locator('code').innerText(), instance.ssh);
+      await shown.getByTestId('ssh-copy').click();
+      await eventually(async () => (await shown.getByTestId('ssh-copy').innerText()) === 'Copied', { timeoutMs: 10_000, description: 'the copy button to say Copied' });
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      assert.equal(copied, instance.ssh);
+      // The command as copied: `ssh <id>@localhost -p <port>`, with a command added.
+      const [, target, , port] = copied.split(' ');
+      assert.equal(port, String(sshPort));
+      const ran = await ssh([target!, 'hostname']);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.stdout.trim(), instance.hostname);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('runs one command and returns its output and exit code', async () => {
