@@ -108,7 +108,7 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
       assert.equal(await shown.locator('code').innerText(), instance.ssh);
       await shown.getByTestId('ssh-copy').click();
       await eventually(async () => (await shown.getByTestId('ssh-copy').innerText()) === 'Copied', { timeoutMs: 10_000, description: 'the copy button to say Copied' });
-      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      const copied = await page.evaluate<string>('navigator.clipboard.readText()');
       assert.equal(copied, instance.ssh);
       // The command as copied: `ssh <id>@localhost -p <port>`, with a command added.
       const [, target, , port] = copied.split(' ');
