@@ -19,6 +19,9 @@ const CLIENT_OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsF
 /** A server inside the instance (its image has perl-base, as every Debian does): greets and hangs up. */
 const GREETER = `perl -MIO::Socket::INET -e '$s=IO::Socket::INET->new(LocalPort=>8000,Listen=>5,ReuseAddr=>1) or die; while($c=$s->accept){print $c "hello from the instance\\n"; close $c}'`;
 
+/** SSH_MAX_CONNECTIONS_PER_INSTANCE of this stack. */
+const MAX_CONNECTIONS = 2;
+
 interface Ran {
   code: number | null;
   stdout: string;
@@ -80,7 +83,7 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
 
   before(async () => {
     sshPort = await freePort();
-    stack = await startTestStack('ssh', { web: true, env: { SSH_PORT: String(sshPort), SSH_HOST_KEY_PATH: hostKeyPath, MAX_INSTANCES_PER_SESSION: '3' } });
+    stack = await startTestStack('ssh', { web: true, env: { SSH_PORT: String(sshPort), SSH_HOST_KEY_PATH: hostKeyPath, MAX_INSTANCES_PER_SESSION: '3', SSH_MAX_CONNECTIONS_PER_INSTANCE: String(MAX_CONNECTIONS) } });
     const session = await stack.api<SessionView>('POST', '/api/v1/sessions', {});
     assert.equal(session.status, 201);
     sessionId = session.body.id;
@@ -174,6 +177,27 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
     const told = await ssh(['-o', 'PasswordAuthentication=no', '-o', 'PubkeyAuthentication=no', `${unknown}@127.0.0.1`, 'true'], { batch: false });
     assert.equal(told.code, 255);
     assert.match(told.stderr, /No running playground instance has the id/);
+  });
+
+  it(`refuses a connection beyond ${MAX_CONNECTIONS} to one instance, saying why, and takes one again once one closed`, async () => {
+    const shells = Array.from({ length: MAX_CONNECTIONS }, (_, index) => {
+      const shell = sshSession(['-tt', `${instance.id}@127.0.0.1`]);
+      shell.child.stdin!.write(`echo shell-${index}-$((1+1))\n`);
+      return { shell, index };
+    });
+    for (const { shell, index } of shells) {
+      await eventually(() => shell.printed(`shell-${index}-2`), { timeoutMs: 60_000, description: `shell ${index} to answer` });
+    }
+    const refused = await ssh(['-o', 'PasswordAuthentication=no', '-o', 'PubkeyAuthentication=no', `${instance.id}@127.0.0.1`, 'true'], { batch: false });
+    assert.equal(refused.code, 255);
+    assert.match(refused.stderr, new RegExp(`already has ${MAX_CONNECTIONS} SSH connections`));
+    shells[0]!.shell.child.kill();
+    await shells[0]!.shell.exited;
+    await eventually(async () => (await ssh([`${instance.id}@127.0.0.1`, 'true'])).code === 0, {
+      timeoutMs: 30_000,
+      description: 'a place to be free again',
+    });
+    for (const { shell } of shells) shell.child.kill();
   });
 
   it('closes the connections of a deleted instance with a message, and refuses its id after', async () => {

@@ -78,9 +78,11 @@ export class SshGateway {
     const server = new ssh2.Server({ hostKeys: [privateKey], ident: 'playground', keepaliveInterval: 30_000, keepaliveCountMax: 3 });
     server.on('connection', (client, info) => this.onConnection(client, info.ip));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const failed = (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'EADDRINUSE' ? new Error(`SSH_PORT ${this.options.port} is in use on ${this.options.host}: stop what holds it or set SSH_PORT`, { cause: error }) : error);
+      server.once('error', failed);
       server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
+        server.off('error', failed);
         resolve();
       });
     });
