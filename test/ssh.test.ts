@@ -81,6 +81,13 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
     return key.split(' ').slice(1).join(' ');
   }
 
+  /** One sample of the orchestrator's /metrics, 0 when it has none yet. */
+  async function metric(name: string): Promise<number> {
+    const response = await fetch(`${stack.orchestratorUrl}/metrics`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
+    const line = (await response.text()).split('\n').find((candidate) => candidate.startsWith(`${name} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  }
+
   before(async () => {
     sshPort = await freePort();
     stack = await startTestStack('ssh', { web: true, env: { SSH_PORT: String(sshPort), SSH_HOST_KEY_PATH: hostKeyPath, MAX_INSTANCES_PER_SESSION: '3', SSH_MAX_CONNECTIONS_PER_INSTANCE: String(MAX_CONNECTIONS) } });
@@ -166,6 +173,7 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
     const elsewhere = await ssh(['-W', '127.0.0.2:8000', `${instance.id}@127.0.0.1`]);
     assert.notEqual(elsewhere.code, 0);
     assert.match(elsewhere.stderr, /forwarding failed/);
+    assert.equal(await metric('playground_ssh_refusals_total{reason="forward_destination"}'), 2);
   });
 
   it('refuses an id that is no running instance, saying why', async () => {
@@ -177,6 +185,7 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
     const told = await ssh(['-o', 'PasswordAuthentication=no', '-o', 'PubkeyAuthentication=no', `${unknown}@127.0.0.1`, 'true'], { batch: false });
     assert.equal(told.code, 255);
     assert.match(told.stderr, /No running playground instance has the id/);
+    assert.ok((await metric('playground_ssh_refusals_total{reason="unknown_instance"}')) >= 2, 'the refusals are counted');
   });
 
   it(`refuses a connection beyond ${MAX_CONNECTIONS} to one instance, saying why, and takes one again once one closed`, async () => {

@@ -1,5 +1,6 @@
 import { EVENT, InstanceId } from '@playground/contracts';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 // ssh2 is CommonJS: its classes come from the default export.
 import ssh2, { type AuthContext, type Connection, type Server, type ServerChannel } from 'ssh2';
@@ -9,6 +10,7 @@ import type { TerminalGateway } from '../gateway/terminal-gateway.ts';
 import type { InstanceCommands } from '../instance-commands.ts';
 import type { Logger } from '../logger.ts';
 import { openForward, type ForwardInstance } from './ssh-forward.ts';
+import { SshMetrics, type SshRefusal } from './ssh-metrics.ts';
 import { loadHostKey } from './ssh-host-key.ts';
 import { notice, serveSession } from './ssh-session.ts';
 
@@ -37,6 +39,8 @@ export interface SshGatewayDeps {
   commands: Pick<InstanceCommands, 'exec'>;
   audit: AuditLog;
   logger: Logger;
+  /** The orchestrator's metrics registry, where the gateway's counts go. */
+  registry: Registry;
 }
 
 interface AdmittedInstance extends ForwardInstance {
@@ -66,11 +70,14 @@ export class SshGateway {
   private readonly perInstance = new Map<string, number>();
   private watchTimer: NodeJS.Timeout | undefined;
   private watching = false;
+  private readonly metrics: SshMetrics;
 
   constructor(
     private readonly deps: SshGatewayDeps,
     private readonly options: SshGatewayOptions,
-  ) {}
+  ) {
+    this.metrics = new SshMetrics(deps.registry, () => this.links.size);
+  }
 
   /** Loads (or makes) the host key and starts accepting connections. */
   async listen(): Promise<AddressInfo & { fingerprint: string }> {
@@ -118,6 +125,7 @@ export class SshGateway {
       };
       this.authenticate(ctx, accepted, () => client.end()).catch((error: unknown) => {
         this.deps.logger.warn({ err: error, ip }, 'ssh.auth_failed');
+        this.metrics.refusals.inc({ reason: 'lookup_failed' });
         ctx.reject([]);
       });
     });
@@ -144,7 +152,8 @@ export class SshGateway {
       }
       return;
     }
-    this.deps.logger.info({ user: ctx.username.slice(0, 64), method: ctx.method }, 'ssh.refused');
+    this.deps.logger.info({ user: ctx.username.slice(0, 64), method: ctx.method, reason: verdict.reason }, 'ssh.refused');
+    this.metrics.refusals.inc({ reason: verdict.reason });
     await sleep(REFUSAL_DELAY_MS);
     if (ctx.method !== 'keyboard-interactive') return ctx.reject(['keyboard-interactive']);
     // Told once, then the connection ends: clients would otherwise ask again (and wait again).
@@ -155,8 +164,8 @@ export class SshGateway {
   }
 
   /** The running instance a user name names, counted against its connection limit, or why not. */
-  private async admit(username: string): Promise<{ instance: AdmittedInstance } | { refusal: string }> {
-    const unknown = { refusal: `No running playground instance has the id "${username.slice(0, 64)}". Copy the ssh command shown next to the instance on its session page.` };
+  private async admit(username: string): Promise<{ instance: AdmittedInstance } | { refusal: string; reason: SshRefusal }> {
+    const unknown = { reason: 'unknown_instance' as const, refusal: `No running playground instance has the id "${username.slice(0, 64)}". Copy the ssh command shown next to the instance on its session page.` };
     if (!InstanceId.safeParse(username).success) return unknown;
     const record = await this.deps.db.instance.findUnique({
       where: { id: username },
@@ -165,7 +174,7 @@ export class SshGateway {
     if (!record || record.status !== 'running' || record.session.status !== 'active' || !record.ip) return unknown;
     const open = this.perInstance.get(record.id) ?? 0;
     if (open >= this.options.maxConnectionsPerInstance) {
-      return { refusal: `${record.hostname} already has ${open} SSH connections, the most allowed per instance. Close one and try again.` };
+      return { reason: 'connection_limit', refusal: `${record.hostname} already has ${open} SSH connections, the most allowed per instance. Close one and try again.` };
     }
     return { instance: { id: record.id, hostname: record.hostname, ip: record.ip, nodeId: record.nodeId, sessionId: record.sessionId } };
   }
@@ -175,6 +184,7 @@ export class SshGateway {
     const link: Link = { client, instance, lastActivity: Date.now(), channels: new Set(), sockets: new Set() };
     this.links.add(link);
     this.perInstance.set(instance.id, (this.perInstance.get(instance.id) ?? 0) + 1);
+    this.metrics.logins.inc();
     void this.deps.audit.record(EVENT.instanceSshConnected, {
       sessionId: instance.sessionId,
       instanceId: instance.id,
@@ -196,7 +206,10 @@ export class SshGateway {
     );
     client.on('tcpip', (accept, reject, info) => {
       const { refusal, socket } = openForward(info, instance, this.options.connectTimeoutMs, { accept, reject }, touch);
-      if (refusal) this.deps.logger.info({ instanceId: instance.id, dest: `${info.destIP}:${info.destPort}`, refusal }, 'ssh.forward_refused');
+      if (refusal) {
+        this.deps.logger.info({ instanceId: instance.id, dest: `${info.destIP}:${info.destPort}`, refusal }, 'ssh.forward_refused');
+        this.metrics.refusals.inc({ reason: 'forward_destination' });
+      }
       if (!socket) return;
       link.sockets.add(socket);
       socket.on('close', () => link.sockets.delete(socket));
