@@ -202,7 +202,11 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
     assert.match(refused.stderr, new RegExp(`already has ${MAX_CONNECTIONS} SSH connections`));
     shells[0]!.shell.child.kill();
     await shells[0]!.shell.exited;
-    await eventually(async () => (await ssh([`${instance.id}@127.0.0.1`, 'true'])).code === 0, {
+    await eventually(async () => {
+      const again = await ssh([`${instance.id}@127.0.0.1`, 'true']);
+      if (again.code !== 0) throw new Error(`exit ${again.code}: ${again.stderr}`);
+      return true;
+    }, {
       timeoutMs: 30_000,
       description: 'a place to be free again',
     });

@@ -48,6 +48,15 @@ interface AdmittedInstance extends ForwardInstance {
   nodeId: string;
 }
 
+/** One connection while it logs in. */
+interface Login {
+  /** The client left or was sent away. */
+  over(): boolean;
+  /** Logs the connection in to the instance (counted now); false when it is already over. */
+  accept(instance: AdmittedInstance): boolean;
+  hangUp(): void;
+}
+
 /** One authenticated SSH connection to one instance. */
 interface Link {
   client: Connection;
@@ -116,20 +125,35 @@ export class SshGateway {
 
   private onConnection(client: Connection, ip: string): void {
     let link: Link | undefined;
-    const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS);
-    client.on('error', (error) => this.deps.logger.debug({ err: error.message, ip }, 'ssh.client_error'));
-    client.on('authentication', (ctx) => {
-      const accepted = (instance: AdmittedInstance) => {
+    // Set once the client left or was sent away: an auth request still in flight (clients send
+    // the next before the answer to the last) must not log in a connection that is gone.
+    let over = false;
+    const hangUp = () => {
+      over = true;
+      client.end();
+    };
+    const grace = setTimeout(hangUp, LOGIN_GRACE_MS);
+    const login: Login = {
+      over: () => over,
+      hangUp,
+      accept: (instance) => {
+        if (over) return false;
         clearTimeout(grace);
         link = this.adopt(client, instance, ip);
-      };
-      this.authenticate(ctx, accepted, () => client.end()).catch((error: unknown) => {
+        return true;
+      },
+    };
+    client.on('error', (error) => this.deps.logger.debug({ err: error.message, ip }, 'ssh.client_error'));
+    client.on('authentication', (ctx) => {
+      if (over) return;
+      this.authenticate(ctx, login).catch((error: unknown) => {
         this.deps.logger.warn({ err: error, ip }, 'ssh.auth_failed');
         this.metrics.refusals.inc({ reason: 'lookup_failed' });
-        ctx.reject([]);
+        if (!over) ctx.reject([]);
       });
     });
     client.on('close', () => {
+      over = true;
       clearTimeout(grace);
       if (link) this.release(link);
     });
@@ -140,26 +164,27 @@ export class SshGateway {
    * instance's id; refuses anything else, showing the reason through keyboard-interactive
    * (the one method whose text clients display, unless in batch mode), which every refusal leads to.
    */
-  private async authenticate(ctx: AuthContext, accepted: (instance: AdmittedInstance) => void, hangUp: () => void): Promise<void> {
+  private async authenticate(ctx: AuthContext, login: Login): Promise<void> {
     const verdict = await this.admit(ctx.username);
+    if (login.over()) return;
     if ('instance' in verdict) {
-      if (ctx.method === 'none' || ctx.method === 'password' || ctx.method === 'keyboard-interactive') {
-        // Counted in the same turn as the limit was checked, so two logins cannot both take the last place.
-        accepted(verdict.instance);
-        ctx.accept();
-      } else {
-        ctx.reject(['keyboard-interactive', 'password']);
+      if (ctx.method !== 'none' && ctx.method !== 'password' && ctx.method !== 'keyboard-interactive') {
+        return ctx.reject(['keyboard-interactive', 'password']);
       }
+      // Counted in the same turn as the limit was checked, so two logins cannot both take the last place.
+      if (login.accept(verdict.instance)) ctx.accept();
       return;
     }
     this.deps.logger.info({ user: ctx.username.slice(0, 64), method: ctx.method, reason: verdict.reason }, 'ssh.refused');
     this.metrics.refusals.inc({ reason: verdict.reason });
     await sleep(REFUSAL_DELAY_MS);
+    if (login.over()) return;
     if (ctx.method !== 'keyboard-interactive') return ctx.reject(['keyboard-interactive']);
     // Told once, then the connection ends: clients would otherwise ask again (and wait again).
     ctx.prompt([], 'Playground', verdict.refusal, () => {
+      if (login.over()) return;
       ctx.reject([]);
-      hangUp();
+      login.hangUp();
     });
   }
 
