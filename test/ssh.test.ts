@@ -227,6 +227,18 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
     assert.match(after.stderr, /Permission denied/);
   });
 
+  it('closes its connections when the session ends, saying so', async () => {
+    const shell = sshSession(['-tt', `${instance.id}@127.0.0.1`]);
+    shell.child.stdin!.write('echo still-$((3*3))\n');
+    await eventually(() => shell.printed('still-9'), { timeoutMs: 60_000, description: 'the shell before the session ends' });
+    const ended = await stack.api('DELETE', `/api/v1/sessions/${sessionId}`);
+    assert.equal(ended.status, 204);
+    await shell.exited;
+    assert.match(shell.seen.out, /\[playground\] .*(session|deleted|no longer running)/);
+    const after = await ssh([`${instance.id}@127.0.0.1`, 'true']);
+    assert.equal(after.code, 255);
+  });
+
   it('keeps its host key across a restart', async () => {
     const before = await hostKey();
     await stack.kill('orchestrator');
