@@ -76,6 +76,8 @@ const LOGIN_GRACE_MS = 30_000;
 export class SshGateway {
   private server: Server | undefined;
   private readonly links = new Set<Link>();
+  /** Every connection, logged in or not yet: close() ends them all, or the server would wait for them. */
+  private readonly clients = new Set<Connection>();
   private readonly perInstance = new Map<string, number>();
   private watchTimer: NodeJS.Timeout | undefined;
   private watching = false;
@@ -114,6 +116,7 @@ export class SshGateway {
   async close(): Promise<void> {
     clearInterval(this.watchTimer);
     for (const link of this.links) this.end(link, 'The playground is restarting; connect again in a moment.');
+    for (const client of this.clients) client.end();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -133,6 +136,7 @@ export class SshGateway {
       client.end();
     };
     const grace = setTimeout(hangUp, LOGIN_GRACE_MS);
+    this.clients.add(client);
     const login: Login = {
       over: () => over,
       hangUp,
@@ -153,6 +157,7 @@ export class SshGateway {
       });
     });
     client.on('close', () => {
+      this.clients.delete(client);
       over = true;
       clearTimeout(grace);
       if (link) this.release(link);
