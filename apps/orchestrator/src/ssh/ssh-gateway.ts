@@ -1,5 +1,5 @@
 import { EVENT, InstanceId } from '@playground/contracts';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 // ssh2 is CommonJS: its classes come from the default export.
@@ -72,12 +72,14 @@ const WATCH_MS = 2_000;
 const REFUSAL_DELAY_MS = 1_000;
 /** Time a client has to log in, as OpenSSH's LoginGraceTime. */
 const LOGIN_GRACE_MS = 30_000;
+/** How long close() lets connections it ended say goodbye before cutting them. */
+const CLOSE_FLUSH_MS = 500;
 
 export class SshGateway {
-  private server: Server | undefined;
+  private server: NetServer | undefined;
   private readonly links = new Set<Link>();
-  /** Every connection, logged in or not yet: close() ends them all, or the server would wait for them. */
-  private readonly clients = new Set<Connection>();
+  /** Every TCP connection, by remote address and port (how ssh2 names its client too). */
+  private readonly sockets = new Map<string, { socket: Socket; grace: NodeJS.Timeout }>();
   private readonly perInstance = new Map<string, number>();
   private watchTimer: NodeJS.Timeout | undefined;
   private watching = false;
@@ -93,8 +95,11 @@ export class SshGateway {
   /** Loads (or makes) the host key and starts accepting connections. */
   async listen(): Promise<AddressInfo & { fingerprint: string }> {
     const { privateKey, fingerprint } = await loadHostKey(this.options.hostKeyPath);
-    const server = new ssh2.Server({ hostKeys: [privateKey], ident: 'playground', keepaliveInterval: 30_000, keepaliveCountMax: 3 });
-    server.on('connection', (client, info) => this.onConnection(client, info.ip));
+    const ssh = new ssh2.Server({ hostKeys: [privateKey], ident: 'playground', keepaliveInterval: 30_000, keepaliveCountMax: 3 });
+    ssh.on('connection', (client, info) => this.onConnection(client, info));
+    // The TCP listener is ours and hands each socket to ssh2, so every socket has an owner
+    // here, even one that never completes the SSH handshake (ssh2 would not report it).
+    const server = createServer((socket) => this.onSocket(socket, ssh));
     await new Promise<void>((resolve, reject) => {
       const failed = (error: NodeJS.ErrnoException) =>
         reject(error.code === 'EADDRINUSE' ? new Error(`SSH_PORT ${this.options.port} is in use on ${this.options.host}: stop what holds it or set SSH_PORT`, { cause: error }) : error);
@@ -112,21 +117,39 @@ export class SshGateway {
     return { ...address, fingerprint };
   }
 
-  /** Ends every connection (telling its client why) and stops listening. */
+  /** Ends every connection (telling logged-in clients why) and stops listening. */
   async close(): Promise<void> {
     clearInterval(this.watchTimer);
     for (const link of this.links) this.end(link, 'The playground is restarting; connect again in a moment.');
-    for (const client of this.clients) client.end();
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    // A moment for the goodbyes to be sent, then whatever is still open is cut.
+    const cut = setTimeout(() => {
+      for (const { socket } of this.sockets.values()) socket.destroy();
+    }, CLOSE_FLUSH_MS);
+    await closed;
+    clearTimeout(cut);
   }
 
-  connectionCount(): number {
-    return this.links.size;
+  /** A TCP connection: it has LOGIN_GRACE_MS to log in (as OpenSSH's LoginGraceTime), then it is cut. */
+  private onSocket(socket: Socket, ssh: Server): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const grace = setTimeout(() => socket.destroy(), LOGIN_GRACE_MS);
+    this.sockets.set(key, { socket, grace });
+    socket.once('close', () => {
+      clearTimeout(grace);
+      this.sockets.delete(key);
+    });
+    ssh.injectSocket(socket);
   }
 
-  private onConnection(client: Connection, ip: string): void {
+  /** Where it listens, once listening (SSH_PORT 0 picks a free port). */
+  address(): AddressInfo | null {
+    return (this.server?.address() as AddressInfo | null | undefined) ?? null;
+  }
+
+  private onConnection(client: Connection, { ip, port }: { ip: string; port: number }): void {
     let link: Link | undefined;
     // Set once the client left or was sent away: an auth request still in flight (clients send
     // the next before the answer to the last) must not log in a connection that is gone.
@@ -135,14 +158,12 @@ export class SshGateway {
       over = true;
       client.end();
     };
-    const grace = setTimeout(hangUp, LOGIN_GRACE_MS);
-    this.clients.add(client);
     const login: Login = {
       over: () => over,
       hangUp,
       accept: (instance) => {
         if (over) return false;
-        clearTimeout(grace);
+        clearTimeout(this.sockets.get(`${ip}:${port}`)?.grace);
         link = this.adopt(client, instance, ip);
         return true;
       },
@@ -157,9 +178,7 @@ export class SshGateway {
       });
     });
     client.on('close', () => {
-      this.clients.delete(client);
       over = true;
-      clearTimeout(grace);
       if (link) this.release(link);
     });
   }
