@@ -264,4 +264,16 @@ describe('workshops', { timeout: 10 * 60_000 }, () => {
     const ended = await call<ErrorAnswer>('POST', '/api/v1/workshops/join', { code: workshop.code, name: 'After' });
     assert.equal(ended.status, 410);
   });
+
+  it('prepares a scheduled workshop by itself before it starts', async () => {
+    const startsAt = new Date(Date.now() + 5 * 60_000).toISOString();
+    const created = await asInstructor<WorkshopView>('POST', '/api/v1/workshops', { title: 'Tomorrow', seats: 1, startsAt });
+    assert.equal(created.body.status, 'scheduled');
+    assert.equal(created.body.seatsReady + created.body.seatsPreparing, 0);
+    await eventually(async () => (await asInstructor<WorkshopView>('GET', `/api/v1/workshops/${created.body.id}`)).body.seatsReady === 1, {
+      timeoutMs: 120_000,
+      description: 'the seat prepared within the lead time, without being asked',
+    });
+    assert.equal((await asInstructor('DELETE', `/api/v1/workshops/${created.body.id}`)).status, 204);
+  });
 });
