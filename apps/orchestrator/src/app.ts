@@ -141,7 +141,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     idleTimeoutMs: config.PORT_PROXY_IDLE_TIMEOUT_MS,
   });
   const pwdSockets = new PwdSockets(db, terminals, logger.child({ component: 'pwd' }), config.PWD_WS_MAX_FRAME_BYTES);
-  const server = createHttpServer({ portProxy, engine, api, pwdSockets });
+  const server = createHttpServer({ portProxy, engine, api, pwdSockets, logger: logger.child({ component: 'http' }) });
   const reaper = new Reaper(
     reaperTasks({
       db,
