@@ -235,6 +235,10 @@ describe('workshops', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(ran.body.results.map((result) => [result.name, result.exitCode]), [['Grace', 3], ['Linus', 3]]);
     assert.ok(ran.body.results.every((result) => result.output?.includes('image: nginx') && result.output.includes('lab')));
 
+    const metrics = await (await fetch(`${stack.orchestratorUrl}/metrics`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
+    assert.match(metrics, /^playground_workshop_joins_total\{seat="prepared"\} 2$/m);
+    assert.match(metrics, /^playground_workshop_seats\{state="taken"\} 2$/m);
+
     // The dashboard: both learners, Grace connected and recently active.
     const dashboard = await asInstructor<WorkshopView>('GET', `/api/v1/workshops/${workshop.id}`);
     assert.deepEqual(dashboard.body.learners.map((learner) => [learner.name, learner.connected]), [['Grace', true], ['Linus', false]]);

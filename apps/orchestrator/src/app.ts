@@ -100,7 +100,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const commands = new InstanceCommands(db, sessions, agents, config.PWD_EXEC_TIMEOUT_MS);
   const templateProvisioner = new TemplateProvisioner(instances, commands, logger.child({ component: 'templates' }));
   const workshops = new Workshops(db, sessions, audit, config, labs);
-  const seats = new Seats(db, sessions, placement, templateProvisioner, audit, logger.child({ component: 'workshops' }));
+  const seats = new Seats(db, sessions, placement, templateProvisioner, audit, logger.child({ component: 'workshops' }), metrics.workshopJoins);
   const classroom = new Classroom(db, workshops, commands, terminals, audit, logger.child({ component: 'classroom' }));
   terminals.onActivity(classroom);
   const health = new Health(db, redis);

@@ -43,6 +43,7 @@ export class Seats {
     private readonly provisioner: Pick<TemplateProvisioner, 'realise'>,
     private readonly audit: AuditLog,
     private readonly logger: Logger,
+    private readonly joins?: { inc(labels: { seat: 'prepared' | 'new' }): void },
   ) {}
 
   /**
@@ -81,6 +82,7 @@ export class Seats {
     const keyHash = learnerKeyHash(key);
     const outcome = await this.serial.run(`workshop:${workshop.id}`, () => this.takeSeat(workshop, name, keyHash));
     if (!outcome.returning) {
+      this.joins?.inc({ seat: outcome.prepared ? 'prepared' : 'new' });
       await this.audit.record(EVENT.workshopJoined, { sessionId: outcome.seat.sessionId, data: { workshopId: workshop.id, prepared: outcome.prepared } });
     }
     return outcome;
