@@ -25,6 +25,8 @@ export interface LifecycleWorkerOptions {
   logger: Logger;
   /** Defaults to nodeQueueName(nodeId); tests use unique names. */
   queueName?: string;
+  /** Told of every job that ended, with its duration (metrics). */
+  onJobDone?: (name: string, outcome: 'completed' | 'failed', seconds: number) => void;
 }
 
 function parse<T extends z.ZodType>(schema: T, job: Job): z.infer<T> {
@@ -86,11 +88,14 @@ export class LifecycleWorker {
     const requestId = typeof job.data?.requestId === 'string' ? job.data.requestId : undefined;
     const log = this.opts.logger.child({ jobId: job.id, name: job.name, ...(requestId ? { requestId } : {}) });
     const started = performance.now();
+    const done = (outcome: 'completed' | 'failed') => this.opts.onJobDone?.(job.name, outcome, (performance.now() - started) / 1000);
     try {
       const result = await this.run(job);
       log.info({ ms: Math.round(performance.now() - started) }, 'job.completed');
+      done('completed');
       return result;
     } catch (err) {
+      done('failed');
       if (err instanceof AgentError && err.permanent) throw new UnrecoverableError(err.message);
       if (!(err instanceof UnrecoverableError)) log.debug({ err: String(err) }, 'job.error');
       throw err;
