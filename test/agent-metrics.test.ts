@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { InstanceView, SessionView } from '@playground/contracts';
+import { freePort } from '../infra/launcher/stack.ts';
 import { startTestStack, type TestStack } from './support/test-stack.ts';
 import { eventually } from './support/eventually.ts';
 import { echoThroughTerminal } from './support/terminal.ts';
@@ -9,13 +9,6 @@ import { echoThroughTerminal } from './support/terminal.ts';
 // A node agent's own /metrics (METRICS_PORT, METRICS_TOKEN), as Prometheus scrapes it: the
 // figures follow what the node did (an instance created, a terminal used).
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("a node agent's metrics", { timeout: 5 * 60_000 }, () => {
   let stack: TestStack;
