@@ -9,7 +9,6 @@ import { echoThroughTerminal } from './support/terminal.ts';
 // A node agent's own /metrics (METRICS_PORT, METRICS_TOKEN), as Prometheus scrapes it: the
 // figures follow what the node did (an instance created, a terminal used).
 
-
 describe("a node agent's metrics", { timeout: 5 * 60_000 }, () => {
   let stack: TestStack;
   let url: string;
