@@ -80,6 +80,12 @@ const ConfigSchema = z
      * ignores stdin, a stopped job). Beyond this, further input is dropped and the viewer told.
      */
     TERMINAL_MAX_PENDING_INPUT_BYTES: positiveInt(262144),
+    /** Port of the agent's Prometheus endpoint (GET /metrics); unset: no endpoint. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Address the metrics endpoint binds to; loopback unless Prometheus scrapes from elsewhere. */
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** Bearer token the metrics endpoint asks for; unset: none (keep it on a private address then). */
+    METRICS_TOKEN: z.string().min(16).optional(),
     /** Lifecycle jobs processed at once. */
     JOB_CONCURRENCY: positiveInt(4),
     /** How long a new instance's inner Docker engine may take to answer. */

@@ -16,6 +16,7 @@ import { OrchestratorLink } from './orchestrator-link.ts';
 import { PortScanner } from './ports/port-scanner.ts';
 import { reconcileNode } from './reconcile.ts';
 import { dockerShellFactory } from './terminals/shell.ts';
+import { AgentMetrics } from './metrics.ts';
 import { TerminalManager } from './terminals/terminal-manager.ts';
 
 // Builds the node agent from its parts and connects them. No database credentials here: the
@@ -52,11 +53,13 @@ logger.info({ securityMode: config.SECURITY_MODE }, `security mode ${config.SECU
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 
 // The parts, each built from the ones before it.
+const metrics = new AgentMetrics(config.NODE_ID);
 const terminals = new TerminalManager({
   openShell: dockerShellFactory(docker, { maxPendingInputBytes: config.TERMINAL_MAX_PENDING_INPUT_BYTES }),
   replayBytes: config.TERMINAL_REPLAY_BYTES,
   windowBytes: config.TERMINAL_WINDOW_BYTES,
   logger,
+  onOutputBytes: (bytes) => metrics.terminalBytes.inc(bytes),
 });
 
 const resources = new InstanceResources({
@@ -92,6 +95,12 @@ const worker = new LifecycleWorker({
   connection: redis,
   concurrency: config.JOB_CONCURRENCY,
   logger,
+  onJobDone: (name, outcome, seconds) => metrics.jobs.observe({ name, outcome }, seconds),
+});
+metrics.observe({
+  runningInstances: async () => (await provisioner.listInstances()).filter((instance) => instance.running).length,
+  warmReady: () => pool?.readyCount ?? 0,
+  terminals: () => terminals.counts(),
 });
 
 const announcer = new NodeAnnouncer({
@@ -159,6 +168,14 @@ const cpuAbuse = new CpuAbuseMonitor({
   logger,
 });
 
+const metricsServer =
+  config.METRICS_PORT === undefined
+    ? undefined
+    : await metrics.serve({ host: config.METRICS_HOST, port: config.METRICS_PORT, token: config.METRICS_TOKEN, logger }).then(({ server, address }) => {
+        logger.info({ host: address.address, port: address.port }, 'metrics.listening');
+        return server;
+      });
+
 let stopping = false;
 async function shutdown(signal: string, exitCode = 0): Promise<void> {
   if (stopping) return;
@@ -172,6 +189,7 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
   cpuAbuse.stop();
   watcher.stop();
   link.close();
+  metricsServer?.close();
   terminals.closeAll('the node agent is restarting');
   await redis.quit().catch((err) => logger.warn({ err: String(err) }, 'redis.quit_failed'));
   logger.info('node.stopped');

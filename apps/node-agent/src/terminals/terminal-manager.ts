@@ -65,6 +65,8 @@ export interface TerminalManagerOptions {
   replayBytes: number;
   windowBytes: number;
   logger: Logger;
+  /** Told of every chunk sent to a viewer (metrics). */
+  onOutputBytes?: (bytes: number) => void;
 }
 
 export class TerminalManager {
@@ -142,6 +144,7 @@ export class TerminalManager {
   }
 
   private send(terminal: Terminal, viewer: Viewer, data: Buffer): void {
+    this.opts.onOutputBytes?.(data.length);
     viewer.sent += data.length;
     const end = viewer.sent;
     const wantsAck =
@@ -186,6 +189,11 @@ export class TerminalManager {
   }
 
   /** Starts the instance's shell with no viewer yet; its first output waits in the replay buffer. */
+  /** Open shells and attached viewers (metrics). */
+  counts(): { shells: number; viewers: number } {
+    return { shells: this.terminals.size, viewers: this.viewers.size };
+  }
+
   prewarm(instanceId: string): void {
     this.terminalFor(instanceId).catch((err) => this.opts.logger.debug({ instanceId, err: String(err) }, 'terminal.prewarm_failed'));
   }
