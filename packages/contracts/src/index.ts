@@ -10,3 +10,4 @@ export * from './port-host.ts';
 export * from './pwd.ts';
 export * from './admin.ts';
 export * from './workshops.ts';
+export * from './files.ts';

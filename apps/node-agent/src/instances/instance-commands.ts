@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import { EXEC_OUTPUT_MAX_BYTES, instanceContainerName, type ExecReply, type ExecRequest, type UploadReply, type UploadRequest } from '@playground/contracts';
 import { isDockerConflict, isDockerNotFound } from '../errors.ts';
+import { BoundedSink } from './bounded-sink.ts';
 
 // One-off commands and file writes in an instance, asked for by the orchestrator over the
 // link (PWD's exec, uploads and session setup). The shell a learner types in is elsewhere
@@ -12,28 +12,7 @@ import { isDockerConflict, isDockerNotFound } from '../errors.ts';
 /** Seconds granted beyond the command's own deadline before we stop waiting for Docker. */
 const BACKSTOP_MS = 5_000;
 
-/** Keeps the first `max` bytes written to it and counts the rest. */
-class BoundedSink extends Writable {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly max: number) {
-    super();
-  }
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    const room = this.max - this.size;
-    if (room > 0) {
-      const kept = chunk.subarray(0, room);
-      this.chunks.push(kept);
-      this.size += kept.length;
-    }
-    done();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
-
-function notRunning(instanceId: string): { ok: false; code: string; message: string } {
+export function notRunning(instanceId: string): { ok: false; code: string; message: string } {
   return { ok: false, code: 'instance_not_found', message: `instance ${instanceId} is not running on this node` };
 }
 

@@ -1,0 +1,48 @@
+import { PlaygroundError, UploadRequest } from '@playground/contracts';
+import type { FastifyRequest } from 'fastify';
+import type { InstanceCommands } from '../instance-commands.ts';
+
+// A multipart/form-data body of files, each written into an instance's directory: the
+// file panel's drag and drop and Play with Docker's uploads. @fastify/multipart must be
+// registered in the caller's scope with `limits.fileSize` = maxBytes.
+
+export interface UploadTarget {
+  sessionId: string;
+  instanceId: string;
+  /** Absolute directory inside the instance. */
+  directory: string;
+}
+
+export interface UploadedFile {
+  name: string;
+  size: number;
+}
+
+/** `52428800` → "50 MB": how limits are named in messages. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} bytes`;
+}
+
+export async function uploadMultipart(
+  request: FastifyRequest,
+  commands: Pick<InstanceCommands, 'upload'>,
+  target: UploadTarget,
+  maxBytes: number,
+): Promise<UploadedFile[]> {
+  if (!request.isMultipart()) throw new PlaygroundError('bad_request', 'An upload is a multipart/form-data body with the files.');
+  const uploaded: UploadedFile[] = [];
+  for await (const part of request.files()) {
+    const fileName = UploadRequest.shape.fileName.safeParse(part.filename);
+    if (!fileName.success) throw new PlaygroundError('bad_request', `"${part.filename}" is not a plain file name.`);
+    const data = await part.toBuffer().catch((error: unknown) => {
+      if ((error as { code?: string }).code !== 'FST_REQ_FILE_TOO_LARGE') throw error;
+      throw new PlaygroundError('file_too_large', `"${fileName.data}" is larger than the upload limit of ${formatBytes(maxBytes)}.`);
+    });
+    await commands.upload(target.sessionId, target.instanceId, { directory: target.directory, fileName: fileName.data, data });
+    uploaded.push({ name: fileName.data, size: data.length });
+  }
+  if (uploaded.length === 0) throw new PlaygroundError('bad_request', 'The upload carried no file.');
+  return uploaded;
+}
