@@ -75,6 +75,15 @@ describe('instance files API', { timeout: 10 * 60_000 }, () => {
     assert.equal(throughLink.body.content, 'hello');
   });
 
+  it('a write follows a symlink as the shell would and keeps an existing file its mode', async () => {
+    await exec('printf "#!/bin/sh\\necho old\\n" > /root/run.sh && chmod 750 /root/run.sh');
+    assert.equal((await stack.api('PUT', `${files}/text`, { path: 'link.md', content: 'through the link' })).status, 200);
+    assert.equal((await stack.api('PUT', `${files}/text`, { path: 'run.sh', content: '#!/bin/sh\necho new\n' })).status, 200);
+    const { output } = await exec('readlink /root/link.md; cat /root/project/readme.md; echo; stat -c %a /root/run.sh; /root/run.sh');
+    assert.deepEqual(output.trim().split('\n'), ['project/readme.md', 'through the link', '750', 'new']);
+    await exec('printf hello > /root/project/readme.md');
+  });
+
   it('downloads a file with its name, streaming one bigger than a chunk byte for byte', async () => {
     const small = await fetch(`${stack.baseUrl}${files}/download?path=${encodeURIComponent('/root/project/readme.md')}`);
     assert.equal(small.status, 200);

@@ -33,14 +33,12 @@ async function waitForTerminal(page: Page, text: string): Promise<void> {
 
 /** What a file dragged from the desktop onto the terminal does: dragenter, dragover, drop with a DataTransfer. */
 async function dropFile(page: Page, name: string, bytes: number[]): Promise<void> {
-  const dataTransfer = await page.evaluateHandle(
-    ({ name, bytes }) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([new Uint8Array(bytes)], name));
-      return transfer;
-    },
-    { name, bytes },
-  );
+  // Runs in the page; this file is type-checked without the DOM library, hence the string.
+  const dataTransfer = await page.evaluateHandle(`(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(${JSON.stringify(bytes)})], ${JSON.stringify(name)}));
+    return transfer;
+  })()`);
   const terminal = page.locator('[data-testid="terminal"]:visible');
   for (const type of ['dragenter', 'dragover', 'drop']) await terminal.dispatchEvent(type, { dataTransfer });
 }

@@ -20,17 +20,20 @@ const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 const STDERR_MAX_BYTES = 64 * 1024;
 
 /**
- * Runs a short command in a container without a TTY and collects its
- * output as bytes (stdout bounded by maxStdoutBytes), within timeoutMs.
+ * Runs a short command in a container without a TTY, feeding it `stdin` when given, and
+ * collects its output as bytes (stdout bounded by maxStdoutBytes), within timeoutMs.
  */
 export async function execBytes(
   container: Docker.Container,
   cmd: string[],
-  options: { timeoutMs?: number; maxStdoutBytes?: number; workingDir?: string } = {},
+  options: { timeoutMs?: number; maxStdoutBytes?: number; workingDir?: string; stdin?: Uint8Array } = {},
 ): Promise<ExecBytesResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false, WorkingDir: options.workingDir });
-  const stream = await exec.start({ hijack: true, stdin: false });
+  const withStdin = options.stdin !== undefined;
+  const exec = await container.exec({ Cmd: cmd, AttachStdin: withStdin, AttachStdout: true, AttachStderr: true, Tty: false, WorkingDir: options.workingDir });
+  const stream = await exec.start({ hijack: true, stdin: withStdin });
+  // Ending our side half-closes the hijacked connection: Docker then closes the command's stdin.
+  if (withStdin) stream.end(options.stdin);
   const stdout = new BoundedSink(options.maxStdoutBytes ?? DEFAULT_MAX_BYTES);
   const stderr = new BoundedSink(STDERR_MAX_BYTES);
   container.modem.demuxStream(stream, stdout, stderr);

@@ -14,7 +14,7 @@ import { notRunning } from './instance-commands.ts';
 
 // The file panel's reads, run inside the instance's container (`docker exec`, as root), so
 // paths and symlinks resolve in the instance's own file system and never on the node's host.
-// Writes go through InstanceCommands.upload (Docker's archive API, scoped to the container).
+// Writes go through InstanceCommands.upload (`cat` in the instance, too).
 
 /** Docker kills nothing on its own; `timeout` ends a stuck read (a FUSE mount, a slow disk). */
 const COMMAND_SECONDS = 30;

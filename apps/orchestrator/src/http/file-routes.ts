@@ -17,7 +17,7 @@ import contentDisposition from 'content-disposition';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { InstanceCommands } from '../instance-commands.ts';
 import type { Logger } from '../logger.ts';
-import { formatBytes, uploadMultipart } from './multipart-upload.ts';
+import { drainRequest, formatBytes, uploadMultipart } from './multipart-upload.ts';
 
 // The file panel's API: list a directory, read and write text for the editor, download,
 // upload (multipart). Paths are checked here (contracts/files.ts: under /root, no `..`, no
@@ -126,7 +126,13 @@ export async function registerFileRoutes(app: FastifyInstance, deps: FileRouteDe
   });
 
   app.post<InstanceParams>(`${PREFIX}/upload`, async (request, reply) => {
-    const directory = pathFromQuery(request);
+    let directory: string;
+    try {
+      directory = pathFromQuery(request);
+    } catch (error) {
+      await drainRequest(request);
+      throw error;
+    }
     const target = { sessionId: request.params.id, instanceId: request.params.instanceId, directory };
     const uploaded = await uploadMultipart(request, commands, target, deps.uploadMaxBytes);
     return reply.code(201).send({ files: uploaded.map((file) => ({ path: path.posix.join(directory, file.name), size: file.size })) });

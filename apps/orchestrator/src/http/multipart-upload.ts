@@ -25,6 +25,30 @@ export function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
+/** How long a refused upload's remaining body is read and dropped before answering anyway. */
+const DRAIN_MAX_MS = 30_000;
+
+/**
+ * Reads and drops what is left of a request body. Answering an upload before its body is read
+ * makes Node close the connection under the sender, so the browser (and the edge's proxy) may
+ * see a reset instead of our 400 or 413.
+ */
+export async function drainRequest(request: FastifyRequest): Promise<void> {
+  const raw = request.raw;
+  if (raw.readableEnded || raw.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(finish, DRAIN_MAX_MS);
+    function finish() {
+      clearTimeout(timer);
+      raw.off('end', finish).off('close', finish).off('error', finish);
+      resolve();
+    }
+    raw.on('end', finish).on('close', finish).on('error', finish);
+    raw.resume();
+  });
+}
+
+/** Writes each file part into `target.directory`; a refusal is answered once the body is read. */
 export async function uploadMultipart(
   request: FastifyRequest,
   commands: Pick<InstanceCommands, 'upload'>,
@@ -32,6 +56,20 @@ export async function uploadMultipart(
   maxBytes: number,
 ): Promise<UploadedFile[]> {
   if (!request.isMultipart()) throw new PlaygroundError('bad_request', 'An upload is a multipart/form-data body with the files.');
+  try {
+    return await uploadParts(request, commands, target, maxBytes);
+  } catch (error) {
+    await drainRequest(request);
+    throw error;
+  }
+}
+
+async function uploadParts(
+  request: FastifyRequest,
+  commands: Pick<InstanceCommands, 'upload'>,
+  target: UploadTarget,
+  maxBytes: number,
+): Promise<UploadedFile[]> {
   const uploaded: UploadedFile[] = [];
   for await (const part of request.files()) {
     const fileName = UploadRequest.shape.fileName.safeParse(part.filename);
