@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normalizeInstancePath } from './files.ts';
+import { formatBytes, normalizeInstancePath } from './files.ts';
 
 describe('normalizeInstancePath', () => {
   const accepted: Array<[string, string]> = [
@@ -32,4 +32,13 @@ describe('normalizeInstancePath', () => {
       assert.match(result.message, reason);
     });
   }
+});
+
+describe('formatBytes', () => {
+  it('names sizes as the limits are written', () => {
+    assert.equal(formatBytes(50 * 1024 * 1024), '50 MB');
+    assert.equal(formatBytes(1536 * 1024), '1.5 MB');
+    assert.equal(formatBytes(4096), '4 KB');
+    assert.equal(formatBytes(512), '512 bytes');
+  });
 });

@@ -39,6 +39,13 @@ export const InstancePath = z
   .regex(/^\//, 'an absolute path')
   .refine((p) => !p.includes('\0') && !p.split('/').includes('..'), 'no NUL bytes or ".." segments');
 
+/** `52428800` → "50 MB": how size limits are named in messages, by the API and the page alike. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} bytes`;
+}
+
 export const FileKind = z.enum(['file', 'directory', 'symlink', 'other']);
 export type FileKind = z.infer<typeof FileKind>;
 

@@ -7,6 +7,7 @@ import {
   FilePathQuery,
   FILES_ROOT,
   FileWriteBody,
+  formatBytes,
   normalizeInstancePath,
   PlaygroundError,
   type FileEntry,
@@ -17,7 +18,7 @@ import contentDisposition from 'content-disposition';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { InstanceCommands } from '../instance-commands.ts';
 import type { Logger } from '../logger.ts';
-import { drainRequest, formatBytes, uploadMultipart } from './multipart-upload.ts';
+import { drainRequest, uploadMultipart } from './multipart-upload.ts';
 
 // The file panel's API: list a directory, read and write text for the editor, download,
 // upload (multipart). Paths are checked here (contracts/files.ts: under /root, no `..`, no

@@ -1,4 +1,4 @@
-import { PlaygroundError, UploadRequest } from '@playground/contracts';
+import { formatBytes, PlaygroundError, UploadRequest } from '@playground/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { InstanceCommands } from '../instance-commands.ts';
 
@@ -16,13 +16,6 @@ export interface UploadTarget {
 export interface UploadedFile {
   name: string;
   size: number;
-}
-
-/** `52428800` → "50 MB": how limits are named in messages. */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KB`;
-  return `${bytes} bytes`;
 }
 
 /** How long a refused upload's remaining body is read and dropped before answering anyway. */

@@ -1,5 +1,6 @@
 'use client';
 
+import { formatBytes } from '@playground/contracts/files';
 import { useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { uploadFiles, type InstanceRef } from '@/lib/files-client';
 import styles from './files.module.css';
@@ -19,7 +20,18 @@ function carriesFiles(event: DragEvent): boolean {
  * Wraps the terminals: files dropped on them are uploaded into the instance's /root, with
  * the upload's progress and the server's answer (e.g. the size limit) shown in the page.
  */
-export function FileDropZone({ instance, onUploaded, children }: { instance?: InstanceRef; onUploaded: () => void; children: ReactNode }) {
+export function FileDropZone({
+  instance,
+  maxBytes,
+  onUploaded,
+  children,
+}: {
+  instance?: InstanceRef;
+  /** The server's upload limit, once a listing told it: a bigger file is refused before it is sent. */
+  maxBytes?: number;
+  onUploaded: () => void;
+  children: ReactNode;
+}) {
   const [dragging, setDragging] = useState(false);
   const [upload, setUpload] = useState<UploadState>({ kind: 'idle' });
   // dragenter/dragleave fire for every child crossed: count them to know when the pointer left.
@@ -48,6 +60,11 @@ export function FileDropZone({ instance, onUploaded, children }: { instance?: In
     setDragging(false);
     const files = Array.from(event.dataTransfer.files);
     if (files.length === 0) return;
+    const tooBig = maxBytes === undefined ? undefined : files.find((file) => file.size > maxBytes);
+    if (tooBig && maxBytes !== undefined) {
+      setUpload({ kind: 'error', message: `"${tooBig.name}" is larger than the upload limit of ${formatBytes(maxBytes)}.` });
+      return;
+    }
     const names = files.map((file) => file.name).join(', ');
     const handle = uploadFiles(instance, '/root', files, (fraction) =>
       setUpload((current) => (current.kind === 'uploading' ? { ...current, fraction } : current)),

@@ -1,9 +1,17 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
+import type { Extension } from '@codemirror/state';
 import type { EditorView } from '@codemirror/view';
 import { readText, writeText, type InstanceRef } from '@/lib/files-client';
 import styles from './files.module.css';
+
+/** Highlighting for the file's name (`Dockerfile`, `compose.yaml`, `app.py`…), loaded on demand; none when unknown. */
+async function languageFor(path: string): Promise<Extension> {
+  const [{ LanguageDescription }, { languages }] = await Promise.all([import('@codemirror/language'), import('@codemirror/language-data')]);
+  const description = LanguageDescription.matchFilename(languages, path.split('/').pop() ?? path);
+  return description ? description.load() : [];
+}
 
 type State = { kind: 'loading' } | { kind: 'ready'; dirty: boolean; saving: boolean; message?: string } | { kind: 'refused'; message: string };
 
@@ -28,7 +36,12 @@ export function FileEditor({ instance, path, onClose }: { instance: InstanceRef;
         return;
       }
       // CodeMirror touches the DOM: loaded in the browser only, and only when a file opens.
-      const [{ basicSetup }, { EditorView, keymap }] = await Promise.all([import('codemirror'), import('@codemirror/view')]);
+      const [{ basicSetup }, { EditorView, keymap }, { oneDark }, language] = await Promise.all([
+        import('codemirror'),
+        import('@codemirror/view'),
+        import('@codemirror/theme-one-dark'),
+        languageFor(path),
+      ]);
       if (disposed || !hostRef.current) return;
       viewRef.current = new EditorView({
         doc: content,
@@ -36,6 +49,8 @@ export function FileEditor({ instance, path, onClose }: { instance: InstanceRef;
         extensions: [
           keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (saveRef.current(), true) }]),
           basicSetup,
+          oneDark,
+          language,
           EditorView.updateListener.of((update) => {
             if (update.docChanged) setState((current) => (current.kind === 'ready' ? { ...current, dirty: true, message: undefined } : current));
           }),

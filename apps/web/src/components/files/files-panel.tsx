@@ -1,6 +1,6 @@
 'use client';
 
-import type { FileEntry } from '@playground/contracts';
+import type { FileEntry, FileListView } from '@playground/contracts';
 import { useCallback, useEffect, useState } from 'react';
 import { downloadUrl, listFiles, type InstanceRef } from '@/lib/files-client';
 import styles from './files.module.css';
@@ -17,7 +17,20 @@ function isFolder(entry: FileEntry): boolean {
  * The instance's tree under /root: folders expand on click (listed when opened), files open
  * in the editor, each file has a download link. `refreshKey` changes after an upload.
  */
-export function FilesPanel({ instance, refreshKey, onOpen, onCollapse }: { instance: InstanceRef; refreshKey: number; onOpen: (path: string) => void; onCollapse: () => void }) {
+export function FilesPanel({
+  instance,
+  refreshKey,
+  onOpen,
+  onCollapse,
+  onLimits,
+}: {
+  instance: InstanceRef;
+  refreshKey: number;
+  onOpen: (path: string) => void;
+  onCollapse: () => void;
+  /** The server's limits, from each listing's answer. */
+  onLimits: (limits: FileListView['limits']) => void;
+}) {
   const [listings, setListings] = useState<Record<string, Listing>>({});
   const [expanded, setExpanded] = useState<Set<string>>(() => new Set([ROOT]));
   const [reloads, setReloads] = useState(0);
@@ -26,12 +39,13 @@ export function FilesPanel({ instance, refreshKey, onOpen, onCollapse }: { insta
     async (path: string) => {
       try {
         const listing = await listFiles(instance, path);
+        onLimits(listing.limits);
         setListings((current) => ({ ...current, [path]: { entries: listing.entries, truncated: listing.truncated } }));
       } catch (error) {
         setListings((current) => ({ ...current, [path]: { error: (error as Error).message } }));
       }
     },
-    [instance],
+    [instance, onLimits],
   );
 
   // Every open folder again, on refresh, after an upload, or for another instance.

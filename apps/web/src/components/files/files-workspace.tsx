@@ -1,6 +1,7 @@
 'use client';
 
-import { useMemo, useState, type ReactNode } from 'react';
+import type { FileListView } from '@playground/contracts';
+import { useCallback, useMemo, useState, type ReactNode } from 'react';
 import type { InstanceRef } from '@/lib/files-client';
 import { FileDropZone } from './file-drop-zone';
 import { FileEditor } from './file-editor';
@@ -15,15 +16,17 @@ export function FilesWorkspace({ sessionId, instanceId, children }: { sessionId:
   const [panelOpen, setPanelOpen] = useState(true);
   const [refreshKey, setRefreshKey] = useState(0);
   const [editing, setEditing] = useState<string | null>(null);
+  const [uploadMaxBytes, setUploadMaxBytes] = useState<number | undefined>(undefined);
+  const onLimits = useCallback((limits: FileListView['limits']) => setUploadMaxBytes(limits.uploadMaxBytes), []);
   const instance = useMemo<InstanceRef | undefined>(() => (instanceId ? { sessionId, instanceId } : undefined), [sessionId, instanceId]);
 
   return (
     <div className={styles.workspace} hidden={!instance}>
-      <FileDropZone instance={instance} onUploaded={() => setRefreshKey((n) => n + 1)}>
+      <FileDropZone instance={instance} maxBytes={uploadMaxBytes} onUploaded={() => setRefreshKey((n) => n + 1)}>
         {children}
       </FileDropZone>
       {instance && panelOpen ? (
-        <FilesPanel key={instance.instanceId} instance={instance} refreshKey={refreshKey} onOpen={setEditing} onCollapse={() => setPanelOpen(false)} />
+        <FilesPanel key={instance.instanceId} instance={instance} refreshKey={refreshKey} onOpen={setEditing} onCollapse={() => setPanelOpen(false)} onLimits={onLimits} />
       ) : null}
       {instance && !panelOpen ? (
         <div className={styles.collapsed}>
