@@ -145,6 +145,7 @@ describe('instance files API', { timeout: 10 * 60_000 }, () => {
     const missing = await stack.api<ErrorReply>('GET', `${files}/text?path=nope.txt`);
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error.code, 'not_found');
+    assert.equal(missing.body.error.message, '/root/nope.txt does not exist.');
     assert.equal((await list('nope')).status, 404);
     assert.equal((await list('a.txt')).status, 400);
     const directory = await stack.api<ErrorReply>('GET', `${files}/download?path=project`);

@@ -55,7 +55,16 @@ describe('files in the browser', { timeout: 10 * 60_000 }, () => {
     const session = await stack.api<SessionView>('POST', '/api/v1/sessions');
     const instance = await stack.api<InstanceView>('POST', `/api/v1/sessions/${session.body.id}/instances`);
     assert.equal(instance.status, 201, JSON.stringify(instance.body));
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(`${stack.baseUrl}/p/${session.body.id}`);
+    // The shell's first prompt can take a while on a loaded machine.
+    await page
+      .locator('[data-testid="terminal"]:visible .xterm')
+      .waitFor({ timeout: 120_000 })
+      .catch(async (error: Error) => {
+        throw new Error(`${error.message}\n--- page errors ---\n${pageErrors.join('\n')}\n--- page shows ---\n${await page.locator('body').innerText()}`);
+      });
     await typeInTerminal(page, 'cd /root && echo READY-$((6*7))');
     await waitForTerminal(page, 'READY-42');
   });

@@ -115,7 +115,7 @@ function failure(reply: { code: string; message: string }, what: string): Playgr
     case 'upload_failed':
       return new PlaygroundError('bad_request', `${what} failed: ${reply.message}`);
     case 'file_not_found':
-      return new PlaygroundError('not_found', `No such file or directory: ${reply.message}.`);
+      return new PlaygroundError('not_found', `${reply.message}.`);
     case 'not_a_directory':
     case 'is_a_directory':
     case 'not_a_regular_file':
