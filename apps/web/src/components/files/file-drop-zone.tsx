@@ -1,7 +1,7 @@
 'use client';
 
 import { formatBytes } from '@playground/contracts/files';
-import { useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { uploadFiles, type InstanceRef } from '@/lib/files-client';
 import styles from './files.module.css';
 
@@ -10,6 +10,8 @@ type UploadState =
   | { kind: 'uploading'; names: string; fraction: number; abort: () => void }
   | { kind: 'done'; message: string }
   | { kind: 'error'; message: string };
+
+const DONE_VISIBLE_MS = 8_000;
 
 /** Files come from the OS (not a text selection dragged around the page). */
 function carriesFiles(event: DragEvent): boolean {
@@ -36,6 +38,13 @@ export function FileDropZone({
   const [upload, setUpload] = useState<UploadState>({ kind: 'idle' });
   // dragenter/dragleave fire for every child crossed: count them to know when the pointer left.
   const depth = useRef(0);
+
+  // A success note goes away by itself; an error stays until dismissed.
+  useEffect(() => {
+    if (upload.kind !== 'done') return;
+    const timer = setTimeout(() => setUpload({ kind: 'idle' }), DONE_VISIBLE_MS);
+    return () => clearTimeout(timer);
+  }, [upload]);
 
   function onDragEnter(event: DragEvent) {
     if (!instance || !carriesFiles(event)) return;

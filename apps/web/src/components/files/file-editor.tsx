@@ -76,8 +76,14 @@ export function FileEditor({ instance, path, onClose }: { instance: InstanceRef;
     );
   };
 
+  // Unsaved changes are lost only when the learner says so.
+  const close = () => {
+    if (state.kind === 'ready' && state.dirty && !window.confirm(`Discard your changes to ${path}?`)) return;
+    onClose();
+  };
+
   return (
-    <div className={styles.dialog} role="dialog" aria-modal="true" aria-label={`Edit ${path}`} onKeyDown={(event) => event.key === 'Escape' && onClose()}>
+    <div className={styles.dialog} role="dialog" aria-modal="true" aria-label={`Edit ${path}`} onKeyDown={(event) => event.key === 'Escape' && close()}>
       <div className={styles.editor} data-testid="file-editor">
         <div className={styles.editorHead}>
           <code>
@@ -88,7 +94,7 @@ export function FileEditor({ instance, path, onClose }: { instance: InstanceRef;
           <button type="button" className="btn btn-primary" data-testid="editor-save" disabled={state.kind !== 'ready' || state.saving} onClick={() => saveRef.current()}>
             {state.kind === 'ready' && state.saving ? 'Saving…' : 'Save'}
           </button>
-          <button type="button" className="btn" data-testid="editor-close" onClick={onClose}>
+          <button type="button" className="btn" data-testid="editor-close" onClick={close}>
             Close
           </button>
         </div>

@@ -100,6 +100,7 @@ function Folder({ path, listings, expanded, instance, onToggle, onOpen }: Folder
   if (!listing) return <li className={styles.hint}>Loading…</li>;
   if ('error' in listing) return <li className={styles.error} role="alert">{listing.error}</li>;
   if (listing.entries.length === 0) return <li className={styles.hint}>(empty)</li>;
+  const activate = (entry: FileEntry) => (isFolder(entry) ? onToggle(entry.path) : onOpen(entry.path));
   return (
     <>
       {listing.entries.map((entry) => (
@@ -109,7 +110,14 @@ function Folder({ path, listings, expanded, instance, onToggle, onOpen }: Folder
             data-testid="file-entry"
             data-path={entry.path}
             title={entry.target ? `${entry.path} → ${entry.target}` : entry.path}
-            onClick={() => (isFolder(entry) ? onToggle(entry.path) : onOpen(entry.path))}
+            role="button"
+            tabIndex={0}
+            onClick={() => activate(entry)}
+            onKeyDown={(event) => {
+              if (event.key !== 'Enter' && event.key !== ' ') return;
+              event.preventDefault();
+              activate(entry);
+            }}
           >
             <span aria-hidden="true">{isFolder(entry) ? (expanded.has(entry.path) ? '▾' : '▸') : '·'}</span>
             <span className={styles.name}>
