@@ -111,6 +111,14 @@ describe('instance files API', { timeout: 10 * 60_000 }, () => {
     assert.ok(names.includes('Dockerfile') && names.includes('data.bin'), names.join(' '));
     assert.equal((await exec('cat /root/Dockerfile; od -An -tu1 /root/data.bin')).output.replace(/\s+/g, ' ').trim(), 'FROM busybox 0 1 2 255');
 
+    // Bigger than one Socket.IO message may be towards the orchestrator (1 MB): the way to the agent carries it whole.
+    const big = new Uint8Array(UPLOAD_MAX_BYTES - 1024).map((_, index) => (index * 31) % 251);
+    const bigForm = new FormData();
+    bigForm.append('file', new Blob([big]), 'big-upload.bin');
+    assert.equal((await upload(bigForm)).status, 201);
+    const { output: sum } = await exec('sha256sum /root/big-upload.bin');
+    assert.equal(sum.split(' ')[0], createHash('sha256').update(big).digest('hex'));
+
     const nested = new FormData();
     nested.append('file', new Blob(['x']), 'deep.txt');
     assert.equal((await upload(nested, '/root/new/dir')).status, 201);
@@ -190,6 +198,10 @@ describe('instance files API', { timeout: 10 * 60_000 }, () => {
       const answer = await stack.api<ErrorReply>(method, `${foreign}${route}`, body);
       assert.equal(answer.status, 404, `${method} ${route}`);
     }
+    const form = new FormData();
+    form.append('file', new Blob(['taken']), 'a.txt');
+    const foreignUpload = await fetch(`${stack.baseUrl}${foreign}/upload`, { method: 'POST', body: form });
+    assert.equal(foreignUpload.status, 404);
     assert.equal((await exec('cat /root/a.txt')).output, 'x');
   });
 });
