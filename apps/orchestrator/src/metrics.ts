@@ -13,6 +13,8 @@ export class Metrics {
   readonly instanceCreate: Histogram<'outcome'>;
   /** Errors this process answered, by our error code. */
   readonly errors: Counter<'code'>;
+  /** Learners who took a seat, by whether it was prepared (a prompt at once) or made on the spot. */
+  readonly workshopJoins: Counter<'seat'>;
 
   constructor(db: Db, queues: NodeQueues, terminals: { viewerCount(): number }) {
     const registers = [this.registry];
@@ -25,6 +27,23 @@ export class Metrics {
       registers,
     });
     this.errors = new Counter({ name: 'playground_http_errors_total', help: 'API errors answered, by code.', labelNames: ['code'], registers });
+    this.workshopJoins = new Counter({
+      name: 'playground_workshop_joins_total',
+      help: 'Learners who joined a workshop, by seat: prepared or made on the spot.',
+      labelNames: ['seat'],
+      registers,
+    });
+    new Gauge({
+      name: 'playground_workshop_seats',
+      help: 'Seats of workshops not ended, by state (preparing, ready, taken, failed).',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        this.reset();
+        const rows = await db.workshopSeat.groupBy({ by: ['state'], where: { workshop: { endedAt: null } }, _count: { _all: true } });
+        for (const row of rows) this.set({ state: row.state }, row._count._all);
+      },
+    });
 
     new Gauge({
       name: 'playground_sessions',

@@ -1,3 +1,4 @@
+import { currentRequest } from './request-context.ts';
 import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { nodeQueueName } from '@playground/contracts';
@@ -162,7 +163,10 @@ export class NodeQueues {
   }
 
   async add(nodeId: string, name: string, data: unknown, jobId: string, options: JobsOptions = {}): Promise<Job> {
-    return this.call(nodeId, (queue) => queue.add(name, data, { jobId, removeOnComplete: KEEP, removeOnFail: KEEP, ...options }));
+    // The request that sends the job names it, so the agent's log lines of the job carry its id.
+    const requestId = currentRequest()?.requestId;
+    const traced = requestId && typeof data === 'object' && data !== null ? { ...data, requestId } : data;
+    return this.call(nodeId, (queue) => queue.add(name, traced, { jobId, removeOnComplete: KEEP, removeOnFail: KEEP, ...options }));
   }
 
   /** Removes a job that no worker holds (waiting, delayed); a job being worked on stays. */

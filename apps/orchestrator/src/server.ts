@@ -5,6 +5,8 @@ import type { Server as EngineServer } from 'engine.io';
 import type { FastifyInstance } from 'fastify';
 import type { PortProxy } from './port-proxy.ts';
 import type { PwdSockets } from './pwd/pwd-socket.ts';
+import type { Logger } from './logger.ts';
+import { currentRequest, runAsRequest } from './request-context.ts';
 
 // One dispatcher for 'request' and 'upgrade'. Port hosts are decided first, before
 // Socket.IO or Fastify see anything: a learner's app may itself serve /socket.io or /api.
@@ -12,8 +14,8 @@ import type { PwdSockets } from './pwd/pwd-socket.ts';
 
 const SOCKET_IO_PATH = '/socket.io/';
 
-export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineServer; api: FastifyInstance; pwdSockets: PwdSockets }): HttpServer {
-  const { portProxy, engine, api, pwdSockets } = parts;
+export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineServer; api: FastifyInstance; pwdSockets: PwdSockets; logger: Logger }): HttpServer {
+  const { portProxy, engine, api, pwdSockets, logger } = parts;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const route = portProxy.match(req);
     if (route) {
@@ -24,7 +26,18 @@ export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineSe
       return;
     }
     if (req.url?.startsWith(SOCKET_IO_PATH)) return engine.handleRequest(req, res);
-    api.routing(req, res);
+    runAsRequest(req, res, () => {
+      const started = performance.now();
+      const { requestId } = currentRequest()!;
+      // One line per API call (the access log), with the id that the jobs it sends carry too.
+      res.once('finish', () =>
+        logger.info(
+          { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) },
+          'http.request',
+        ),
+      );
+      api.routing(req, res);
+    });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     (socket as Socket).on('error', () => socket.destroy());

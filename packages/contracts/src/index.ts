@@ -11,3 +11,4 @@ export * from './pwd.ts';
 export * from './admin.ts';
 export * from './workshops.ts';
 export * from './files.ts';
+export * from './request-id.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RequestId } from './request-id.ts';
 import { INSTANCE_HOSTNAME, InstanceId, SessionId } from './ids.ts';
 
 // Lifecycle commands travel as BullMQ jobs on one queue per node. Job ids are derived
@@ -15,7 +16,11 @@ export const InstanceLimits = z.object({
 });
 export type InstanceLimits = z.infer<typeof InstanceLimits>;
 
+/** Every job may carry the id of the request that sent it (request-id.ts), for the agent's logs. */
+const Traced = { requestId: RequestId.optional() };
+
 export const CreateInstanceJob = z.object({
+  ...Traced,
   sessionId: SessionId,
   instanceId: InstanceId,
   hostname: z.string().regex(INSTANCE_HOSTNAME),
@@ -30,11 +35,11 @@ export const CreateInstanceResult = z.object({
 });
 export type CreateInstanceResult = z.infer<typeof CreateInstanceResult>;
 
-export const DeleteInstanceJob = z.object({ sessionId: SessionId, instanceId: InstanceId });
+export const DeleteInstanceJob = z.object({ ...Traced, sessionId: SessionId, instanceId: InstanceId });
 export type DeleteInstanceJob = z.infer<typeof DeleteInstanceJob>;
 
 /** Removes everything a session made on the node: instances, their volumes, its network. */
-export const CloseSessionJob = z.object({ sessionId: SessionId });
+export const CloseSessionJob = z.object({ ...Traced, sessionId: SessionId });
 export type CloseSessionJob = z.infer<typeof CloseSessionJob>;
 
 export const JOB = {

@@ -82,28 +82,37 @@ export class LifecycleWorker {
   }
 
   private async process(job: Job): Promise<CreateInstanceResult | void> {
-    const log = this.opts.logger.child({ jobId: job.id, name: job.name });
+    // The request that sent the job (request-id.ts) follows it into this node's log.
+    const requestId = typeof job.data?.requestId === 'string' ? job.data.requestId : undefined;
+    const log = this.opts.logger.child({ jobId: job.id, name: job.name, ...(requestId ? { requestId } : {}) });
+    const started = performance.now();
     try {
-      switch (job.name) {
-        case JOB.createInstance: {
-          const data = parse(CreateInstanceJob, job);
-          return await this.track(data.sessionId, data.instanceId, () => this.opts.provisioner.createInstance(data));
-        }
-        case JOB.deleteInstance: {
-          const data = parse(DeleteInstanceJob, job);
-          return await this.track(data.sessionId, data.instanceId, () => this.opts.provisioner.deleteInstance(data));
-        }
-        case JOB.closeSession: {
-          const data = parse(CloseSessionJob, job);
-          return await this.track(data.sessionId, undefined, () => this.opts.provisioner.closeSession(data.sessionId));
-        }
-        default:
-          throw new UnrecoverableError(`unknown job ${job.name}`);
-      }
+      const result = await this.run(job);
+      log.info({ ms: Math.round(performance.now() - started) }, 'job.completed');
+      return result;
     } catch (err) {
       if (err instanceof AgentError && err.permanent) throw new UnrecoverableError(err.message);
       if (!(err instanceof UnrecoverableError)) log.debug({ err: String(err) }, 'job.error');
       throw err;
+    }
+  }
+
+  private async run(job: Job): Promise<CreateInstanceResult | void> {
+    switch (job.name) {
+      case JOB.createInstance: {
+        const data = parse(CreateInstanceJob, job);
+        return await this.track(data.sessionId, data.instanceId, () => this.opts.provisioner.createInstance(data));
+      }
+      case JOB.deleteInstance: {
+        const data = parse(DeleteInstanceJob, job);
+        return await this.track(data.sessionId, data.instanceId, () => this.opts.provisioner.deleteInstance(data));
+      }
+      case JOB.closeSession: {
+        const data = parse(CloseSessionJob, job);
+        return await this.track(data.sessionId, undefined, () => this.opts.provisioner.closeSession(data.sessionId));
+      }
+      default:
+        throw new UnrecoverableError(`unknown job ${job.name}`);
     }
   }
 }

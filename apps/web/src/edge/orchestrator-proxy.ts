@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
+import { REQUEST_ID_HEADER, acceptedRequestId } from '@playground/contracts/request-id';
 import { wantsJson } from './route-request.ts';
 
 /** Forwards HTTP requests and WebSocket upgrades to the orchestrator, unchanged. */
@@ -37,16 +39,23 @@ export function createOrchestratorProxy(options: {
   // Errors are handled per call below; this keeps an unexpected one from crashing the process.
   proxy.on('error', (err) => logger.warn({ error: errorSummary(err) }, 'edge.proxy_error'));
 
-  function stripSpoofable(req: IncomingMessage): void {
-    if (options.trustProxy) return;
-    for (const header of FORWARDED_HEADERS) delete req.headers[header];
+  /**
+   * Forwarding headers only from a trusted proxy; and every request gets the id that follows
+   * it into the orchestrator's and the node agent's logs (a trusted proxy's own id is kept).
+   */
+  function stripSpoofable(req: IncomingMessage): string {
+    if (!options.trustProxy) for (const header of FORWARDED_HEADERS) delete req.headers[header];
+    const kept = options.trustProxy ? acceptedRequestId(req.headers[REQUEST_ID_HEADER]) : undefined;
+    const requestId = kept ?? randomUUID();
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    return requestId;
   }
 
   return {
     web(req, res) {
-      stripSpoofable(req);
+      const requestId = stripSpoofable(req);
       proxy.web(req, res, {}, (err) => {
-        logger.warn({ error: errorSummary(err), method: req.method, url: req.url }, 'edge.orchestrator_unavailable');
+        logger.warn({ requestId, error: errorSummary(err), method: req.method, url: req.url }, 'edge.orchestrator_unavailable');
         if (res.headersSent) {
           // Failed mid-response: the only honest signal left is to cut the connection.
           res.destroy();
@@ -56,13 +65,13 @@ export function createOrchestratorProxy(options: {
       });
     },
     ws(req, socket, head) {
-      stripSpoofable(req);
+      const requestId = stripSpoofable(req);
       socket.on('error', () => socket.destroy());
       // A kept-alive connection may have carried earlier responses: count from here.
       const duplex = socket as Duplex & { bytesWritten?: number };
       const writtenBefore = duplex.bytesWritten ?? 0;
       proxy.ws(req, socket, head, {}, (err) => {
-        logger.warn({ error: errorSummary(err), url: req.url }, 'edge.orchestrator_unavailable');
+        logger.warn({ requestId, error: errorSummary(err), url: req.url }, 'edge.orchestrator_unavailable');
         // Nothing written yet means the handshake never happened: answer it with a 503
         // (the proxy then ends the socket once this is flushed).
         if (!duplex.destroyed && duplex.writable && (duplex.bytesWritten ?? 0) === writtenBefore) {
