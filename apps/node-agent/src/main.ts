@@ -7,6 +7,7 @@ import { DockerInstanceProvisioner } from './instances/docker-instance-provision
 import { engineRemapsUsers, needsRemappedEngine, SECURITY_MODE_SUMMARY } from './instances/isolation.ts';
 import { CpuAbuseMonitor } from './instances/cpu-abuse-monitor.ts';
 import { InstanceCommands } from './instances/instance-commands.ts';
+import { InstanceFiles } from './instances/instance-files.ts';
 import { InstanceResources } from './instances/instance-resources.ts';
 import { InstanceWatcher } from './instances/instance-watcher.ts';
 import { WarmPool } from './instances/warm-pool.ts';
@@ -123,6 +124,7 @@ const link = new OrchestratorLink({
   securityMode: config.SECURITY_MODE,
   terminals,
   commands: new InstanceCommands(docker),
+  files: new InstanceFiles(docker),
   announcement,
   logger,
 });

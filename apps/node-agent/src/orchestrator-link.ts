@@ -5,6 +5,8 @@ import {
   AgentRefusal,
   AttachRequest,
   ExecRequest,
+  FilesListRequest,
+  FilesReadRequest,
   UploadRequest,
   TerminalInput,
   TerminalSize,
@@ -16,6 +18,7 @@ import {
   type SecurityMode,
 } from '@playground/contracts';
 import type { InstanceCommands } from './instances/instance-commands.ts';
+import type { InstanceFiles } from './instances/instance-files.ts';
 import type { TerminalManager } from './terminals/terminal-manager.ts';
 
 // The agent's one connection to the orchestrator (Socket.IO namespace /agent). The agent
@@ -32,6 +35,8 @@ export interface OrchestratorLinkOptions {
   terminals: TerminalManager;
   /** One-off commands and file writes in instances (exec, uploads). */
   commands: InstanceCommands;
+  /** The file panel's listings and reads in instances. */
+  files: InstanceFiles;
   announcement: () => Promise<NodeAnnouncement>;
   logger: Logger;
 }
@@ -216,6 +221,24 @@ export class OrchestratorLink {
       opts.commands.upload(parsed.data).then(reply, (err: unknown) => {
         log.warn({ instanceId: parsed.data.instanceId, err: String(err) }, 'instance.upload_failed');
         reply({ ok: false, code: 'upload_failed', message: 'the file could not be written' });
+      });
+    });
+    socket.on('instance.files.list', (raw, reply) => {
+      if (typeof reply !== 'function') return;
+      const parsed = FilesListRequest.safeParse(raw);
+      if (!parsed.success) return reply({ ok: false, code: 'bad_request', message: 'malformed list request' });
+      opts.files.list(parsed.data).then(reply, (err: unknown) => {
+        log.warn({ instanceId: parsed.data.instanceId, err: String(err) }, 'instance.files_list_failed');
+        reply({ ok: false, code: 'files_failed', message: 'the directory could not be listed' });
+      });
+    });
+    socket.on('instance.files.read', (raw, reply) => {
+      if (typeof reply !== 'function') return;
+      const parsed = FilesReadRequest.safeParse(raw);
+      if (!parsed.success) return reply({ ok: false, code: 'bad_request', message: 'malformed read request' });
+      opts.files.read(parsed.data).then(reply, (err: unknown) => {
+        log.warn({ instanceId: parsed.data.instanceId, err: String(err) }, 'instance.files_read_failed');
+        reply({ ok: false, code: 'files_failed', message: 'the file could not be read' });
       });
     });
   }

@@ -117,6 +117,14 @@ const ConfigSchema = z
       }),
     /** Largest file one Play with Docker upload may carry (bytes). */
     PWD_UPLOAD_MAX_BYTES: positiveInt(8 * 1024 * 1024),
+    /**
+     * Largest file one upload into an instance (drag and drop, POST …/files/upload) may carry
+     * (bytes). The orchestrator holds each file whole and hands it to the node agent in one
+     * Socket.IO message, whose client refuses messages over 100 MiB: hence the ceiling.
+     */
+    FILES_UPLOAD_MAX_BYTES: z.coerce.number().int().positive().max(96 * 1024 * 1024).default(50 * 1024 * 1024),
+    /** Largest file the page's editor opens and saves (bytes); bigger ones can still be downloaded. */
+    FILES_EDITOR_MAX_BYTES: positiveInt(1024 * 1024),
     /** How long a one-off command in an instance (a lab's setup or check, Play with Docker's exec) may run before it is killed. */
     PWD_EXEC_TIMEOUT_MS: positiveInt(60_000),
     /** Largest text frame the Play with Docker WebSocket accepts; a bigger one closes it (1009). */

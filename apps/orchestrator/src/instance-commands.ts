@@ -1,4 +1,11 @@
-import { InstanceId, PlaygroundError, type ExecReply, type UploadReply } from '@playground/contracts';
+import {
+  InstanceId,
+  PlaygroundError,
+  type ExecReply,
+  type FilesListReply,
+  type FilesReadReply,
+  type UploadReply,
+} from '@playground/contracts';
 import type { Db } from './db.ts';
 import type { AgentLinks } from './gateway/agent-links.ts';
 import type { Instance } from './generated/prisma/client.ts';
@@ -14,6 +21,8 @@ const AGENT_WAIT_MS = 5_000;
 /** Beyond the command's own deadline (the agent enforces it), for the link round trip. */
 const REPLY_MARGIN_MS = 10_000;
 const UPLOAD_TIMEOUT_MS = 60_000;
+/** The agent gives up on a listing or read after 30 s; this covers the link's round trip too. */
+const FILES_TIMEOUT_MS = 40_000;
 
 export interface ExecOutcome {
   exitCode: number | null;
@@ -60,6 +69,22 @@ export class InstanceCommands {
     if (!reply.ok) throw failure(reply, 'The upload');
   }
 
+  /** One directory of a running instance (`path` absolute, checked by the caller). */
+  async listFiles(sessionId: string, instanceId: string, path: string, maxEntries: number): Promise<Extract<FilesListReply, { ok: true }>> {
+    const agent = await this.agentOf(await this.requireRunning(sessionId, instanceId));
+    const reply = await this.call<FilesListReply>(() => agent.timeout(FILES_TIMEOUT_MS).emitWithAck('instance.files.list', { instanceId, path, maxEntries }));
+    if (!reply.ok) throw failure(reply, 'Listing the directory');
+    return reply;
+  }
+
+  /** A chunk of a file in a running instance, with the file's size and the path its symlinks led to. */
+  async readFile(sessionId: string, instanceId: string, chunk: { path: string; offset: number; length: number }): Promise<Extract<FilesReadReply, { ok: true }>> {
+    const agent = await this.agentOf(await this.requireRunning(sessionId, instanceId));
+    const reply = await this.call<FilesReadReply>(() => agent.timeout(FILES_TIMEOUT_MS).emitWithAck('instance.files.read', { instanceId, ...chunk }));
+    if (!reply.ok) throw failure(reply, 'Reading the file');
+    return { ...reply, data: Buffer.from(reply.data) };
+  }
+
   private async agentOf(instance: Instance) {
     const agent = await this.agents.waitForAgent(instance.nodeId, AGENT_WAIT_MS);
     if (!agent) {
@@ -89,6 +114,12 @@ function failure(reply: { code: string; message: string }, what: string): Playgr
       return new PlaygroundError('not_found', 'This instance is not running any more.');
     case 'upload_failed':
       return new PlaygroundError('bad_request', `${what} failed: ${reply.message}`);
+    case 'file_not_found':
+      return new PlaygroundError('not_found', `${reply.message}.`);
+    case 'not_a_directory':
+    case 'is_a_directory':
+    case 'not_a_regular_file':
+      return new PlaygroundError('bad_request', `${what} failed: ${reply.message}.`);
     default:
       return new PlaygroundError('instance_failed', `${what} failed: ${reply.message}`);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FilesListReply, FilesListRequest, FilesReadReply, FilesReadRequest } from './files.ts';
 import { TerminalSize } from './terminal.ts';
 
 // Node agent <-> orchestrator, Socket.IO namespace `/agent`. The agent dials out, so nodes
@@ -115,6 +116,10 @@ export interface OrchestratorToAgent {
   'terminal.detach': (viewerId: string) => void;
   'instance.exec': (request: ExecRequest, reply: (result: ExecReply) => void) => void;
   'instance.upload': (request: UploadRequest, reply: (result: UploadReply) => void) => void;
+  /** One directory of an instance (contracts: files.ts). */
+  'instance.files.list': (request: FilesListRequest, reply: (result: FilesListReply) => void) => void;
+  /** A chunk of a file in an instance, at most FILE_CHUNK_MAX_BYTES (contracts: files.ts). */
+  'instance.files.read': (request: FilesReadRequest, reply: (result: FilesReadReply) => void) => void;
 }
 
 /** Runs a command (argv, no TTY) in an instance: PWD's exec, session setup. */

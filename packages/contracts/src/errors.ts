@@ -29,6 +29,10 @@ export const ERROR_STATUS = {
   slug_taken: 409,
   /** That email already has an instructor account. */
   email_taken: 409,
+  /** An upload or a file for the editor beyond the playground's size limit (named in the message). */
+  file_too_large: 413,
+  /** A file the editor cannot show (binary, not UTF-8 text). */
+  unsupported_file: 415,
   session_limit: 429,
   rate_limited: 429,
   no_capacity: 503,

@@ -10,4 +10,5 @@ export * from './port-host.ts';
 export * from './pwd.ts';
 export * from './admin.ts';
 export * from './workshops.ts';
+export * from './files.ts';
 export * from './request-id.ts';

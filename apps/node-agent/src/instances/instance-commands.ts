@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
-import tar from 'tar-stream';
 import { EXEC_OUTPUT_MAX_BYTES, instanceContainerName, type ExecReply, type ExecRequest, type UploadReply, type UploadRequest } from '@playground/contracts';
 import { isDockerConflict, isDockerNotFound } from '../errors.ts';
+import { BoundedSink } from './bounded-sink.ts';
+import { execBytes } from './exec-collect.ts';
 
 // One-off commands and file writes in an instance, asked for by the orchestrator over the
 // link (PWD's exec, uploads and session setup). The shell a learner types in is elsewhere
@@ -11,29 +11,11 @@ import { isDockerConflict, isDockerNotFound } from '../errors.ts';
 
 /** Seconds granted beyond the command's own deadline before we stop waiting for Docker. */
 const BACKSTOP_MS = 5_000;
+/** Below the orchestrator's 60 s wait for an upload's answer. */
+const WRITE_SECONDS = 50;
+const WRITE_SCRIPT = 'mkdir -p -- "$1" && cat > "$1/$2"';
 
-/** Keeps the first `max` bytes written to it and counts the rest. */
-class BoundedSink extends Writable {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly max: number) {
-    super();
-  }
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    const room = this.max - this.size;
-    if (room > 0) {
-      const kept = chunk.subarray(0, room);
-      this.chunks.push(kept);
-      this.size += kept.length;
-    }
-    done();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
-
-function notRunning(instanceId: string): { ok: false; code: string; message: string } {
+export function notRunning(instanceId: string): { ok: false; code: string; message: string } {
   return { ok: false, code: 'instance_not_found', message: `instance ${instanceId} is not running on this node` };
 }
 
@@ -85,20 +67,25 @@ export class InstanceCommands {
     return { ok: true, exitCode: info.ExitCode ?? null, output: sink.text() };
   }
 
-  /** One file through Docker's archive API; the tar's path creates missing directories. */
+  /**
+   * One file, written by `cat` inside the instance (as root, like the learner's shell): the
+   * directory is made if missing, a symlink at the path is followed (its target is written),
+   * an existing file keeps its mode and owner, and nothing is resolved on the node's host.
+   */
   async upload(request: UploadRequest): Promise<UploadReply> {
     const container = this.docker.getContainer(instanceContainerName(request.instanceId));
-    const target = path.posix.join(path.posix.normalize(request.directory), request.fileName).replace(/^\/+/, '');
-    const pack = tar.pack();
-    pack.entry({ name: target, mode: 0o644, mtime: new Date() }, Buffer.from(request.data));
-    pack.finalize();
+    const directory = path.posix.normalize(request.directory);
+    const cmd = ['timeout', '-s', 'KILL', String(WRITE_SECONDS), 'sh', '-c', WRITE_SCRIPT, 'upload', directory, request.fileName];
+    let result: Awaited<ReturnType<typeof execBytes>>;
     try {
-      await container.putArchive(pack, { path: '/' });
+      result = await execBytes(container, cmd, { stdin: request.data, timeoutMs: WRITE_SECONDS * 1000 + BACKSTOP_MS, maxStdoutBytes: 4096 });
     } catch (err) {
       if (isDockerNotFound(err) || isDockerConflict(err)) return notRunning(request.instanceId);
-      // Docker's message names what is wrong (a file where a directory should be, a read-only path).
-      return { ok: false, code: 'upload_failed', message: (err as { json?: { message?: string } }).json?.message ?? String(err) };
+      throw err;
     }
+    if (result.exitCode === 137) return { ok: false, code: 'timeout', message: `writing the file took longer than ${WRITE_SECONDS} s` };
+    // The shell's own message names what is wrong (a file where a directory should be, a full disk).
+    if (result.exitCode !== 0) return { ok: false, code: 'upload_failed', message: result.stderr.trim() || `exit code ${result.exitCode}` };
     return { ok: true };
   }
 }

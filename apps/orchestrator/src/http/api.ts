@@ -19,6 +19,7 @@ import type { Sessions } from '../sessions.ts';
 import { instanceView, sessionView } from '../views.ts';
 import { createErrorHandler, sendError } from './errors.ts';
 import { registerPwdRoutes } from '../pwd/pwd-routes.ts';
+import { registerFileRoutes } from './file-routes.ts';
 import { registerLabRoutes } from './lab-routes.ts';
 import { startSession, takeInstanceAllowance } from './start-session.ts';
 import { registerWorkshopRoutes, type WorkshopRouteDeps } from './workshop-routes.ts';
@@ -27,7 +28,7 @@ import { registerAuthRoutes, type InstructorAuth } from '../instructors/auth.ts'
 // The public REST API, /api/v1. Handlers are thin: parse, call the lifecycle services, view.
 
 export interface ApiDeps {
-  config: Pick<Config, 'MAX_INSTANCES_PER_SESSION' | 'ADMIN_TOKEN' | 'PUBLIC_URL' | 'PWD_UPLOAD_MAX_BYTES'>;
+  config: Pick<Config, 'MAX_INSTANCES_PER_SESSION' | 'ADMIN_TOKEN' | 'PUBLIC_URL' | 'PWD_UPLOAD_MAX_BYTES' | 'FILES_UPLOAD_MAX_BYTES' | 'FILES_EDITOR_MAX_BYTES'>;
   logger: Logger;
   sessions: Sessions;
   instances: Instances;
@@ -44,7 +45,7 @@ export interface ApiDeps {
   templateProvisioner: Pick<TemplateProvisioner, 'start'>;
   metrics: Pick<Metrics, 'registry' | 'errors'>;
   audit: Pick<AuditLog, 'recent'>;
-  commands: Pick<InstanceCommands, 'exec' | 'upload'>;
+  commands: Pick<InstanceCommands, 'exec' | 'upload' | 'listFiles' | 'readFile'>;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
   /** The client's address (TRUSTED_PROXY rules), for Better Auth's rate limits. */
@@ -99,6 +100,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register((scope) =>
     registerPwdRoutes(scope, { ...deps, publicUrl: config.PUBLIC_URL, uploadMaxBytes: config.PWD_UPLOAD_MAX_BYTES }),
   );
+  app.register((scope) => registerFileRoutes(scope, { ...deps, uploadMaxBytes: config.FILES_UPLOAD_MAX_BYTES, editorMaxBytes: config.FILES_EDITOR_MAX_BYTES }));
 
   app.get('/api/v1/health', async (_request, reply) => {
     const health = await deps.health.check();

@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import { PlaygroundError, PwdExecBody, PwdNewInstanceBody, PwdSetupBody, UploadRequest, type PwdNewSessionReply } from '@playground/contracts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { uploadMultipart } from '../http/multipart-upload.ts';
 import { startSession, takeInstanceAllowance, type SessionStartDeps } from '../http/start-session.ts';
 import type { InstanceCommands } from '../instance-commands.ts';
 import type { Instance } from '../generated/prisma/client.ts';
@@ -93,18 +94,8 @@ export async function registerPwdRoutes(app: FastifyInstance, deps: PwdRouteDeps
       await fetchIntoInstance(deps, request.params, query.url, directory);
       return reply.send({});
     }
-    if (!request.isMultipart()) {
-      throw new PlaygroundError('bad_request', 'An upload is a multipart/form-data body with the files, or ?url=<http(s) URL>&path=<directory>.');
-    }
-    let files = 0;
-    for await (const part of request.files()) {
-      const fileName = UploadRequest.shape.fileName.safeParse(part.filename);
-      if (!fileName.success) throw new PlaygroundError('bad_request', `"${part.filename}" is not a plain file name.`);
-      const data = await part.toBuffer();
-      await deps.commands.upload(request.params.id, request.params.name, { directory, fileName: fileName.data, data });
-      files++;
-    }
-    if (files === 0) throw new PlaygroundError('bad_request', 'The upload carried no file.');
+    const target = { sessionId: request.params.id, instanceId: request.params.name, directory };
+    await uploadMultipart(request, deps.commands, target, deps.uploadMaxBytes);
     return reply.send({});
   });
 

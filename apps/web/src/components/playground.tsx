@@ -7,6 +7,7 @@ import { useSession } from '@/lib/use-session';
 import { Brand } from './brand';
 import { Countdown } from './countdown';
 import { ErrorBanner } from './error-banner';
+import { FilesWorkspace } from './files/files-workspace';
 import { InstanceBar } from './instance-bar';
 import { PlusIcon, WarningIcon } from './icons';
 import { InstanceList } from './instance-list';
@@ -197,11 +198,13 @@ export function Playground({ sessionId }: { sessionId: string }) {
           ) : null}
           {selected && !hasShell(selected) ? <InstanceNotReady instance={selected} /> : null}
           {!selected ? <NoInstance loading={!session} pending={adding} onAdd={addInstance} /> : null}
-          <div className="terminal-stack" hidden={!selected || !hasShell(selected)}>
-            {instances.filter(hasShell).map((instance) => (
-              <TerminalView key={instance.id} sessionId={sessionId} instanceId={instance.id} visible={instance.id === selectedId} />
-            ))}
-          </div>
+          <FilesWorkspace sessionId={sessionId} instanceId={selected && hasShell(selected) ? selected.id : undefined}>
+            <div className="terminal-stack" hidden={!selected || !hasShell(selected)}>
+              {instances.filter(hasShell).map((instance) => (
+                <TerminalView key={instance.id} sessionId={sessionId} instanceId={instance.id} visible={instance.id === selectedId} />
+              ))}
+            </div>
+          </FilesWorkspace>
         </main>
       </div>
     </div>

@@ -17,10 +17,10 @@ export class ApiError extends Error {
   }
 }
 
-const NETWORK_MESSAGE = 'Could not reach the playground. Check your connection and try again.';
+export const NETWORK_MESSAGE = 'Could not reach the playground. Check your connection and try again.';
 
 /** `adminToken`: for the operator's calls (Authorization: Bearer). */
-async function request<T>(method: string, path: string, body?: unknown, adminToken?: string): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, adminToken?: string): Promise<T> {
   let res: Response;
   const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' };
   if (adminToken) headers.authorization = `Bearer ${adminToken}`;
@@ -43,16 +43,19 @@ async function request<T>(method: string, path: string, body?: unknown, adminTok
       data = undefined;
     }
   }
-  if (!res.ok) {
-    const error = (data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-    const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
-    const message =
-      typeof error?.message === 'string' && error.message
-        ? error.message
-        : `The playground answered ${res.status} ${res.statusText || ''}`.trim() + '. Please try again.';
-    throw new ApiError(code, message, res.status);
-  }
+  if (!res.ok) throw apiErrorOf(res.status, res.statusText, data);
   return data as T;
+}
+
+/** The error a failed answer carries (`data`: its parsed JSON body, if any). */
+export function apiErrorOf(status: number, statusText: string, data: unknown): ApiError {
+  const error = (data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const code = typeof error?.code === 'string' ? error.code : `http_${status}`;
+  const message =
+    typeof error?.message === 'string' && error.message
+      ? error.message
+      : `The playground answered ${status} ${statusText || ''}`.trim() + '. Please try again.';
+  return new ApiError(code, message, status);
 }
 
 /** `template`: what the session starts with (listTemplates); its instances appear within seconds. */
