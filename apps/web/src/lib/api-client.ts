@@ -8,24 +8,30 @@ import type { LabSummaryView, LabView } from '@playground/labs/model';
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
+  /** Facts the server sent beside the message inside `error` (e.g. `guaranteed` seats). */
+  readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, status: number) {
+  constructor(code: string, message: string, status: number, details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
+    this.details = details;
   }
 }
 
 const NETWORK_MESSAGE = 'Could not reach the playground. Check your connection and try again.';
 
-/** `adminToken`: for the operator's calls (Authorization: Bearer). */
-async function request<T>(method: string, path: string, body?: unknown, adminToken?: string): Promise<T> {
+/**
+ * One JSON call to `/api/v1<path>` (or `path` as is when it starts with `/api/auth`).
+ * `adminToken`: for the operator's calls (Authorization: Bearer).
+ */
+export async function request<T>(method: string, path: string, body?: unknown, adminToken?: string): Promise<T> {
   let res: Response;
   const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' };
   if (adminToken) headers.authorization = `Bearer ${adminToken}`;
   try {
-    res = await fetch(`/api/v1${path}`, {
+    res = await fetch(path.startsWith('/api/auth/') ? path : `/api/v1${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -44,13 +50,15 @@ async function request<T>(method: string, path: string, body?: unknown, adminTok
     }
   }
   if (!res.ok) {
-    const error = (data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-    const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
+    // Ours: { error: { code, message, ...details } }; Better Auth's (/api/auth): { code, message }.
+    const body = data as { error?: Record<string, unknown>; code?: unknown; message?: unknown } | undefined;
+    const { code: rawCode, message: rawMessage, ...details } = body?.error ?? { code: body?.code, message: body?.message };
+    const code = typeof rawCode === 'string' ? rawCode : `http_${res.status}`;
     const message =
-      typeof error?.message === 'string' && error.message
-        ? error.message
+      typeof rawMessage === 'string' && rawMessage
+        ? rawMessage
         : `The playground answered ${res.status} ${res.statusText || ''}`.trim() + '. Please try again.';
-    throw new ApiError(code, message, res.status);
+    throw new ApiError(code, message, res.status, details);
   }
   return data as T;
 }
