@@ -13,6 +13,8 @@ import { useTerminalSocket, type TerminalSocket } from '../terminal/use-terminal
 export function WatchTerminal({ instanceId, helpGranted }: { instanceId: string; helpGranted: boolean }) {
   const [canType, setCanType] = useState(helpGranted);
   const [notice, setNotice] = useState<string | null>(null);
+  /** The server's word on keystrokes it did not pass on; cleared when the learner allows typing. */
+  const [refused, setRefused] = useState<string | null>(null);
   // The dashboard's poll and the socket's `control` both tell; the newer word wins.
   useEffect(() => setCanType(helpGranted), [helpGranted]);
 
@@ -20,10 +22,11 @@ export function WatchTerminal({ instanceId, helpGranted }: { instanceId: string;
     socket.on('control', ({ canType: allowed, reason }) => {
       setCanType(allowed);
       setNotice(reason);
+      if (allowed) setRefused(null);
     });
     socket.on('inputRefused', ({ reason }) => {
       setCanType(false);
-      setNotice(reason);
+      setRefused(reason);
     });
     return () => undefined;
   }, []);
@@ -43,6 +46,11 @@ export function WatchTerminal({ instanceId, helpGranted }: { instanceId: string;
       <div className={`watch-mode${canType ? ' can-type' : ''}`} role="status" data-testid="watch-mode" data-can-type={canType ? 'true' : 'false'}>
         <b>{canType ? 'You can type' : 'Read-only'}</b>
         <span data-testid="watch-notice">{notice ?? (canType ? 'The learner allowed you to type in their terminal.' : 'Ask to help: the learner decides.')}</span>
+        {refused && !canType ? (
+          <span className="watch-refused" role="alert" data-testid="watch-refused">
+            Not typed: {refused}
+          </span>
+        ) : null}
       </div>
       <div className="terminal-stack">
         <div className="terminal-shell">

@@ -81,7 +81,7 @@ function Dashboard({ workshopId }: { workshopId: string }) {
     <div className="dashboard" data-testid="workshop-dashboard" data-status={workshop.status}>
       <header className="dashboard-head">
         <div>
-          <h1 data-testid="workshop-title">{workshop.title}</h1>
+          <h1 data-testid="dashboard-title">{workshop.title}</h1>
           <p className="muted">
             <span className={`status-pill ${workshop.status}`} data-testid="workshop-status">
               {workshop.status}
