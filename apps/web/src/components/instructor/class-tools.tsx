@@ -3,6 +3,7 @@
 import type { LearnerResult } from '@playground/contracts';
 import { useState, type ReactNode } from 'react';
 import { bytesToBase64, textToBase64 } from '@/lib/base64';
+import { useAction } from '@/lib/use-action';
 import { broadcast, execEverywhere, pushFile } from '@/lib/workshop-api';
 import { ErrorBanner } from '../error-banner';
 import { LearnerResults } from './learner-results';
@@ -12,19 +13,10 @@ import { LearnerResults } from './learner-results';
 
 /** A form whose submit is one API call: busy while it runs, its error shown under it. */
 function ToolForm({ title, testId, action, disabled, children, submitLabel }: { title: string; testId: string; action: () => Promise<void>; disabled: boolean; children: ReactNode; submitLabel: string }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (event: React.FormEvent) => {
+  const { busy, error, setError, run } = useAction();
+  const submit = (event: React.FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (err) {
-      setError(err instanceof Error ? err.message : 'That did not work.');
-    } finally {
-      setBusy(false);
-    }
+    void run(action);
   };
   return (
     <form className="panel tool-form" onSubmit={submit} data-testid={testId}>

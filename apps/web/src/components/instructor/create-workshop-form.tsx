@@ -2,6 +2,7 @@
 
 import type { WorkshopView } from '@playground/contracts';
 import { useEffect, useState } from 'react';
+import { useAction } from '@/lib/use-action';
 import { createWorkshop } from '@/lib/workshop-api';
 import { emptyWorkshopForm, workshopBody, type InstanceRow, type WorkshopForm } from '@/lib/workshop-form';
 import { ErrorBanner } from '../error-banner';
@@ -17,8 +18,7 @@ const MAX_INSTANCES = 10;
  */
 export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: WorkshopView) => void }) {
   const [form, setForm] = useState<WorkshopForm>(emptyWorkshopForm);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [created, setCreated] = useState<WorkshopView | null>(null);
   const nextKey = Math.max(0, ...form.instances.map((row) => row.key)) + 1;
 
@@ -26,20 +26,14 @@ export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: Worksh
   const setRow = (key: number, patch: Partial<InstanceRow>) =>
     set('instances', form.instances.map((row) => (row.key === key ? { ...row, ...patch } : row)));
 
-  const submit = async (event: React.FormEvent) => {
+  const submit = (event: React.FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const workshop = await createWorkshop(workshopBody(form));
       setCreated(workshop);
       setForm(emptyWorkshopForm());
       onCreated(workshop);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not create the workshop.');
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

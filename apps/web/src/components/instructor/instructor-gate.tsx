@@ -3,6 +3,7 @@
 import type { MeView } from '@playground/contracts';
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from '@/lib/api-client';
+import { useAction } from '@/lib/use-action';
 import { getMe, signIn, signOut } from '@/lib/workshop-api';
 import { Brand } from '../brand';
 import { ErrorBanner } from '../error-banner';
@@ -65,21 +66,17 @@ export function InstructorGate({ title, children }: { title: string; children: (
 function SignInForm({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
 
-  const submit = async (event: React.FormEvent) => {
+  const submit = (event: React.FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(email.trim(), password);
-      await onSignedIn();
-    } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? 'That email and password do not match an instructor account.' : err instanceof Error ? err.message : 'Could not sign in.');
-    } finally {
-      setBusy(false);
-    }
+    void run(
+      async () => {
+        await signIn(email.trim(), password);
+        await onSignedIn();
+      },
+      (err) => (err instanceof ApiError && err.status === 401 ? 'That email and password do not match an instructor account.' : undefined),
+    );
   };
 
   return (

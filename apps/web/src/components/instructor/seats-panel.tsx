@@ -1,29 +1,24 @@
 'use client';
 
 import type { WorkshopView } from '@playground/contracts';
-import { useState } from 'react';
 import { ApiError } from '@/lib/api-client';
+import { useAction } from '@/lib/use-action';
 import { prepareSeats } from '@/lib/workshop-api';
 import { ErrorBanner } from '../error-banner';
 
 /** Seats made ahead of time: how many are ready, being made, failed; and Prepare. */
 export function SeatsPanel({ workshop, onChanged }: { workshop: WorkshopView; onChanged: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const ended = workshop.status === 'ended';
 
-  const prepare = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await prepareSeats(workshop.id);
-      onChanged();
-    } catch (err) {
-      setError(refusalMessage(err, workshop.seats));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const prepare = () =>
+    run(
+      async () => {
+        await prepareSeats(workshop.id);
+        onChanged();
+      },
+      (err) => refusalMessage(err, workshop.seats),
+    );
 
   return (
     <div className="panel seats-panel" data-testid="seats-panel">
@@ -60,12 +55,8 @@ function Count({ label, value, testId, tone, suffix = '' }: { label: string; val
 }
 
 /** insufficient_capacity says how many seats the cluster can guarantee; say that plainly. */
-function refusalMessage(err: unknown, seats: number): string {
-  if (err instanceof ApiError && err.code === 'insufficient_capacity') {
-    const guaranteed = typeof err.details.guaranteed === 'number' ? err.details.guaranteed : null;
-    return guaranteed === null
-      ? err.message
-      : `Not enough room: the playground can guarantee ${guaranteed} of ${seats} seats right now. ${err.message}`;
-  }
-  return err instanceof Error ? err.message : 'Could not prepare the seats.';
+function refusalMessage(err: unknown, seats: number): string | undefined {
+  if (!(err instanceof ApiError) || err.code !== 'insufficient_capacity') return undefined;
+  const guaranteed = err.details.guaranteed;
+  return typeof guaranteed === 'number' ? `Not enough room: the playground can guarantee ${guaranteed} of ${seats} seats right now. ${err.message}` : err.message;
 }
