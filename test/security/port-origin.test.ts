@@ -20,6 +20,8 @@ interface Probe {
   storage: string;
   api: string;
   serviceWorker: string;
+  instructor: string;
+  createWorkshop: string;
 }
 
 const HOSTILE_PAGE = `<!doctype html><html><body><script>
@@ -32,6 +34,11 @@ const HOSTILE_PAGE = `<!doctype html><html><body><script>
     storage: await attempt(() => { localStorage.setItem('k', 'v'); return localStorage.getItem('k'); }),
     api: await attempt(async () => (await fetch(location.origin + '/api/v1/health', { credentials: 'include' })).status),
     serviceWorker: await attempt(async () => (await navigator.serviceWorker.register('sw.js')).scope),
+    instructor: await attempt(async () => (await fetch(location.origin + '/api/v1/me', { credentials: 'include' })).text()),
+    // text/plain keeps it a simple request (no preflight): it reaches the server, which must not act on it.
+    createWorkshop: await attempt(async () => (await fetch(location.origin + '/api/v1/workshops', {
+      method: 'POST', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ title: 'pwned', seats: 1 }),
+    })).status),
   };
   document.title = 'probed';
   window.probe = probe;
@@ -107,6 +114,30 @@ describe('learner pages never act as the app (real Chromium through the port pro
     const cookies = (await context.cookies(appOrigin)).map((cookie) => cookie.name);
     assert.deepEqual(cookies, ['app']);
     assert.deepEqual(seenCookies, [undefined], "the app's cookie never reached the learner's server");
+  });
+
+  it("path form: a signed-in instructor's browser opens a learner's page, which cannot act as the instructor", async () => {
+    const appOrigin = `http://localhost:${t.port}`;
+    const made = await t.request('POST', '/api/v1/instructors', {
+      body: JSON.stringify({ email: 'teacher@example.org', name: 'Teacher', password: 'a long enough password' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
+    });
+    assert.equal(made.status, 201);
+    const signedIn = await t.request('POST', '/api/auth/sign-in/email', {
+      body: JSON.stringify({ email: 'teacher@example.org', password: 'a long enough password' }),
+      headers: { 'content-type': 'application/json', origin: 'http://localhost:8080' },
+    });
+    assert.equal(signedIn.status, 200);
+    const [name, value] = signedIn.headers.getSetCookie()[0]!.split(';')[0]!.split('=');
+    await context.addCookies([{ name: name!, value: value!, url: appOrigin, httpOnly: true, sameSite: 'Lax' }]);
+    // Positive control: the app's own page (PUBLIC_URL's origin) is the instructor with that cookie.
+    const own = await t.request('GET', '/api/v1/me', { headers: { cookie: `${name}=${value}`, origin: 'http://localhost:8080' } });
+    assert.match(await own.text(), /teacher@example\.org/);
+
+    const result = await probe(`${appOrigin}/ports/${instanceId}/${learnerPort}/`);
+    assert.match(result.instructor, /^refused:TypeError/, "the instructor's identity is unreadable");
+    assert.ok(!result.instructor.includes('teacher@example.org'));
+    assert.equal(await t.app.db.workshop.count({ where: { title: 'pwned' } }), 0, 'no workshop was made with the cookie');
   });
 
   it('host form (positive control): the same page keeps its own origin, cookies and storage', async () => {

@@ -32,6 +32,14 @@ import { createRedis, waitForRedis } from './redis.ts';
 import { createHttpServer } from './server.ts';
 import { loadTemplateCatalog, TemplateProvisioner } from './session-templates.ts';
 import { Sessions } from './sessions.ts';
+import { ApiTokens } from './instructors/api-tokens.ts';
+import { createInstructorAuth } from './instructors/auth.ts';
+import { Callers } from './instructors/callers.ts';
+import { Instructors } from './instructors/instructors.ts';
+import { Classroom } from './workshops/classroom.ts';
+import { Seats } from './workshops/seats.ts';
+import { WorkshopWatchAccess } from './workshops/watch-access.ts';
+import { Workshops } from './workshops/workshops.ts';
 
 // Builds and connects every part of the orchestrator, explicitly. main.ts calls this with
 // the parsed config; tests call it with their own (unique database, queue prefix, port 0).
@@ -65,10 +73,19 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const agents = new AgentLinks(io, audit, logger.child({ component: 'agents' }), credentials,
     config.publiclyReachable && !config.ALLOW_UNSAFE_SECURITY_MODE,
   );
-  const terminals = new TerminalGateway(io, db, agents, logger.child({ component: 'terminals' }), {
-    inputPerSecond: config.TERMINAL_INPUT_EVENTS_PER_SECOND,
-    resizePerSecond: config.TERMINAL_RESIZE_EVENTS_PER_SECOND,
-  });
+  // Who calls: instructors (signed in or by token) and the admin; instructors may watch
+  // their learners' terminals, so the callers come before the terminal gateway.
+  const auth = createInstructorAuth(db, config);
+  const tokens = new ApiTokens(db);
+  const callers = new Callers(auth, tokens, config.ADMIN_TOKEN, config.PUBLIC_URL);
+  const terminals = new TerminalGateway(
+    io,
+    db,
+    agents,
+    logger.child({ component: 'terminals' }),
+    { inputPerSecond: config.TERMINAL_INPUT_EVENTS_PER_SECOND, resizePerSecond: config.TERMINAL_RESIZE_EVENTS_PER_SECOND },
+    new WorkshopWatchAccess(db, callers),
+  );
   const metrics = new Metrics(db, queues, terminals);
   const sessions = new Sessions(db, queues, placement, audit, terminals, config);
   const instances = new Instances(db, queues, sessions, audit, terminals, agents, config, metrics.instanceCreate);
@@ -76,7 +93,13 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   agents.subscribe(new AgentReports(db, nodes, instances, logger.child({ component: 'agent-reports' })));
 
   const commands = new InstanceCommands(db, sessions, agents, config.PWD_EXEC_TIMEOUT_MS);
+  const templateProvisioner = new TemplateProvisioner(instances, commands, logger.child({ component: 'templates' }));
+  const workshops = new Workshops(db, sessions, audit, config);
+  const seats = new Seats(db, sessions, placement, templateProvisioner, audit, logger.child({ component: 'workshops' }));
+  const classroom = new Classroom(db, workshops, commands, terminals, audit, logger.child({ component: 'classroom' }));
+  terminals.onActivity(classroom);
   const health = new Health(db, redis);
+  const clientAddress = createClientAddressResolver(config.TRUSTED_PROXY);
   const originPolicy = createOriginPolicy(
     config.PUBLIC_URL,
     [...config.ALLOWED_ORIGINS, ...config.EMBED_ORIGINS.origins],
@@ -91,7 +114,8 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     nodeCredentials: agents,
     health,
     urls,
-    identify: createClientIdentity(db, createClientAddressResolver(config.TRUSTED_PROXY), logger.child({ component: 'clients' })),
+    identify: createClientIdentity(db, clientAddress, logger.child({ component: 'clients' })),
+    clientAddress,
     originPolicy,
     creationLimits: new CreationLimits(redis, options.queuePrefix ?? 'playground', config, logger.child({ component: 'rate-limits' })),
     closeAllTimeoutMs: options.closeAllTimeoutMs,
@@ -100,7 +124,9 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     templates: await loadTemplateCatalog(config.TEMPLATES_DIR),
     metrics,
     audit,
-    templateProvisioner: new TemplateProvisioner(instances, commands, logger.child({ component: 'templates' })),
+    templateProvisioner,
+    auth,
+    workshopParts: { callers, instructors: new Instructors(db, auth, tokens), tokens, workshops, seats, classroom },
   });
   await api.ready();
 
@@ -122,6 +148,9 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
       links: agents,
       nodeDownAfterMs: config.NODE_DOWN_AFTER_MS,
       instanceCreateTimeoutMs: config.INSTANCE_CREATE_TIMEOUT_MS,
+      seats,
+      workshops,
+      workshopPrepareLeadMs: config.WORKSHOP_PREPARE_LEAD_MINUTES * 60_000,
     }),
     config.REAPER_INTERVAL_MS,
     logger.child({ component: 'reaper' }),
@@ -160,5 +189,5 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     redis.disconnect();
   }
 
-  return { config, db, redis, queues, sessions, instances, nodes, agents, terminals, metrics, reaper, server, io, listen, close };
+  return { config, db, redis, queues, sessions, instances, nodes, agents, terminals, metrics, reaper, server, io, workshops, seats, classroom, listen, close };
 }

@@ -150,6 +150,23 @@ const ConfigSchema = z
      * repository's templates/. Every template is validated at start.
      */
     TEMPLATES_DIR: z.string().min(1).optional(),
+    /**
+     * Key that signs instructors' sign-in cookies (Better Auth). Default: derived from
+     * AGENT_SECRET, so a playground started with `npm start` needs nothing more; set it to
+     * rotate instructors' sign-ins without touching node tokens.
+     */
+    AUTH_SECRET: z.string().min(32, 'AUTH_SECRET must be at least 32 characters').optional(),
+    /** GitHub sign-in for instructors (an OAuth app's id and secret); only accounts the admin created may sign in. */
+    GITHUB_CLIENT_ID: z.string().min(1).optional(),
+    GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+    /** OpenID Connect sign-in for instructors: the provider's discovery URL (…/.well-known/openid-configuration), client id and secret. */
+    OIDC_DISCOVERY_URL: z.string().url().optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    /** How many minutes before a workshop's `startsAt` its seats are prepared by themselves. */
+    WORKSHOP_PREPARE_LEAD_MINUTES: positiveInt(10),
+    /** Seats one workshop may have. */
+    WORKSHOP_MAX_SEATS: positiveInt(200),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => {

@@ -47,6 +47,35 @@ export class Placement {
    * never get one).
    */
   async pickNode(now = new Date(), client: DbClient = this.db): Promise<NodeChoice | null> {
+    const scored = (await this.room(now, client))
+      .map((node) => ({ ...node, tieBreak: this.random() }))
+      .filter((node) => node.freeInstances > 0)
+      .sort((a, b) => b.freeInstances - a.freeInstances || a.sessions - b.sessions || a.tieBreak - b.tieBreak);
+    const best = scored[0];
+    return best ? { nodeId: best.nodeId, freeInstances: best.freeInstances } : null;
+  }
+
+  /**
+   * Where `seats` sessions of `perSeat` instances each would go now, spread like single
+   * sessions (each to the node with the most room left): one node id per seat that fits.
+   * Fewer than `seats` ids means the cluster cannot hold them all.
+   */
+  async planSeats(seats: number, perSeat: number, now = new Date()): Promise<string[]> {
+    const nodes = (await this.room(now, this.db)).map((node) => ({ ...node, tieBreak: this.random() }));
+    const plan: string[] = [];
+    while (plan.length < seats) {
+      nodes.sort((a, b) => b.freeInstances - a.freeInstances || a.sessions - b.sessions || a.tieBreak - b.tieBreak);
+      const best = nodes[0];
+      if (!best || best.freeInstances < perSeat) break;
+      plan.push(best.nodeId);
+      best.freeInstances -= perSeat;
+      best.sessions += 1;
+    }
+    return plan;
+  }
+
+  /** Free instance slots and active sessions of every node that may take new sessions. */
+  private async room(now: Date, client: DbClient): Promise<Array<{ nodeId: string; freeInstances: number; sessions: number }>> {
     const nodes = await client.node.findMany({
       where: { status: 'ready', drained: false, lastSeenAt: { gte: new Date(now.getTime() - this.nodeDownAfterMs) } },
       select: {
@@ -61,16 +90,10 @@ export class Placement {
         },
       },
     });
-    const scored = nodes
-      .map((node) => ({
-        nodeId: node.id,
-        freeInstances: freeSlots(node, node._count.instances, this.instanceMemoryBytes),
-        sessions: node._count.sessions,
-        tieBreak: this.random(),
-      }))
-      .filter((node) => node.freeInstances > 0)
-      .sort((a, b) => b.freeInstances - a.freeInstances || a.sessions - b.sessions || a.tieBreak - b.tieBreak);
-    const best = scored[0];
-    return best ? { nodeId: best.nodeId, freeInstances: best.freeInstances } : null;
+    return nodes.map((node) => ({
+      nodeId: node.id,
+      freeInstances: freeSlots(node, node._count.instances, this.instanceMemoryBytes),
+      sessions: node._count.sessions,
+    }));
   }
 }

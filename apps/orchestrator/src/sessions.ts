@@ -69,6 +69,23 @@ export class Sessions {
     return session;
   }
 
+  /**
+   * A workshop's seat, on the node the workshop's plan chose (Placement.planSeats). It is
+   * outside the per-client limit: the workshop's seat count is its limit.
+   */
+  async createSeat(workshopId: string, nodeId: string, expiresAt: Date): Promise<Session> {
+    const session = await this.db.session.create({
+      data: { id: newSessionId(), clientKey: `workshop:${workshopId}`, nodeId, expiresAt },
+    });
+    await this.audit.record(EVENT.sessionCreated, { sessionId: session.id, nodeId, data: { workshopId } });
+    return session;
+  }
+
+  /** A later end for an active session (a workshop learner's extension); never an earlier one. */
+  async extendTo(sessionId: string, expiresAt: Date): Promise<void> {
+    await this.db.session.updateMany({ where: { id: sessionId, status: 'active', expiresAt: { lt: expiresAt } }, data: { expiresAt } });
+  }
+
   /** The session if it is active; otherwise 404 (unknown, ended) or 410 session_lost (ids are opaque: malformed is unknown). */
   async requireActive(id: string): Promise<Session> {
     const session = await this.requireViewable(id);

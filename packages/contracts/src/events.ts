@@ -18,6 +18,14 @@ export const EVENT = {
   nodeCredentialRotated: 'node.credential_rotated',
   /** An agent with a valid token was refused: its node already has a live link. */
   nodeConnectionRefused: 'node.connection_refused',
+  instructorCreated: 'instructor.created',
+  workshopCreated: 'workshop.created',
+  workshopPrepared: 'workshop.prepared',
+  /** Prepare found less room than seats (the scheduler prepares what fits and says so here). */
+  workshopShortOfCapacity: 'workshop.short_of_capacity',
+  workshopJoined: 'workshop.joined',
+  workshopHelpGranted: 'workshop.help_granted',
+  workshopEnded: 'workshop.ended',
 } as const;
 
 export type EventName = (typeof EVENT)[keyof typeof EVENT];

@@ -33,6 +33,28 @@ export function newInstanceId(): string {
   return base32(randomBytes(17)).slice(0, INSTANCE_ID_LENGTH);
 }
 
+/** Ids of records users never type (instructors, workshops, seats, tokens): 100 random bits. */
+export function newRecordId(): string {
+  return base32(randomBytes(13)).slice(0, 20);
+}
+
+/** An instructor API token's secret part: 256 random bits. */
+export function newTokenSecret(): string {
+  return base32(randomBytes(32));
+}
+
+/** A code from `alphabet`, `length` characters, each drawn without bias. */
+export function newCode(alphabet: string, length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      // Reject the top of the range so every character is equally likely.
+      if (byte < 256 - (256 % alphabet.length) && out.length < length) out += alphabet[byte % alphabet.length];
+    }
+  }
+  return out;
+}
+
 export const SessionId = z.string().regex(new RegExp(`^[a-z2-7]{${SESSION_ID_LENGTH}}$`), 'not a session id');
 export const InstanceId = z.string().regex(new RegExp(`^[a-z2-7]{${INSTANCE_ID_LENGTH}}$`), 'not an instance id');
 

@@ -1,6 +1,7 @@
 import {
   TERMINAL_NAMESPACE,
   TerminalAuth,
+  TerminalWatchAuth,
   TerminalInput,
   TerminalSize,
   type AttachReply,
@@ -28,6 +29,27 @@ interface ViewerData {
   instanceId: string;
   nodeId: string;
   size?: { cols: number; rows: number };
+  /** Set for an instructor's read-only view (workshops/watch-access.ts). */
+  watcher?: { canType: boolean };
+}
+
+/**
+ * Decides whether a handshake may watch an instance's terminal (an instructor of the
+ * learner's workshop, or the admin), and whether it may type right now.
+ */
+export interface WatchAccess {
+  authorize(
+    request: { headers: import('node:http').IncomingHttpHeaders; method: string },
+    instanceId: string,
+    token: string | undefined,
+  ): Promise<{ sessionId: string; nodeId: string; canType: boolean }>;
+}
+
+/** Who uses which terminals, for a workshop's dashboard (connected, last activity, watched). */
+export interface TerminalActivity {
+  learnerConnected(sessionId: string): void;
+  learnerDisconnected(sessionId: string): void;
+  learnerTyped(sessionId: string): void;
 }
 type BrowserSocket = Socket<TerminalClientToServer, TerminalServerToClient, Record<string, never>, ViewerData>;
 type TerminalNamespace = Namespace<TerminalClientToServer, TerminalServerToClient, Record<string, never>, ViewerData>;
@@ -38,6 +60,8 @@ type TerminalNamespace = Namespace<TerminalClientToServer, TerminalServerToClien
  */
 export interface TerminalSink {
   output(data: string | Uint8Array): void;
+  /** A watcher's input was refused, or its permission to type changed (browser sockets only). */
+  control?(info: { canType: boolean; reason: string; refused?: boolean }): void;
   /** The terminal ended (the sink closes itself); `retryable` when reconnecting may bring it back. */
   exit(info: { code: number | null; reason: string; retryable?: boolean }): void;
   /** True while the client is behind: output acknowledgements are held until it catches up. */
@@ -67,7 +91,13 @@ interface Viewer {
   resizeBudget: EventBudget;
   /** Input typed before the node confirmed the attach, sent once it has (a click-to-run right after connecting). */
   earlyInput: string[] | undefined;
+  /** An instructor watching: input reaches the shell only while `canType` (the learner granted help). */
+  watcher?: { canType: boolean; refusedAt: number };
 }
+
+/** A watcher typing without permission is told why at most this often. */
+const REFUSAL_NOTICE_INTERVAL_MS = 2_000;
+const WATCH_REFUSED = 'You are watching read-only. The learner must accept your request to help before you can type.';
 
 /** Characters of early input kept per viewer; more is dropped like any oversize input. */
 const EARLY_INPUT_MAX = 64 * 1024;
@@ -106,6 +136,7 @@ function bufferedPackets(socket: BrowserSocket): number {
 export class TerminalGateway implements TerminalExits, AgentListener {
   private readonly viewers = new Map<string, Viewer>();
   private readonly namespace: TerminalNamespace;
+  private readonly activity: TerminalActivity[] = [];
 
   constructor(
     io: Server,
@@ -113,6 +144,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     private readonly agents: AgentLinks,
     private readonly logger: Logger,
     private readonly limits: TerminalEventLimits,
+    private readonly watchAccess?: WatchAccess,
   ) {
     this.namespace = io.of(TERMINAL_NAMESPACE) as TerminalNamespace;
     this.namespace.use((socket, next) => {
@@ -124,7 +156,14 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     agents.subscribe(this);
   }
 
+  /** Who is told about learners' terminals opening, closing and being typed in. */
+  onActivity(listener: TerminalActivity): void {
+    this.activity.push(listener);
+  }
+
   private async authorize(socket: BrowserSocket): Promise<void> {
+    const watch = TerminalWatchAuth.safeParse(socket.handshake.auth);
+    if (watch.success) return this.authorizeWatcher(socket, watch.data);
     const auth = TerminalAuth.safeParse(socket.handshake.auth);
     if (!auth.success) throw new Error('This terminal needs a valid sessionId and instanceId.');
     const instance = await this.db.instance.findUnique({
@@ -144,10 +183,23 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, size };
   }
 
+  private async authorizeWatcher(socket: BrowserSocket, auth: TerminalWatchAuth): Promise<void> {
+    if (!this.watchAccess) throw new Error('Watching terminals is not available here.');
+    const handshake = { headers: socket.handshake.headers, method: 'GET' };
+    const access = await this.watchAccess.authorize(handshake, auth.instanceId, auth.token).catch((error: unknown) => {
+      throw new Error(error instanceof Error ? error.message : 'You may not watch this terminal.');
+    });
+    if (!(await this.agents.waitForAgent(access.nodeId, AGENT_WAIT_MS))) {
+      throw retryableError('The node of this instance is not connected right now. Retrying…');
+    }
+    socket.data = { sessionId: access.sessionId, instanceId: auth.instanceId, nodeId: access.nodeId, watcher: { canType: access.canType } };
+  }
+
   private onConnection(socket: BrowserSocket): void {
-    const { sessionId, instanceId, nodeId, size } = socket.data;
-    const terminal = this.open({ sessionId, instanceId, nodeId, size }, {
+    const { sessionId, instanceId, nodeId, size, watcher } = socket.data;
+    const terminal = this.open({ sessionId, instanceId, nodeId, size, watcher }, {
       output: (data) => socket.emit('output', data),
+      control: (info) => (info.refused ? socket.emit('inputRefused', { reason: info.reason }) : socket.emit('control', { canType: info.canType, reason: info.reason })),
       exit: (info) => {
         socket.emit('exit', info.retryable ? info : { code: info.code, reason: info.reason });
         socket.disconnect();
@@ -165,7 +217,10 @@ export class TerminalGateway implements TerminalExits, AgentListener {
    * attaches it on the instance's node. Every client (a browser's /terminal socket, a Play
    * with Docker WebSocket) reaches the same shells this way, with the same limits.
    */
-  open(target: { sessionId: string; instanceId: string; nodeId: string; size?: { cols: number; rows: number } }, sink: TerminalSink): TerminalHandle {
+  open(
+    target: { sessionId: string; instanceId: string; nodeId: string; size?: { cols: number; rows: number }; watcher?: { canType: boolean } },
+    sink: TerminalSink,
+  ): TerminalHandle {
     const { instanceId, nodeId } = target;
     const viewer: Viewer = {
       id: randomUUID(),
@@ -178,12 +233,18 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       inputBudget: new EventBudget(this.limits.inputPerSecond),
       resizeBudget: new EventBudget(this.limits.resizePerSecond),
       earlyInput: [],
+      watcher: target.watcher ? { canType: target.watcher.canType, refusedAt: 0 } : undefined,
     };
     this.viewers.set(viewer.id, viewer);
-    void this.attach(viewer, target.size);
+    // A watcher never sizes the learner's shell: the learner's window decides.
+    void this.attach(viewer, viewer.watcher ? undefined : target.size);
+    if (viewer.watcher) sink.control?.({ canType: viewer.watcher.canType, reason: viewer.watcher.canType ? 'The learner lets you type.' : WATCH_REFUSED });
+    else for (const listener of this.activity) listener.learnerConnected(viewer.sessionId);
     return {
       input: (data) => {
         if (typeof data !== 'string' || !this.viewers.has(viewer.id)) return;
+        if (viewer.watcher && !viewer.watcher.canType) return this.refuseWatcherInput(viewer);
+        if (!viewer.watcher) for (const listener of this.activity) listener.learnerTyped(viewer.sessionId);
         if (!TerminalInput.safeParse(data).success) return this.dropped(viewer, 'input_oversize');
         if (!viewer.inputBudget.take()) return this.dropped(viewer, 'input_rate');
         if (viewer.earlyInput) {
@@ -195,18 +256,45 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       },
       resize: (raw) => {
         const parsed = TerminalSize.safeParse(raw);
-        if (!parsed.success || !this.viewers.has(viewer.id)) return;
+        if (!parsed.success || !this.viewers.has(viewer.id) || viewer.watcher) return;
         if (!viewer.resizeBudget.take()) return this.dropped(viewer, 'resize_rate');
         this.agents.socketFor(nodeId)?.emit('terminal.resize', viewer.id, parsed.data);
       },
       drained: () => this.releaseAcks(viewer),
       detach: () => {
         if (!this.viewers.delete(viewer.id)) return;
+        this.viewerLeft(viewer);
         this.agents.socketFor(nodeId)?.emit('terminal.detach', viewer.id);
         this.flushAcks(viewer);
         this.logger.debug({ viewerId: viewer.id, instanceId }, 'terminal.detached');
       },
     };
+  }
+
+  /** The learner granted (or revoked) help: their watchers may type (or not) from now on. */
+  setWatcherControl(sessionId: string, canType: boolean, reason: string): void {
+    for (const viewer of this.viewers.values()) {
+      if (viewer.sessionId !== sessionId || !viewer.watcher) continue;
+      viewer.watcher.canType = canType;
+      viewer.sink.control?.({ canType, reason });
+    }
+  }
+
+  /** Whether an instructor is watching a terminal of this session right now. */
+  watched(sessionId: string): boolean {
+    for (const viewer of this.viewers.values()) if (viewer.sessionId === sessionId && viewer.watcher) return true;
+    return false;
+  }
+
+  private refuseWatcherInput(viewer: Viewer): void {
+    const now = Date.now();
+    if (now - viewer.watcher!.refusedAt < REFUSAL_NOTICE_INTERVAL_MS) return;
+    viewer.watcher!.refusedAt = now;
+    viewer.sink.control?.({ canType: false, reason: WATCH_REFUSED, refused: true });
+  }
+
+  private viewerLeft(viewer: Viewer): void {
+    if (!viewer.watcher) for (const listener of this.activity) listener.learnerDisconnected(viewer.sessionId);
   }
 
   private async attach(viewer: Viewer, size: { cols: number; rows: number } | undefined): Promise<void> {
@@ -291,6 +379,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   /** Ends a viewer from this side: the client is told why, and its shell is let go on the node. */
   private end(viewer: Viewer, reason: string, code: number | null = null, retryable = false): void {
     if (!this.viewers.delete(viewer.id)) return;
+    this.viewerLeft(viewer);
     this.agents.socketFor(viewer.nodeId)?.emit('terminal.detach', viewer.id);
     this.flushAcks(viewer);
     viewer.sink.exit({ code, reason, retryable });

@@ -21,6 +21,8 @@ import { createErrorHandler, sendError } from './errors.ts';
 import { registerPwdRoutes } from '../pwd/pwd-routes.ts';
 import { registerLabRoutes } from './lab-routes.ts';
 import { startSession, takeInstanceAllowance } from './start-session.ts';
+import { registerWorkshopRoutes, type WorkshopRouteDeps } from './workshop-routes.ts';
+import { registerAuthRoutes, type InstructorAuth } from '../instructors/auth.ts';
 
 // The public REST API, /api/v1. Handlers are thin: parse, call the lifecycle services, view.
 
@@ -45,6 +47,12 @@ export interface ApiDeps {
   commands: Pick<InstanceCommands, 'exec' | 'upload'>;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
+  /** The client's address (TRUSTED_PROXY rules), for Better Auth's rate limits. */
+  clientAddress: (request: FastifyRequest['raw']) => string;
+  /** Instructors' sign-in (Better Auth, /api/auth/*). */
+  auth: InstructorAuth;
+  /** Instructors, their tokens, workshops and their seats and classroom. */
+  workshopParts: Omit<WorkshopRouteDeps, 'publicUrl' | 'requireAdmin' | 'instances' | 'urls'>;
 }
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -121,6 +129,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       throw new PlaygroundError('unauthorized', 'This needs the admin token (Authorization: Bearer …).');
     }
   };
+
+  registerAuthRoutes(app, deps.auth, config.PUBLIC_URL, deps.clientAddress);
+  registerWorkshopRoutes(app, { ...deps.workshopParts, publicUrl: config.PUBLIC_URL, requireAdmin, instances, urls });
 
   // A lost session (its node stopped responding) answers 200 with status `lost`, so the page can explain.
   app.get<{ Params: { id: string } }>('/api/v1/sessions/:id', async (request) => {

@@ -12,6 +12,9 @@ import { NodeMonitor } from './node-monitor.ts';
 import { ResendStaleJobs } from './resend-stale-jobs.ts';
 import { SettleCreatingInstances } from './settle-creating-instances.ts';
 import type { ReaperTask } from './task.ts';
+import { CloseEndedWorkshopSeats, PrepareScheduledWorkshops } from './workshop-tasks.ts';
+import type { Seats } from '../workshops/seats.ts';
+import type { Workshops } from '../workshops/workshops.ts';
 
 export interface ReaperDeps {
   db: Db;
@@ -23,6 +26,9 @@ export interface ReaperDeps {
   links: Pick<AgentLinks, 'linkDroppedAt'>;
   nodeDownAfterMs: number;
   instanceCreateTimeoutMs: number;
+  seats: Pick<Seats, 'prepare'>;
+  workshops: Pick<Workshops, 'closeSeats'>;
+  workshopPrepareLeadMs: number;
 }
 
 /** Every scheduled task, in the order one sweep runs them. */
@@ -34,5 +40,7 @@ export function reaperTasks(deps: ReaperDeps): ReaperTask[] {
     new FinishDeletingInstances(deps.db, deps.queues, deps.instances),
     new SettleCreatingInstances(deps.db, deps.queues, deps.instances, deps.instanceCreateTimeoutMs),
     new ResendStaleJobs(deps.db, deps.queues, deps.sessions, deps.instances),
+    new PrepareScheduledWorkshops(deps.db, deps.seats, deps.workshopPrepareLeadMs),
+    new CloseEndedWorkshopSeats(deps.db, deps.workshops),
   ];
 }
