@@ -56,6 +56,7 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
   const email = `teacher-${randomBytes(3).toString('hex')}@example.test`;
   const title = `Docker 101 ${randomBytes(2).toString('hex')}`;
   let joinUrl = '';
+  let instructorToken = '';
 
   before(async () => {
     stack = await startTestStack('e2e-workshop', { web: true });
@@ -71,6 +72,7 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
   it('1. the admin creates an instructor, who signs in on /instructor (a wrong password is refused visibly)', async () => {
     const created = await stack.admin<CreatedInstructorView>('POST', '/api/v1/instructors', { email, name: 'Ada Teacher', password: PASSWORD });
     assert.equal(created.status, 201, JSON.stringify(created.body));
+    instructorToken = created.body.token;
 
     await instructor.goto(`${stack.baseUrl}/instructor`);
     await instructor.getByTestId('sign-in-email').fill(email);
@@ -107,6 +109,31 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
       description: `${SEATS} seats ready on the dashboard`,
     });
     assert.equal((await instructor.getByTestId('seats-failed').innerText()).trim(), '0');
+  });
+
+  it('3b. a workshop bigger than the cluster: Prepare says at once how many seats it can guarantee', async () => {
+    // Made through the API with the instructor's token, as a course platform would.
+    const response = await fetch(`${stack.baseUrl}/api/v1/workshops`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${instructorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Too big', seats: 500 }),
+    });
+    const big = (await response.json()) as { id: string };
+    assert.equal(response.status, 201, JSON.stringify(big));
+    const page = await instructor.context().newPage();
+    try {
+      await page.goto(`${stack.baseUrl}/instructor/workshops/${big.id}`);
+      await page.getByTestId('prepare-seats').click();
+      const refusal = page.getByTestId('seats-panel').getByTestId('error-banner');
+      await refusal.waitFor({ timeout: 30_000 });
+      assert.match(await refusal.innerText(), /can guarantee \d+ of 500 seats/);
+      assert.equal((await page.getByTestId('seats-preparing').innerText()).trim(), '0', 'no silent shortfall: nothing is being made');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByTestId('end-workshop').click();
+      await page.getByTestId('workshop-ended').waitFor({ timeout: 30_000 });
+    } finally {
+      await page.close();
+    }
   });
 
   it('4. three learners join by the link, each gets a prompt in a seat made ahead, and the dashboard lists them', async () => {
@@ -225,6 +252,11 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
   });
 
   it('10. ending the workshop ends every learner\'s page and leaves nothing of theirs in the engine', async () => {
+    const attendance = await instructor.request.get(new URL((await instructor.getByTestId('attendance-csv').getAttribute('href'))!, stack.baseUrl).href);
+    assert.equal(attendance.status(), 200);
+    const csv = await attendance.text();
+    for (const learner of learners) assert.ok(csv.includes(learner.name), `the attendance lists ${learner.name}:\n${csv}`);
+
     instructor.once('dialog', (dialog) => void dialog.accept());
     await instructor.getByTestId('end-workshop').click();
     await instructor.getByTestId('workshop-ended').waitFor({ timeout: 60_000 });
@@ -240,5 +272,15 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
     // Prepared seats nobody took would be here too: the workshop's end removes them as well.
     await eventually(async () => (await stack.leftovers()).length === 0, { timeoutMs: 60_000, description: 'every container, network and volume of the workshop removed' });
     for (const learner of learners) await learner.context.close();
+  });
+
+  it('11. the join page says so for an ended workshop and for an unknown code', async () => {
+    const page = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
+    await page.goto(joinUrl);
+    await page.getByTestId('join-ended').waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('join-submit').count(), 0, 'no way to join an ended workshop');
+    await page.goto(`${stack.baseUrl}/w/abcdefgh`);
+    await page.getByTestId('join-unknown').waitFor({ timeout: 15_000 });
+    await page.context().close();
   });
 });
