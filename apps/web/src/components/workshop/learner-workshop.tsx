@@ -69,7 +69,7 @@ export function LearnerWorkshop({ sessionId }: { sessionId: string }) {
         ) : null}
       </div>
       {view.help === 'requested' ? (
-        <div className="help-request" role="alertdialog" aria-label="Help request" data-testid="help-request">
+        <div className="help-request" role="alert" data-testid="help-request">
           <span>Your instructor asks to type in your terminal.</span>
           <button type="button" className="btn btn-sm btn-primary" onClick={() => void answer(true)} data-testid="help-allow">
             Allow
