@@ -283,4 +283,12 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
     await page.getByTestId('join-unknown').waitFor({ timeout: 15_000 });
     await page.context().close();
   });
+
+  it('12. the instructor signs out; the pages ask to sign in again', async () => {
+    await instructor.getByTestId('sign-out').click();
+    await instructor.getByTestId('sign-in-form').waitFor({ timeout: 15_000 });
+    await instructor.goto(`${stack.baseUrl}/instructor`);
+    await instructor.getByTestId('sign-in-form').waitFor({ timeout: 15_000 });
+    assert.equal(await instructor.getByTestId('workshop-list').count(), 0);
+  });
 });

@@ -16,6 +16,7 @@ type Who = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'failed'; mess
  */
 export function InstructorGate({ title, children }: { title: string; children: (me: MeView) => ReactNode }) {
   const [who, setWho] = useState<Who>({ kind: 'loading' });
+  const [signOutError, setSignOutError] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -28,10 +29,13 @@ export function InstructorGate({ title, children }: { title: string; children: (
   useEffect(() => void load(), [load]);
 
   const leave = async () => {
+    setSignOutError(null);
     try {
       await signOut();
-    } finally {
       setWho({ kind: 'signed-out' });
+    } catch (err) {
+      // Still signed in: say so rather than show a sign-in form the cookie contradicts.
+      setSignOutError(`Could not sign out: ${err instanceof Error ? err.message : 'no answer'}`);
     }
   };
 
@@ -54,6 +58,7 @@ export function InstructorGate({ title, children }: { title: string; children: (
         </span>
       </nav>
       <main className="instructor-main">
+        <ErrorBanner message={signOutError} onDismiss={() => setSignOutError(null)} />
         {who.kind === 'loading' ? <span className="spinner" aria-label="Loading" /> : null}
         {who.kind === 'failed' ? <ErrorBanner message={who.message} /> : null}
         {who.kind === 'signed-out' ? <SignInForm onSignedIn={load} /> : null}
