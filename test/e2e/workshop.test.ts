@@ -116,7 +116,7 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
     const response = await fetch(`${stack.baseUrl}/api/v1/workshops`, {
       method: 'POST',
       headers: { authorization: `Bearer ${instructorToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'Too big', seats: 500 }),
+      body: JSON.stringify({ title: 'Too big', seats: 100 }),
     });
     const big = (await response.json()) as { id: string };
     assert.equal(response.status, 201, JSON.stringify(big));
@@ -126,7 +126,7 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
       await page.getByTestId('prepare-seats').click();
       const refusal = page.getByTestId('seats-panel').getByTestId('error-banner');
       await refusal.waitFor({ timeout: 30_000 });
-      assert.match(await refusal.innerText(), /can guarantee \d+ of 500 seats/);
+      assert.match(await refusal.innerText(), /can guarantee \d+ of 100 seats/);
       assert.equal((await page.getByTestId('seats-preparing').innerText()).trim(), '0', 'no silent shortfall: nothing is being made');
       page.once('dialog', (dialog) => void dialog.accept());
       await page.getByTestId('end-workshop').click();
