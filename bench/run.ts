@@ -11,6 +11,7 @@ import { outputThroughputMetrics } from './metrics/output-throughput.ts';
 import { ensureFleet, sessionCreateRate } from './metrics/session-create-rate.ts';
 import { timeToPromptCold } from './metrics/time-to-prompt-cold.ts';
 import { timeToPromptWarm } from './metrics/time-to-prompt-warm.ts';
+import { workshopJoinBurst } from './metrics/workshop-join-burst.ts';
 import { startBenchStack, type BenchStack } from './support/bench-stack.ts';
 import { FULL, mainInstance, QUICK, waitContainerGone, withConcurrency, type BenchContext } from './support/context.ts';
 import { DockerFloor } from './support/docker-floor.ts';
@@ -41,6 +42,7 @@ const METRICS: MetricRun[] = [
   { name: 'time_to_prompt_warm', unit: 'ms', timeoutSeconds: { quick: 60, full: 300 }, run: timeToPromptWarm },
   { name: 'echo_latency', unit: 'ms', timeoutSeconds: { quick: 30, full: 60 }, run: echoLatency },
   { name: 'output_throughput', unit: 'MiB/s', timeoutSeconds: { quick: 90, full: 600 }, run: outputThroughputMetrics },
+  { name: 'workshop_join_burst', unit: 'ms', timeoutSeconds: { quick: 300, full: 900 }, run: workshopJoinBurst },
   { name: 'session_create_rate', unit: 'sessions/s', timeoutSeconds: { quick: 120, full: 300 }, run: sessionCreateRate },
   { name: 'idle_instance_memory', unit: 'MiB', timeoutSeconds: { quick: 60, full: 120 }, needsFleet: true, run: idleInstanceMemory },
   { name: 'concurrent_terminals', unit: 'ms', timeoutSeconds: { quick: 60, full: 180 }, needsFleet: true, run: concurrentTerminals },

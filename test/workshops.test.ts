@@ -264,4 +264,72 @@ describe('workshops', { timeout: 10 * 60_000 }, () => {
     const ended = await call<ErrorAnswer>('POST', '/api/v1/workshops/join', { code: workshop.code, name: 'After' });
     assert.equal(ended.status, 410);
   });
+
+  it('an instructor uploads a lab (validated, listed beside the shipped ones) and runs a workshop that follows it', async () => {
+    const lab = [
+      '---',
+      'title: Our own lab',
+      'description: A lab an instructor wrote for their class.',
+      'language: en',
+      'duration: 5',
+      'template:',
+      '  instances:',
+      '    - hostname: box',
+      '      files:',
+      '        - path: /root/notes.txt',
+      '          content: "read me first"',
+      '---',
+      '',
+      '## Read the notes',
+      '',
+      '```sh',
+      'cat /root/notes.txt',
+      '```',
+      '',
+    ].join('\n');
+    const broken = await asInstructor<ErrorAnswer>('POST', '/api/v1/labs', { slug: 'our-lab', markdown: lab.replace('language: en', 'language: fr') });
+    assert.equal(broken.status, 400);
+    assert.match(broken.body.error.message, /our-lab\.md:4: .*language/);
+    const shipped = await asInstructor<ErrorAnswer>('POST', '/api/v1/labs', { slug: 'containers-vs-vms', markdown: lab });
+    assert.equal(shipped.body.error.code, 'slug_taken');
+
+    const uploaded = await asInstructor<{ slug: string; title: string }>('POST', '/api/v1/labs', { slug: 'our-lab', markdown: lab });
+    assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
+    const listed = await call<{ labs: Array<{ slug: string }> }>('GET', '/api/v1/labs');
+    assert.ok(listed.body.labs.some((entry) => entry.slug === 'our-lab') && listed.body.labs.some((entry) => entry.slug === 'containers-vs-vms'));
+    assert.equal((await call<{ title: string }>('GET', '/api/v1/labs/our-lab')).body.title, 'Our own lab');
+    const other = await stack.admin<CreatedInstructorView>('POST', '/api/v1/instructors', { email: 'rival@example.org', name: 'Rival' });
+    const taken = await call<ErrorAnswer>('POST', '/api/v1/labs', { slug: 'our-lab', markdown: lab }, { token: other.body.token });
+    assert.equal(taken.body.error.code, 'slug_taken');
+
+    const created = await asInstructor<WorkshopView>('POST', '/api/v1/workshops', { title: 'Lab class', seats: 1, lab: { slug: 'our-lab' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(created.body.lab, { slug: 'our-lab', language: 'en' });
+    assert.equal(created.body.template.instances[0]?.hostname, 'box');
+    await asInstructor('POST', `/api/v1/workshops/${created.body.id}/prepare`);
+    await eventually(async () => (await asInstructor<WorkshopView>('GET', `/api/v1/workshops/${created.body.id}`)).body.seatsReady === 1, {
+      timeoutMs: 120_000,
+      description: 'the lab seat ready',
+    });
+    const joined = await call<JoinedView>('POST', '/api/v1/workshops/join', { code: created.body.code, name: 'Ada' });
+    assert.deepEqual(joined.body.lab, { slug: 'our-lab', language: 'en' });
+    const box = joined.body.instances.find((instance) => instance.hostname === 'box')!;
+    const notes = await stack.api<{ output: string }>('POST', `/api/v1/sessions/${joined.body.sessionId}/instances/${box.id}/exec`, { script: 'cat /root/notes.txt' });
+    assert.equal(notes.body.output.trim(), 'read me first');
+    assert.equal((await asInstructor('DELETE', `/api/v1/workshops/${created.body.id}`)).status, 204);
+    assert.equal((await asInstructor('DELETE', '/api/v1/labs/our-lab')).status, 204);
+    assert.equal((await call('GET', '/api/v1/labs/our-lab')).status, 404);
+  });
+
+  it('prepares a scheduled workshop by itself before it starts', async () => {
+    const startsAt = new Date(Date.now() + 5 * 60_000).toISOString();
+    const created = await asInstructor<WorkshopView>('POST', '/api/v1/workshops', { title: 'Tomorrow', seats: 1, startsAt });
+    assert.equal(created.body.status, 'scheduled');
+    assert.equal(created.body.seatsReady + created.body.seatsPreparing, 0);
+    await eventually(async () => (await asInstructor<WorkshopView>('GET', `/api/v1/workshops/${created.body.id}`)).body.seatsReady === 1, {
+      timeoutMs: 120_000,
+      description: 'the seat prepared within the lead time, without being asked',
+    });
+    assert.equal((await asInstructor('DELETE', `/api/v1/workshops/${created.body.id}`)).status, 204);
+  });
 });

@@ -21,6 +21,8 @@ export interface Sizes {
   idleConnections: number;
   otherTerminals: number;
   streamingTerminals: number;
+  /** Learners of workshop_join_burst (joining at one instant). */
+  workshopLearners: number;
 }
 
 export const QUICK: Sizes = {
@@ -36,6 +38,7 @@ export const QUICK: Sizes = {
   idleConnections: 100,
   otherTerminals: 100,
   streamingTerminals: 10,
+  workshopLearners: 10,
 };
 
 export const FULL: Sizes = {
@@ -52,6 +55,7 @@ export const FULL: Sizes = {
   idleConnections: 100,
   otherTerminals: 200,
   streamingTerminals: 20,
+  workshopLearners: 30,
 };
 
 export interface MainInstance {

@@ -14,7 +14,9 @@ import { TerminalGateway } from './gateway/terminal-gateway.ts';
 import { Health } from './health.ts';
 import { buildApi } from './http/api.ts';
 import { InstanceCommands } from './instance-commands.ts';
-import { loadLabCatalog } from './labs.ts';
+import { labCatalog } from './labs.ts';
+import { loadLabs } from '@playground/labs';
+import { UploadedLabs } from './uploaded-labs.ts';
 import { Metrics } from './metrics.ts';
 import { Instances } from './instances.ts';
 import type { Logger } from './logger.ts';
@@ -92,9 +94,12 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const nodes = new Nodes(db, queues, sessions, audit, terminals, logger.child({ component: 'nodes' }));
   agents.subscribe(new AgentReports(db, nodes, instances, logger.child({ component: 'agent-reports' })));
 
+  const shippedLabs = await loadLabs(config.LABS_DIR);
+  const uploadedLabs = new UploadedLabs(db, new Set(shippedLabs.map((lab) => lab.slug)));
+  const labs = labCatalog(shippedLabs, uploadedLabs);
   const commands = new InstanceCommands(db, sessions, agents, config.PWD_EXEC_TIMEOUT_MS);
   const templateProvisioner = new TemplateProvisioner(instances, commands, logger.child({ component: 'templates' }));
-  const workshops = new Workshops(db, sessions, audit, config);
+  const workshops = new Workshops(db, sessions, audit, config, labs);
   const seats = new Seats(db, sessions, placement, templateProvisioner, audit, logger.child({ component: 'workshops' }));
   const classroom = new Classroom(db, workshops, commands, terminals, audit, logger.child({ component: 'classroom' }));
   terminals.onActivity(classroom);
@@ -119,14 +124,14 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     originPolicy,
     creationLimits: new CreationLimits(redis, options.queuePrefix ?? 'playground', config, logger.child({ component: 'rate-limits' })),
     closeAllTimeoutMs: options.closeAllTimeoutMs,
-    labs: await loadLabCatalog(config.LABS_DIR),
+    labs,
     commands,
     templates: await loadTemplateCatalog(config.TEMPLATES_DIR),
     metrics,
     audit,
     templateProvisioner,
     auth,
-    workshopParts: { callers, instructors: new Instructors(db, auth, tokens), tokens, workshops, seats, classroom },
+    workshopParts: { callers, instructors: new Instructors(db, auth, tokens), tokens, workshops, seats, classroom, uploadedLabs, labs },
   });
   await api.ready();
 

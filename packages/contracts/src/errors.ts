@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   /** Every seat of the workshop is taken. */
   workshop_full: 409,
   workshop_ended: 410,
+  /** A lab slug that a shipped lab or another instructor's lab already has. */
+  slug_taken: 409,
   /** That email already has an instructor account. */
   email_taken: 409,
   session_limit: 429,

@@ -68,6 +68,14 @@ export type TokenView = z.infer<typeof TokenView>;
 export const CreatedTokenView = TokenView.extend({ token: z.string() });
 export type CreatedTokenView = z.infer<typeof CreatedTokenView>;
 
+/** POST /api/v1/labs: a lab in the format of labs/README.md; its language comes from its front matter. */
+export const UploadLabBody = z
+  .object({
+    slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a slug: lowercase letters, digits and "-"'),
+    markdown: z.string().min(1).max(256 * 1024),
+  })
+  .strict();
+
 // ─── Workshops ───────────────────────────────────────────────────────────────────────────
 
 export const WorkshopInstanceSpec = z
@@ -77,6 +85,11 @@ export const WorkshopInstanceSpec = z
     image: z.string().min(1).max(200).optional(),
     /** A shell script run (bash, as root, in /root) in the instance before the learner sees it. */
     setup: z.string().max(64 * 1024).optional(),
+    /** Files written before `setup` runs (a lab's template brings them). */
+    files: z
+      .array(z.object({ path: z.string().min(1).max(1024), content: z.string().max(256 * 1024), mode: z.string().regex(/^0?[0-7]{3}$/).optional() }).strict())
+      .max(50)
+      .optional(),
   })
   .strict();
 export type WorkshopInstanceSpec = z.infer<typeof WorkshopInstanceSpec>;
@@ -90,7 +103,9 @@ export const CreateWorkshopBody = z
   .object({
     title: z.string().trim().min(1, 'a title').max(120),
     seats: z.number().int().min(1).max(500),
-    template: WorkshopTemplate.default({ instances: [{}] }),
+    template: WorkshopTemplate.optional(),
+    /** A lab to follow (GET /api/v1/labs): its template becomes the workshop's, and learners land on its steps. */
+    lab: z.object({ slug: z.string().min(1).max(63), language: z.enum(['en', 'ko']).optional() }).strict().optional(),
     /** ISO time the class starts; seats are prepared automatically a few minutes before. */
     startsAt: z.string().datetime({ offset: true }).optional(),
     /** How long each learner's session lives from when they join; default 120. */
@@ -98,6 +113,9 @@ export const CreateWorkshopBody = z
   })
   .strict();
 export type CreateWorkshopBody = z.infer<typeof CreateWorkshopBody>;
+
+/** The lab a workshop follows: learners open /labs/<slug> on their seat's session. */
+export const WorkshopLabView = z.object({ slug: z.string(), language: z.string() }).nullable();
 
 /** `scheduled` before `startsAt`, `open` from then (or at once without one), `ended` once deleted/ended. */
 export const WorkshopStatus = z.enum(['scheduled', 'open', 'ended']);
@@ -139,6 +157,7 @@ export const WorkshopView = z.object({
   durationMinutes: z.number().int(),
   createdAt: z.string(),
   template: WorkshopTemplate,
+  lab: WorkshopLabView,
   /** Prepared seats nobody has taken yet whose instances are all running. */
   seatsReady: z.number().int(),
   /** Prepared seats still being made. */
@@ -152,7 +171,7 @@ export const WorkshopView = z.object({
 export type WorkshopView = z.infer<typeof WorkshopView>;
 
 export const WorkshopListView = z.object({
-  workshops: z.array(WorkshopView.omit({ learners: true, template: true }).extend({ learnersJoined: z.number().int() })),
+  workshops: z.array(WorkshopView.omit({ learners: true, template: true, lab: true }).extend({ learnersJoined: z.number().int() })),
 });
 export type WorkshopListView = z.infer<typeof WorkshopListView>;
 
@@ -176,6 +195,8 @@ export const JoinedView = z.object({
   learnerId: z.string(),
   sessionId: SessionId,
   workshop: z.object({ id: z.string(), title: z.string() }),
+  /** When the workshop follows a lab: the page to open is /labs/<slug> with this session (hostname → instance id). */
+  lab: WorkshopLabView,
   instances: z.array(InstanceView),
   /** True when a prepared seat was taken (instances already running). */
   prepared: z.boolean(),

@@ -19,12 +19,12 @@ function readerLanguages(request: FastifyRequest): string[] {
 }
 
 export function registerLabRoutes(app: FastifyInstance, catalog: LabCatalog): void {
-  app.get('/api/v1/labs', async (request) => ({ labs: catalog.list(readerLanguages(request)) }));
+  app.get('/api/v1/labs', async (request) => ({ labs: await catalog.list(readerLanguages(request)) }));
 
   app.get('/api/v1/labs/:slug', async (request) => {
     const params = LabParams.safeParse(request.params);
     if (!params.success) throw new PlaygroundError('bad_request', params.error.issues[0]!.message);
-    const lab = catalog.get(params.data.slug, readerLanguages(request));
+    const lab = await catalog.get(params.data.slug, readerLanguages(request));
     if (!lab) throw new PlaygroundError('not_found', `There is no lab "${params.data.slug}".`);
     return lab;
   });

@@ -6,6 +6,7 @@ import {
   ExtendBody,
   HelpAnswerBody,
   JoinWorkshopBody,
+  UploadLabBody,
   PushFileBody,
   WorkshopExecBody,
   newTokenSecret,
@@ -23,6 +24,9 @@ import { instanceView } from '../views.ts';
 import type { Classroom } from '../workshops/classroom.ts';
 import type { Seats } from '../workshops/seats.ts';
 import type { Workshops } from '../workshops/workshops.ts';
+import { workshopLab } from '../workshops/workshop-views.ts';
+import type { UploadedLabs } from '../uploaded-labs.ts';
+import type { LabCatalog } from '../labs.ts';
 
 // Instructors (/api/v1/instructors, /api/v1/me) and workshops (/api/v1/workshops, and the
 // learner's /api/v1/sessions/:id/workshop). Handlers parse, ask who calls, and hand over.
@@ -38,6 +42,8 @@ export interface WorkshopRouteDeps {
   classroom: Classroom;
   instances: Pick<Instances, 'listVisible'>;
   urls: PortUrls;
+  uploadedLabs: UploadedLabs;
+  labs: Pick<LabCatalog, 'get'>;
 }
 
 /** The learner's browser key: the same browser finds its seat again. Sent only to the join routes. */
@@ -138,6 +144,23 @@ export function registerWorkshopRoutes(app: FastifyInstance, deps: WorkshopRoute
       .send(csv);
   });
 
+  // ─── Labs instructors upload ─────────────────────────────────────────────────────────
+
+  app.post('/api/v1/labs', async (request, reply) => {
+    const instructor = await callers.requireInstructor(request);
+    const body = UploadLabBody.parse(request.body ?? {});
+    const lab = await deps.uploadedLabs.upload(instructor.id, body.slug, body.markdown);
+    return reply.code(201).send(await deps.labs.get(lab.slug, [lab.language]));
+  });
+
+  app.get('/api/v1/me/labs', async (request) => ({ labs: await deps.uploadedLabs.mine((await callers.requireInstructor(request)).id) }));
+
+  app.delete<{ Params: { slug: string }; Querystring: { lang?: string } }>('/api/v1/labs/:slug', async (request, reply) => {
+    const caller = await callers.require(request);
+    await deps.uploadedLabs.remove(caller.kind === 'admin' ? null : caller.instructor.id, request.params.slug, request.query.lang);
+    return reply.code(204).send();
+  });
+
   // ─── Learners: no account ────────────────────────────────────────────────────────────
 
   app.get<{ Params: { code: string } }>('/api/v1/workshops/by-code/:code', async (request) => workshops.byCode(request.params.code));
@@ -152,6 +175,7 @@ export function registerWorkshopRoutes(app: FastifyInstance, deps: WorkshopRoute
       learnerId: seat.id,
       sessionId: seat.sessionId,
       workshop: { id: workshop.id, title: workshop.title },
+      lab: workshopLab(workshop),
       instances: instances.map((instance) => instanceView(instance, deps.urls)),
       prepared,
     };

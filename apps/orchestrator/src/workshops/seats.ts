@@ -27,7 +27,7 @@ export function seatTemplate(workshop: Pick<Workshop, 'id' | 'title'>, template:
     id: `workshop-${workshop.id}`,
     title: workshop.title,
     description: 'A workshop seat',
-    instances: template.instances.map((spec, index) => ({ hostname: spec.hostname ?? `node${index + 1}`, setup: spec.setup, files: [] })),
+    instances: template.instances.map((spec, index) => ({ hostname: spec.hostname ?? `node${index + 1}`, setup: spec.setup, files: spec.files ?? [] })),
   };
 }
 

@@ -11,6 +11,10 @@ export interface Presence {
   connected(sessionId: string): boolean;
 }
 
+export function workshopLab(workshop: Pick<Workshop, 'labSlug' | 'labLanguage'>): { slug: string; language: string } | null {
+  return workshop.labSlug && workshop.labLanguage ? { slug: workshop.labSlug, language: workshop.labLanguage } : null;
+}
+
 export function workshopStatus(workshop: Pick<Workshop, 'endedAt' | 'startsAt'>, now = new Date()): WorkshopStatus {
   if (workshop.endedAt) return 'ended';
   if (workshop.startsAt && workshop.startsAt > now) return 'scheduled';
@@ -72,6 +76,7 @@ export function workshopView(workshop: WorkshopWithSeats, publicUrl: string, pre
   return {
     ...summary(workshop, publicUrl),
     template: workshop.template as WorkshopTemplate,
+    lab: workshopLab(workshop),
     ...seatCounts(workshop.workshopSeats),
     learners,
   };

@@ -12,6 +12,7 @@ import {
   type WorkshopView,
 } from '@playground/contracts';
 import type { AuditLog } from '../audit.ts';
+import type { LabCatalog } from '../labs.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db.ts';
 import type { Workshop } from '../generated/prisma/client.ts';
@@ -36,11 +37,13 @@ export class Workshops {
     private readonly sessions: Sessions,
     private readonly audit: AuditLog,
     private readonly config: Pick<Config, 'PUBLIC_URL' | 'MAX_INSTANCES_PER_SESSION' | 'WORKSHOP_MAX_SEATS'>,
+    private readonly labs: Pick<LabCatalog, 'get'>,
   ) {}
 
   async create(caller: Caller, body: CreateWorkshopBody): Promise<Workshop> {
     if (caller.kind !== 'instructor') throw new PlaygroundError('forbidden', 'Workshops belong to an instructor; create them with an instructor\'s token or sign-in.');
-    this.checkTemplate(body.template);
+    const { template, lab } = await this.templateOf(body);
+    this.checkTemplate(template);
     if (body.seats > this.config.WORKSHOP_MAX_SEATS) {
       throw new PlaygroundError('bad_request', `A workshop may have at most ${this.config.WORKSHOP_MAX_SEATS} seats here.`);
     }
@@ -53,7 +56,9 @@ export class Workshops {
             instructorId: caller.instructor.id,
             title: body.title,
             seats: body.seats,
-            template: body.template,
+            template,
+            labSlug: lab?.slug ?? null,
+            labLanguage: lab?.language ?? null,
             startsAt: body.startsAt ? new Date(body.startsAt) : null,
             durationMinutes: body.durationMinutes ?? DEFAULT_DURATION_MINUTES,
           },
@@ -65,6 +70,18 @@ export class Workshops {
         if ((error as { code?: string }).code !== 'P2002' || attempt >= 3) throw error;
       }
     }
+  }
+
+  /** The instances each seat gets: the body's own, or those of the lab it follows (one or the other). */
+  private async templateOf(body: CreateWorkshopBody): Promise<{ template: WorkshopTemplate; lab?: { slug: string; language: string } }> {
+    if (!body.lab) return { template: body.template ?? { instances: [{}] } };
+    if (body.template) throw new PlaygroundError('bad_request', 'Give either a template or a lab, not both: a lab brings its own template.');
+    const lab = await this.labs.get(body.lab.slug, body.lab.language ? [body.lab.language] : []);
+    if (!lab || (body.lab.language && lab.language !== body.lab.language)) {
+      throw new PlaygroundError('bad_request', `There is no lab "${body.lab.slug}"${body.lab.language ? ` in ${body.lab.language}` : ''}.`);
+    }
+    const instances = lab.template.instances.map(({ hostname, setup, files }) => ({ hostname, setup, files }));
+    return { template: { instances }, lab: { slug: lab.slug, language: lab.language } };
   }
 
   private checkTemplate(template: WorkshopTemplate): void {
