@@ -17,13 +17,15 @@ export interface WorkshopForm {
   /** A `datetime-local` value (the instructor's local time), or empty. */
   startsAt: string;
   durationMinutes: string;
+  /** The slug of a lab to follow (its template replaces the instance rows), or empty. */
+  lab: string;
   instances: InstanceRow[];
 }
 
 export const DEFAULT_DURATION_MINUTES = 120;
 
 export function emptyWorkshopForm(): WorkshopForm {
-  return { title: '', seats: '20', startsAt: '', durationMinutes: String(DEFAULT_DURATION_MINUTES), instances: [{ key: 0, hostname: 'node1', setup: '' }] };
+  return { title: '', seats: '20', startsAt: '', durationMinutes: String(DEFAULT_DURATION_MINUTES), lab: '', instances: [{ key: 0, hostname: 'node1', setup: '' }] };
 }
 
 export function workshopBody(form: WorkshopForm): CreateWorkshopBody {
@@ -31,12 +33,16 @@ export function workshopBody(form: WorkshopForm): CreateWorkshopBody {
   return {
     title: form.title.trim(),
     seats: Number(form.seats),
-    template: {
-      instances: form.instances.map((row) => ({
-        ...(row.hostname.trim() ? { hostname: row.hostname.trim() } : {}),
-        ...(row.setup.trim() ? { setup: row.setup } : {}),
-      })),
-    },
+    ...(form.lab
+      ? { lab: { slug: form.lab } }
+      : {
+          template: {
+            instances: form.instances.map((row) => ({
+              ...(row.hostname.trim() ? { hostname: row.hostname.trim() } : {}),
+              ...(row.setup.trim() ? { setup: row.setup } : {}),
+            })),
+          },
+        }),
     ...(startsAt && !Number.isNaN(startsAt.getTime()) ? { startsAt: startsAt.toISOString() } : {}),
     ...(form.durationMinutes.trim() ? { durationMinutes: Number(form.durationMinutes) } : {}),
   };

@@ -1,7 +1,9 @@
 'use client';
 
 import type { WorkshopView } from '@playground/contracts';
+import type { LabSummaryView } from '@playground/labs/model';
 import { useEffect, useState } from 'react';
+import { listLabs } from '@/lib/api-client';
 import { useAction } from '@/lib/use-action';
 import { createWorkshop } from '@/lib/workshop-api';
 import { emptyWorkshopForm, workshopBody, type InstanceRow, type WorkshopForm } from '@/lib/workshop-form';
@@ -20,6 +22,8 @@ export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: Worksh
   const [form, setForm] = useState<WorkshopForm>(emptyWorkshopForm);
   const { busy, error, setError, run } = useAction();
   const [created, setCreated] = useState<WorkshopView | null>(null);
+  const labs = useLabs();
+  const lab = labs.find((candidate) => candidate.slug === form.lab) ?? null;
   const nextKey = Math.max(0, ...form.instances.map((row) => row.key)) + 1;
 
   const set = <K extends keyof WorkshopForm>(key: K, value: WorkshopForm[K]) => setForm((previous) => ({ ...previous, [key]: value }));
@@ -57,39 +61,56 @@ export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: Worksh
             <input type="number" min={5} max={1440} value={form.durationMinutes} onChange={(e) => set('durationMinutes', e.target.value)} data-testid="workshop-duration" />
           </label>
         </div>
-        <fieldset className="instance-rows">
-          <legend>Instances of every seat</legend>
-          {form.instances.map((row, index) => (
-            <div className="instance-row" key={row.key} data-testid="instance-row">
-              <label className="field">
-                <span>Hostname</span>
-                <input value={row.hostname} onChange={(e) => setRow(row.key, { hostname: e.target.value })} placeholder={`node${index + 1}`} data-testid="instance-hostname" />
-              </label>
-              <label className="field grow">
-                <span>Setup script (runs as root before the learner arrives)</span>
-                <textarea rows={2} value={row.setup} onChange={(e) => setRow(row.key, { setup: e.target.value })} placeholder="docker pull busybox" data-testid="instance-setup" />
-              </label>
-              <button
-                type="button"
-                className="btn btn-sm"
-                onClick={() => set('instances', form.instances.filter((other) => other.key !== row.key))}
-                disabled={form.instances.length === 1}
-                aria-label={`Remove instance ${index + 1}`}
-              >
-                Remove
-              </button>
-            </div>
-          ))}
-          <button
-            type="button"
-            className="btn btn-sm"
-            onClick={() => set('instances', [...form.instances, { key: nextKey, hostname: `node${form.instances.length + 1}`, setup: '' }])}
-            disabled={form.instances.length >= MAX_INSTANCES}
-            data-testid="add-instance-row"
-          >
-            Add instance
-          </button>
-        </fieldset>
+        <label className="field">
+          <span>Follow a lab (optional)</span>
+          <select value={form.lab} onChange={(e) => set('lab', e.target.value)} data-testid="workshop-lab">
+            <option value="">No lab: the instances below</option>
+            {labs.map((candidate) => (
+              <option key={candidate.slug} value={candidate.slug}>
+                {candidate.title} ({candidate.steps} steps, {candidate.instances} instance{candidate.instances === 1 ? '' : 's'})
+              </option>
+            ))}
+          </select>
+        </label>
+        {lab ? (
+          <p className="muted" data-testid="workshop-lab-note">
+            Every seat gets the lab&apos;s instances and files; learners land on its steps.
+          </p>
+        ) : (
+          <fieldset className="instance-rows">
+            <legend>Instances of every seat</legend>
+            {form.instances.map((row, index) => (
+              <div className="instance-row" key={row.key} data-testid="instance-row">
+                <label className="field">
+                  <span>Hostname</span>
+                  <input value={row.hostname} onChange={(e) => setRow(row.key, { hostname: e.target.value })} placeholder={`node${index + 1}`} data-testid="instance-hostname" />
+                </label>
+                <label className="field grow">
+                  <span>Setup script (runs as root before the learner arrives)</span>
+                  <textarea rows={2} value={row.setup} onChange={(e) => setRow(row.key, { setup: e.target.value })} placeholder="docker pull busybox" data-testid="instance-setup" />
+                </label>
+                <button
+                  type="button"
+                  className="btn btn-sm"
+                  onClick={() => set('instances', form.instances.filter((other) => other.key !== row.key))}
+                  disabled={form.instances.length === 1}
+                  aria-label={`Remove instance ${index + 1}`}
+                >
+                  Remove
+                </button>
+              </div>
+            ))}
+            <button
+              type="button"
+              className="btn btn-sm"
+              onClick={() => set('instances', [...form.instances, { key: nextKey, hostname: `node${form.instances.length + 1}`, setup: '' }])}
+              disabled={form.instances.length >= MAX_INSTANCES}
+              data-testid="add-instance-row"
+            >
+              Add instance
+            </button>
+          </fieldset>
+        )}
         <ErrorBanner message={error} onDismiss={() => setError(null)} />
         <button type="submit" className="btn btn-primary" disabled={busy || !form.title.trim()} data-testid="create-workshop">
           {busy ? <span className="spinner" aria-hidden="true" /> : null}
@@ -109,7 +130,7 @@ export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: Worksh
           <>
             <h3>{form.title.trim() || 'Your workshop'}</h3>
             <p className="muted">
-              {form.seats || '?'} seats · {form.instances.length} instance{form.instances.length === 1 ? '' : 's'} each
+              {form.seats || '?'} seats · {lab ? `the lab "${lab.title}"` : `${form.instances.length} instance${form.instances.length === 1 ? '' : 's'} each`}
             </p>
             <PreviewLink />
           </>
@@ -117,6 +138,17 @@ export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: Worksh
       </aside>
     </div>
   );
+}
+
+/** The labs a workshop may follow; none when they cannot be listed (the form works without). */
+function useLabs(): LabSummaryView[] {
+  const [labs, setLabs] = useState<LabSummaryView[]>([]);
+  useEffect(() => {
+    listLabs()
+      .then((answer) => setLabs(answer.labs))
+      .catch(() => setLabs([]));
+  }, []);
+  return labs;
 }
 
 /** Where the link will live before the server has given the workshop its code. */

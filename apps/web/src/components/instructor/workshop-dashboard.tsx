@@ -87,6 +87,11 @@ function Dashboard({ workshopId }: { workshopId: string }) {
               {workshop.status}
             </span>{' '}
             {workshop.startsAt ? `starts ${new Date(workshop.startsAt).toLocaleString()} · ` : ''}
+            {workshop.lab ? (
+              <>
+                follows the lab <a href={`/labs/${encodeURIComponent(workshop.lab.slug)}?lang=${encodeURIComponent(workshop.lab.language)}`}>{workshop.lab.slug}</a> ·{' '}
+              </>
+            ) : null}
             {workshop.durationMinutes} min per learner · {workshop.template.instances.length} instance{workshop.template.instances.length === 1 ? '' : 's'} each
             {loaded.stale ? <span className="offline-pill"> · reconnecting…</span> : null}
           </p>

@@ -1,9 +1,10 @@
 'use client';
 
-import type { WorkshopPublicView } from '@playground/contracts';
+import type { InstanceView, JoinedView, WorkshopPublicView } from '@playground/contracts';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
-import { ApiError } from '@/lib/api-client';
+import { ApiError, getSession } from '@/lib/api-client';
+import { adoptLabSession } from '@/lib/use-lab-workspace';
 import { getWorkshopByCode, joinWorkshop } from '@/lib/workshop-api';
 import { Brand } from '../brand';
 import { ErrorBanner } from '../error-banner';
@@ -21,6 +22,8 @@ export function JoinWorkshop({ code }: { code: string }) {
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' });
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
+  /** A seat of a lab-following workshop whose instances are still starting. */
+  const [waiting, setWaiting] = useState(false);
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
 
   useEffect(() => {
@@ -40,10 +43,12 @@ export function JoinWorkshop({ code }: { code: string }) {
     try {
       const joined = await joinWorkshop(code, name.trim());
       localStorage.setItem(NAME_KEY, name.trim());
-      router.push(`/p/${joined.sessionId}`);
+      if (joined.lab) setWaiting(true);
+      router.push(await learnerPage(joined));
     } catch (err) {
-      setError(err instanceof ApiError ? { code: err.code, message: err.message } : { code: 'network', message: 'Could not join.' });
+      setError(err instanceof ApiError || err instanceof Error ? { code: err instanceof ApiError ? err.code : 'failed', message: err.message } : { code: 'network', message: 'Could not join.' });
       setBusy(false);
+      setWaiting(false);
     }
   };
 
@@ -90,7 +95,7 @@ export function JoinWorkshop({ code }: { code: string }) {
                 ) : null}
                 <button type="submit" className="btn btn-primary btn-block" disabled={busy || !name.trim()} data-testid="join-submit">
                   {busy ? <span className="spinner" aria-hidden="true" /> : null}
-                  {loaded.workshop.open ? 'Join' : 'Continue to my seat'}
+                  {waiting ? 'Starting your instances…' : loaded.workshop.open ? 'Join' : 'Continue to my seat'}
                 </button>
               </form>
             )}
@@ -99,4 +104,28 @@ export function JoinWorkshop({ code }: { code: string }) {
       </div>
     </main>
   );
+}
+
+/** The seat's page: the playground page, or the lab's steps beside the seat's instances when the workshop follows a lab. */
+async function learnerPage(joined: JoinedView): Promise<string> {
+  if (!joined.lab) return `/p/${joined.sessionId}`;
+  // The lab page resumes a session only once its instances run; a seat made just now is still starting.
+  const instances = await runningInstances(joined.sessionId);
+  adoptLabSession(joined.lab.slug, joined.sessionId, Object.fromEntries(instances.map((instance) => [instance.hostname, instance.id])));
+  return `/labs/${encodeURIComponent(joined.lab.slug)}?lang=${encodeURIComponent(joined.lab.language)}`;
+}
+
+const START_WAIT_MS = 3 * 60_000;
+
+async function runningInstances(sessionId: string): Promise<InstanceView[]> {
+  const deadline = Date.now() + START_WAIT_MS;
+  for (;;) {
+    const session = await getSession(sessionId);
+    const live = session.instances.filter((instance) => instance.status !== 'deleted');
+    if (live.length > 0 && live.every((instance) => instance.status === 'running')) return live;
+    const failed = live.find((instance) => instance.status === 'failed' || instance.status === 'lost');
+    if (failed) throw new Error(`Your instance ${failed.hostname} could not start${failed.reason ? `: ${failed.reason}` : ''}. Ask your instructor.`);
+    if (Date.now() > deadline) throw new Error('Your instances are taking too long to start. Try joining again in a moment.');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
 }
