@@ -284,6 +284,40 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
     await page.context().close();
   });
 
+  it('11b. a workshop that follows a lab: the learner lands on its steps, in the seat made from its template', async () => {
+    await instructor.goto(`${stack.baseUrl}/instructor`);
+    await instructor.getByTestId('workshop-title').fill('Containers, by the lab');
+    await instructor.getByTestId('workshop-seats').fill('2');
+    await instructor.getByTestId('workshop-lab').selectOption('run-and-inspect');
+    await instructor.getByTestId('workshop-lab-note').waitFor({ timeout: 5_000 });
+    await instructor.getByTestId('create-workshop').click();
+    const url = instructor.getByTestId('join-preview').getByTestId('join-url');
+    await url.waitFor({ timeout: 15_000 });
+    const labJoinUrl = await url.innerText();
+    const workshopId = (await instructor.getByTestId('open-dashboard').getAttribute('href'))!.split('/').pop()!;
+
+    const page = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
+    try {
+      await page.goto(labJoinUrl);
+      await page.getByTestId('join-name').fill('Barbara');
+      await page.getByTestId('join-submit').click();
+      await page.waitForURL(/\/labs\/run-and-inspect/, { timeout: 180_000 });
+      await page.getByTestId('lab-steps').waitFor({ timeout: 15_000 });
+      await page.getByTestId('learner-workshop-title').getByText('Containers, by the lab').waitFor({ timeout: 15_000 });
+      const terminal = learnerTerminal(page);
+      await waitForScreen(terminal, /root@node1/, "the lab's terminal", 60_000);
+      await typeInto(page, terminal, 'cat /root/site/index.html');
+      await waitForScreen(terminal, 'Hello from a container', "the lab's file in the seat");
+
+      const stored = JSON.parse((await page.evaluate(() => localStorage.getItem('playground.lab.run-and-inspect')))!) as { sessionId: string };
+      const response = await fetch(`${stack.baseUrl}/api/v1/workshops/${workshopId}`, { headers: { authorization: `Bearer ${instructorToken}` } });
+      const workshop = (await response.json()) as { learners: Array<{ name: string; sessionId: string }> };
+      assert.equal(workshop.learners.find((learner) => learner.name === 'Barbara')?.sessionId, stored.sessionId, "the lab runs in the learner's seat");
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it('12. the instructor signs out; the pages ask to sign in again', async () => {
     await instructor.getByTestId('sign-out').click();
     await instructor.getByTestId('sign-in-form').waitFor({ timeout: 15_000 });
