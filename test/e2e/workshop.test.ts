@@ -309,7 +309,7 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
       await typeInto(page, terminal, 'cat /root/site/index.html');
       await waitForScreen(terminal, 'Hello from a container', "the lab's file in the seat");
 
-      const stored = JSON.parse((await page.evaluate(() => localStorage.getItem('playground.lab.run-and-inspect')))!) as { sessionId: string };
+      const stored = JSON.parse((await page.evaluate('localStorage.getItem("playground.lab.run-and-inspect")')) as string) as { sessionId: string };
       const response = await fetch(`${stack.baseUrl}/api/v1/workshops/${workshopId}`, { headers: { authorization: `Bearer ${instructorToken}` } });
       const workshop = (await response.json()) as { learners: Array<{ name: string; sessionId: string }> };
       assert.equal(workshop.learners.find((learner) => learner.name === 'Barbara')?.sessionId, stored.sessionId, "the lab runs in the learner's seat");
