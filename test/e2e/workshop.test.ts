@@ -270,7 +270,14 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
       );
     }
     // Prepared seats nobody took would be here too: the workshop's end removes them as well.
-    await eventually(async () => (await stack.leftovers()).length === 0, { timeoutMs: 60_000, description: 'every container, network and volume of the workshop removed' });
+    await eventually(
+      async () => {
+        const left = await stack.leftovers();
+        if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`); // named in the timeout's message
+        return true;
+      },
+      { timeoutMs: 120_000, description: 'every container, network and volume of the workshop removed' },
+    );
     for (const learner of learners) await learner.context.close();
   });
 
