@@ -14,6 +14,7 @@ import { InstanceList } from './instance-list';
 import { SessionEnded } from './session-ended';
 import { SessionLost } from './session-lost';
 import { TerminalView } from './terminal-view';
+import { LearnerWorkshop } from './workshop/learner-workshop';
 
 /**
  * Instances whose shell can be attached. A `lost` instance in a live session crashed or was
@@ -149,6 +150,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
           Close session
         </button>
       </header>
+      <LearnerWorkshop sessionId={sessionId} />
 
       <div className="pg-banner">
         <ErrorBanner message={error ?? (state.kind === 'loading' ? state.error : null)} onDismiss={error ? () => setError(null) : undefined} />

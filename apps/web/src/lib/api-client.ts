@@ -8,24 +8,30 @@ import type { LabSummaryView, LabView } from '@playground/labs/model';
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
+  /** Facts the server sent beside the message inside `error` (e.g. `guaranteed` seats). */
+  readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, status: number) {
+  constructor(code: string, message: string, status: number, details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
+    this.details = details;
   }
 }
 
 export const NETWORK_MESSAGE = 'Could not reach the playground. Check your connection and try again.';
 
-/** `adminToken`: for the operator's calls (Authorization: Bearer). */
+/**
+ * One JSON call to `/api/v1<path>` (or `path` as is when it starts with `/api/auth`).
+ * `adminToken`: for the operator's calls (Authorization: Bearer).
+ */
 export async function request<T>(method: string, path: string, body?: unknown, adminToken?: string): Promise<T> {
   let res: Response;
   const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' };
   if (adminToken) headers.authorization = `Bearer ${adminToken}`;
   try {
-    res = await fetch(`/api/v1${path}`, {
+    res = await fetch(path.startsWith('/api/auth/') ? path : `/api/v1${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -49,13 +55,13 @@ export async function request<T>(method: string, path: string, body?: unknown, a
 
 /** The error a failed answer carries (`data`: its parsed JSON body, if any). */
 export function apiErrorOf(status: number, statusText: string, data: unknown): ApiError {
-  const error = (data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  const code = typeof error?.code === 'string' ? error.code : `http_${status}`;
+  // Ours: { error: { code, message, ...details } }; Better Auth's (/api/auth): { code, message }.
+  const body = data as { error?: Record<string, unknown>; code?: unknown; message?: unknown } | undefined;
+  const { code: rawCode, message: rawMessage, ...details } = body?.error ?? { code: body?.code, message: body?.message };
+  const code = typeof rawCode === 'string' ? rawCode : `http_${status}`;
   const message =
-    typeof error?.message === 'string' && error.message
-      ? error.message
-      : `The playground answered ${status} ${statusText || ''}`.trim() + '. Please try again.';
-  return new ApiError(code, message, status);
+    typeof rawMessage === 'string' && rawMessage ? rawMessage : `The playground answered ${status} ${statusText || ''}`.trim() + '. Please try again.';
+  return new ApiError(code, message, status, details);
 }
 
 /** `template`: what the session starts with (listTemplates); its instances appear within seconds. */

@@ -29,6 +29,14 @@ function readStored(slug: string): Stored | null {
   }
 }
 
+/**
+ * Makes `sessionId` this browser's session of the lab (a workshop's seat, whose instances the
+ * server made from the lab's template): the lab page then resumes it instead of starting one.
+ */
+export function adoptLabSession(slug: string, sessionId: string, instances: Record<string, string>): void {
+  localStorage.setItem(storageKey(slug), JSON.stringify({ sessionId, instances } satisfies Stored));
+}
+
 /** The stored session if it is still active with every instance of the template running. */
 async function resumable(lab: LabView): Promise<Stored | null> {
   const stored = readStored(lab.slug);

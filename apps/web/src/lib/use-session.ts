@@ -1,8 +1,9 @@
 'use client';
 
 import type { SessionView } from '@playground/contracts';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { ApiError, getSession } from './api-client';
+import { usePoll } from './use-poll';
 
 const POLL_MS = 1500;
 
@@ -67,27 +68,13 @@ export function useSession(sessionId: string) {
     }
   }, [sessionId, markEnded, markLost]);
 
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-    const tick = async () => {
-      if (stopped) return;
-      if (!document.hidden) await refresh();
-      if (!stopped && !endedRef.current) timer = setTimeout(tick, POLL_MS);
-    };
-    const onVisible = () => {
-      if (document.hidden || stopped) return;
-      clearTimeout(timer);
-      void tick();
-    };
-    void tick();
-    document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      document.removeEventListener('visibilitychange', onVisible);
-    };
-  }, [refresh]);
+  usePoll(
+    useCallback(async () => {
+      await refresh();
+      if (endedRef.current) return 'stop';
+    }, [refresh]),
+    POLL_MS,
+  );
 
   return { state, refresh, markEnded, markLost };
 }

@@ -11,6 +11,7 @@ import { Brand } from '../brand';
 import { ErrorBanner } from '../error-banner';
 import { TerminalView } from '../terminal-view';
 import { LabStep, type CheckState } from './lab-step';
+import { LearnerWorkshop } from '../workshop/learner-workshop';
 
 const LANGUAGE_NAMES: Record<string, string> = { en: 'English', ko: '한국어' };
 
@@ -114,6 +115,7 @@ export function LabRunner({ slug, language, embedded = false }: { slug: string; 
           </span>
         ) : null}
       </header>
+      {ready ? <LearnerWorkshop sessionId={ready.sessionId} /> : null}
       <div className="pg-banner">
         <ErrorBanner message={workspace.kind === 'failed' ? workspace.message : null} />
         {workspace.kind === 'failed' ? (

@@ -1,0 +1,106 @@
+'use client';
+
+import type { MeView } from '@playground/contracts';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { ApiError } from '@/lib/api-client';
+import { useAction } from '@/lib/use-action';
+import { getMe, signIn, signOut } from '@/lib/workshop-api';
+import { Brand } from '../brand';
+import { ErrorBanner } from '../error-banner';
+
+type Who = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'failed'; message: string } | { kind: 'signed-in'; me: MeView };
+
+/**
+ * The instructor's pages: the sign-in form until GET /api/v1/me knows the caller, then the
+ * page under a header naming who is signed in, with Sign out.
+ */
+export function InstructorGate({ title, children }: { title: string; children: (me: MeView) => ReactNode }) {
+  const [who, setWho] = useState<Who>({ kind: 'loading' });
+  const [signOutError, setSignOutError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setWho({ kind: 'signed-in', me: await getMe() });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) setWho({ kind: 'signed-out' });
+      else setWho({ kind: 'failed', message: err instanceof Error ? err.message : 'Could not reach the playground.' });
+    }
+  }, []);
+  useEffect(() => void load(), [load]);
+
+  const leave = async () => {
+    setSignOutError(null);
+    try {
+      await signOut();
+      setWho({ kind: 'signed-out' });
+    } catch (err) {
+      // Still signed in: say so rather than show a sign-in form the cookie contradicts.
+      setSignOutError(`Could not sign out: ${err instanceof Error ? err.message : 'no answer'}`);
+    }
+  };
+
+  return (
+    <div className="landing instructor">
+      <nav className="landing-nav">
+        <Brand />
+        <span className="instructor-nav">
+          <a href="/instructor">{title}</a>
+          {who.kind === 'signed-in' ? (
+            <>
+              <span className="instructor-who" data-testid="instructor-name">
+                {who.me.name}
+              </span>
+              <button type="button" className="btn btn-sm" onClick={() => void leave()} data-testid="sign-out">
+                Sign out
+              </button>
+            </>
+          ) : null}
+        </span>
+      </nav>
+      <main className="instructor-main">
+        <ErrorBanner message={signOutError} onDismiss={() => setSignOutError(null)} />
+        {who.kind === 'loading' ? <span className="spinner" aria-label="Loading" /> : null}
+        {who.kind === 'failed' ? <ErrorBanner message={who.message} /> : null}
+        {who.kind === 'signed-out' ? <SignInForm onSignedIn={load} /> : null}
+        {who.kind === 'signed-in' ? children(who.me) : null}
+      </main>
+    </div>
+  );
+}
+
+function SignInForm({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const { busy, error, run } = useAction();
+
+  const submit = (event: React.FormEvent) => {
+    event.preventDefault();
+    void run(
+      async () => {
+        await signIn(email.trim(), password);
+        await onSignedIn();
+      },
+      (err) => (err instanceof ApiError && err.status === 401 ? 'That email and password do not match an instructor account.' : undefined),
+    );
+  };
+
+  return (
+    <form className="panel signin-form" onSubmit={submit} data-testid="sign-in-form">
+      <h1>Instructor sign-in</h1>
+      <p className="muted">Your playground&apos;s admin creates instructor accounts.</p>
+      <label className="field">
+        <span>Email</span>
+        <input type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} data-testid="sign-in-email" />
+      </label>
+      <label className="field">
+        <span>Password</span>
+        <input type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} data-testid="sign-in-password" />
+      </label>
+      <ErrorBanner message={error} />
+      <button type="submit" className="btn btn-primary" disabled={busy || !email.trim() || !password} data-testid="sign-in-submit">
+        {busy ? <span className="spinner" aria-hidden="true" /> : null}
+        Sign in
+      </button>
+    </form>
+  );
+}

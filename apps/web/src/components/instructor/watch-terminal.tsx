@@ -1,0 +1,63 @@
+'use client';
+
+import type { TerminalWatchAuth } from '@playground/contracts';
+import { useCallback, useEffect, useState } from 'react';
+import { TerminalOverlay } from '../terminal/terminal-overlay';
+import { useTerminalSocket, type TerminalSocket } from '../terminal/use-terminal-socket';
+
+/**
+ * A live view of a learner's terminal: the same screen they see, read-only until they accept a
+ * help request. Keystrokes are sent all the same, so the server (which alone knows whether
+ * the learner said yes) answers with its reason when they do not reach the shell.
+ */
+export function WatchTerminal({ instanceId, helpGranted }: { instanceId: string; helpGranted: boolean }) {
+  const [canType, setCanType] = useState(helpGranted);
+  const [notice, setNotice] = useState<string | null>(null);
+  /** The server's word on keystrokes it did not pass on; cleared when the learner allows typing. */
+  const [refused, setRefused] = useState<string | null>(null);
+  // The dashboard's poll and the socket's `control` both tell; the newer word wins.
+  useEffect(() => setCanType(helpGranted), [helpGranted]);
+
+  const attach = useCallback((socket: TerminalSocket) => {
+    socket.on('control', ({ canType: allowed, reason }) => {
+      setCanType(allowed);
+      setNotice(reason);
+      if (allowed) setRefused(null);
+    });
+    socket.on('inputRefused', ({ reason }) => {
+      setCanType(false);
+      setRefused(reason);
+    });
+    return () => undefined;
+  }, []);
+  const { hostRef, status, restart, fit, focus } = useTerminalSocket({
+    key: instanceId,
+    auth: () => ({ instanceId, watch: true }) satisfies TerminalWatchAuth,
+    sendsResize: false,
+    attach,
+  });
+  useEffect(() => {
+    fit();
+    focus();
+  }, [fit, focus]);
+
+  return (
+    <div className="watch-terminal">
+      <div className={`watch-mode${canType ? ' can-type' : ''}`} role="status" data-testid="watch-mode" data-can-type={canType ? 'true' : 'false'}>
+        <b>{canType ? 'You can type' : 'Read-only'}</b>
+        <span data-testid="watch-notice">{notice ?? (canType ? 'The learner allowed you to type in their terminal.' : 'Ask to help: the learner decides.')}</span>
+        {refused && !canType ? (
+          <span className="watch-refused" role="alert" data-testid="watch-refused">
+            Not typed: {refused}
+          </span>
+        ) : null}
+      </div>
+      <div className="terminal-stack">
+        <div className="terminal-shell">
+          <div ref={hostRef} className="terminal-host" data-testid="watch-terminal" />
+          <TerminalOverlay status={status} onRestart={restart} />
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,35 @@
+import type { ITerminalOptions } from '@xterm/xterm';
+
+/** The look of every terminal in the product (the learner's and the instructor's watch view). */
+export const TERMINAL_OPTIONS: ITerminalOptions = {
+  cursorBlink: true,
+  fontFamily: "ui-monospace, 'JetBrains Mono', 'Fira Code', 'Cascadia Code', Menlo, Consolas, 'DejaVu Sans Mono', monospace",
+  fontSize: 14,
+  lineHeight: 1.15,
+  scrollback: 5000,
+  macOptionIsMeta: true,
+  rightClickSelectsWord: true,
+  theme: {
+    background: '#05080c',
+    foreground: '#d8e0ea',
+    cursor: '#38bdf8',
+    cursorAccent: '#05080c',
+    selectionBackground: '#264f78',
+    black: '#1b2430',
+    red: '#f87171',
+    green: '#4ade80',
+    yellow: '#fbbf24',
+    blue: '#60a5fa',
+    magenta: '#c084fc',
+    cyan: '#22d3ee',
+    white: '#d8e0ea',
+    brightBlack: '#5a6a7d',
+    brightRed: '#fca5a5',
+    brightGreen: '#86efac',
+    brightYellow: '#fde68a',
+    brightBlue: '#93c5fd',
+    brightMagenta: '#d8b4fe',
+    brightCyan: '#67e8f9',
+    brightWhite: '#ffffff',
+  },
+};
