@@ -325,6 +325,26 @@ describe('workshops', { timeout: 10 * 60_000 }, () => {
     assert.equal((await call('GET', '/api/v1/labs/our-lab')).status, 404);
   });
 
+  it('makes a failed prepared seat again, at most as many times as it has seats, and gives the room back', async () => {
+    const created = await asInstructor<WorkshopView>('POST', '/api/v1/workshops', {
+      title: 'Broken setup',
+      seats: 1,
+      template: { instances: [{ setup: 'echo this setup fails; exit 1' }] },
+    });
+    await asInstructor('POST', `/api/v1/workshops/${created.body.id}/prepare`);
+    const settled = await eventually(
+      async () => {
+        const view = (await asInstructor<WorkshopView>('GET', `/api/v1/workshops/${created.body.id}`)).body;
+        return view.seatsFailed === 2 && view.seatsPreparing === 0 ? view : undefined;
+      },
+      { timeoutMs: 180_000, description: 'the seat and its one replacement failed' },
+    );
+    assert.equal(settled.seatsReady, 0);
+    const providers = await call<{ providers: string[] }>('GET', '/api/v1/sign-in/providers');
+    assert.deepEqual(providers.body.providers, ['email']);
+    assert.equal((await asInstructor('DELETE', `/api/v1/workshops/${created.body.id}`)).status, 204);
+  });
+
   it('prepares a scheduled workshop by itself before it starts', async () => {
     const startsAt = new Date(Date.now() + 5 * 60_000).toISOString();
     const created = await asInstructor<WorkshopView>('POST', '/api/v1/workshops', { title: 'Tomorrow', seats: 1, startsAt });

@@ -105,7 +105,7 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
   it('3. prepares the seats and the dashboard counts them ready', async () => {
     await instructor.getByTestId('prepare-seats').click();
     await eventually(async () => (await instructor.getByTestId('seats-ready').innerText()).trim() === String(SEATS), {
-      timeoutMs: 180_000,
+      timeoutMs: 300_000,
       description: `${SEATS} seats ready on the dashboard`,
     });
     assert.equal((await instructor.getByTestId('seats-failed').innerText()).trim(), '0');

@@ -35,7 +35,7 @@ import { createHttpServer } from './server.ts';
 import { loadTemplateCatalog, TemplateProvisioner } from './session-templates.ts';
 import { Sessions } from './sessions.ts';
 import { ApiTokens } from './instructors/api-tokens.ts';
-import { createInstructorAuth } from './instructors/auth.ts';
+import { createInstructorAuth, signInProviders } from './instructors/auth.ts';
 import { Callers } from './instructors/callers.ts';
 import { Instructors } from './instructors/instructors.ts';
 import { Classroom } from './workshops/classroom.ts';
@@ -132,7 +132,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     audit,
     templateProvisioner,
     auth,
-    workshopParts: { callers, instructors: new Instructors(db, auth, tokens), tokens, workshops, seats, classroom, uploadedLabs, labs },
+    workshopParts: { callers, instructors: new Instructors(db, auth, tokens), tokens, workshops, seats, classroom, uploadedLabs, labs, signInProviders: signInProviders(config) },
   });
   await api.ready();
 

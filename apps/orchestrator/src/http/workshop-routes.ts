@@ -43,6 +43,8 @@ export interface WorkshopRouteDeps {
   instances: Pick<Instances, 'listVisible'>;
   urls: PortUrls;
   uploadedLabs: UploadedLabs;
+  /** Sign-in methods besides email + password that this playground offers (auth.ts signInProviders). */
+  signInProviders: string[];
   labs: Pick<LabCatalog, 'get'>;
 }
 
@@ -66,6 +68,9 @@ export function registerWorkshopRoutes(app: FastifyInstance, deps: WorkshopRoute
     deps.requireAdmin(request);
     return { instructors: await deps.instructors.list() };
   });
+
+  // What the sign-in page offers: email + password always, GitHub/OIDC when configured.
+  app.get('/api/v1/sign-in/providers', async () => ({ providers: ['email', ...deps.signInProviders] }));
 
   app.get('/api/v1/me', async (request): Promise<MeView> => {
     const caller = await callers.require(request);

@@ -123,11 +123,25 @@ export class Seats {
   }
 
   /**
+   * A prepared seat that failed (on a loaded node an instance may miss its start limit) is
+   * made again, so the class still finds every seat ready; at most as many replacements as
+   * the workshop has seats, so a node that fails every start does not loop.
+   */
+  private async replaceFailed(workshopId: string): Promise<void> {
+    const workshop = await this.db.workshop.findUnique({ where: { id: workshopId } });
+    if (!workshop || workshop.endedAt) return;
+    const failed = await this.db.workshopSeat.count({ where: { workshopId, state: 'failed' } });
+    if (failed > workshop.seats) return;
+    const { made } = await this.prepare(workshop, { partial: true });
+    if (made > 0) this.logger.info({ workshopId, made }, 'workshop.seats_replaced');
+  }
+
+  /**
    * Makes a seat's instances and runs their setup, in the background. A prepared seat
    * becomes `ready` (or `taken` if a learner took it meanwhile); one that fails is closed,
    * which gives its room back.
    */
-  private provision(seat: WorkshopSeat, workshop: Pick<Workshop, 'id' | 'title'>, template: WorkshopTemplate): void {
+  private provision(seat: WorkshopSeat, workshop: Workshop, template: WorkshopTemplate): void {
     this.provisioner
       .realise(seat.sessionId, seatTemplate(workshop, template))
       .then(async () => {
@@ -141,6 +155,7 @@ export class Seats {
         await this.db.workshopSeat.updateMany({ where: { id: seat.id, joinedAt: { not: null } }, data: { state: 'taken' } });
         const session = failed.count > 0 ? await this.db.session.findUnique({ where: { id: seat.sessionId } }) : null;
         if (session) await this.sessions.beginClose(session, 'closed');
+        if (failed.count > 0) await this.replaceFailed(workshop.id);
       })
       .catch((error: unknown) => {
         this.logger.error({ workshopId: workshop.id, sessionId: seat.sessionId, err: (error as Error)?.message }, 'workshop.seat_release_failed');
