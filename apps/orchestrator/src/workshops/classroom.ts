@@ -1,4 +1,5 @@
 import path from 'node:path';
+import pLimit from 'p-limit';
 import { EVENT, PlaygroundError, type LearnerResult, type LearnerWorkshopView } from '@playground/contracts';
 import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
@@ -24,20 +25,6 @@ interface Connection {
   terminals: number;
   since: number;
   lastWrite: number;
-}
-
-/** Runs `work` for every item, at most `limit` at a time, in order of the results. */
-async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
 }
 
 export interface WatchControl {
@@ -137,7 +124,8 @@ export class Classroom implements TerminalActivity, Presence {
     seats: SeatWithSession[],
     work: (seat: SeatWithSession, instanceId: string) => Promise<Partial<LearnerResult>>,
   ): Promise<LearnerResult[]> {
-    return mapLimited(this.activeLearners(seats), FAN_OUT, async (seat) => {
+    const limit = pLimit(FAN_OUT);
+    const one = async (seat: SeatWithSession): Promise<LearnerResult> => {
       const base = { learnerId: seat.id, name: seat.learnerName ?? '' };
       const first = seat.session.instances.find((instance) => instance.status === 'running');
       if (!first) return { ...base, ok: false, error: 'No running instance yet.' };
@@ -146,7 +134,8 @@ export class Classroom implements TerminalActivity, Presence {
       } catch (error) {
         return { ...base, ok: false, error: error instanceof PlaygroundError ? error.message : 'It could not run on this instance.' };
       }
-    });
+    };
+    return Promise.all(this.activeLearners(seats).map((seat) => limit(() => one(seat))));
   }
 
   // ─── The learner's side (their session id is their capability) ─────────────────────────

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { EVENT, PlaygroundError, newRecordId, type WorkshopTemplate } from '@playground/contracts';
 import type { SessionTemplate } from '@playground/labs';
 import type { AuditLog } from '../audit.ts';
@@ -15,6 +16,13 @@ import type { Sessions } from '../sessions.ts';
 // their instances hold the room before any anonymous session can take it, and so a class
 // of 30 is spread over the nodes. `join` hands a learner a ready seat (a prompt at once),
 // else one still being made, else a new one, and the same browser its own seat again.
+
+/**
+ * Prepared seats being made at once per node. A class of 30 queued at once would spend its
+ * instances' start limit waiting in the node's queue; made a few at a time, each start is
+ * timed from when it really begins. A learner's seat made on the spot never waits here.
+ */
+const PREPARE_LANE_PER_NODE = 4;
 
 /** Unclaimed prepared seats live this much longer than the class, so a late learner still finds one. */
 const PREPARED_SEAT_GRACE_MINUTES = 30;
@@ -35,6 +43,7 @@ export const learnerKeyHash = (key: string): string => createHash('sha256').upda
 
 export class Seats {
   private readonly serial = new KeyedMutex();
+  private readonly prepareLanes = new Map<string, LimitFunction>();
 
   constructor(
     private readonly db: Db,
@@ -68,7 +77,7 @@ export class Seats {
       for (const nodeId of plan) {
         const session = await this.sessions.createSeat(workshop.id, nodeId, expiresAt);
         const seat = await this.db.workshopSeat.create({ data: { id: newRecordId(), workshopId: workshop.id, sessionId: session.id } });
-        this.provision(seat, workshop, template);
+        this.provision(seat, workshop, template, this.laneOf(nodeId));
       }
       await this.db.workshop.update({ where: { id: workshop.id }, data: { preparedAt: new Date() } });
       if (plan.length > 0) await this.audit.record(EVENT.workshopPrepared, { data: { workshopId: workshop.id, seats: plan.length } });
@@ -141,9 +150,15 @@ export class Seats {
    * becomes `ready` (or `taken` if a learner took it meanwhile); one that fails is closed,
    * which gives its room back.
    */
-  private provision(seat: WorkshopSeat, workshop: Workshop, template: WorkshopTemplate): void {
-    this.provisioner
-      .realise(seat.sessionId, seatTemplate(workshop, template))
+  private laneOf(nodeId: string): LimitFunction {
+    let lane = this.prepareLanes.get(nodeId);
+    if (!lane) this.prepareLanes.set(nodeId, (lane = pLimit(PREPARE_LANE_PER_NODE)));
+    return lane;
+  }
+
+  private provision(seat: WorkshopSeat, workshop: Workshop, template: WorkshopTemplate, lane?: LimitFunction): void {
+    const realise = () => this.provisioner.realise(seat.sessionId, seatTemplate(workshop, template));
+    (lane ? lane(realise) : realise())
       .then(async () => {
         await this.db.workshopSeat.updateMany({ where: { id: seat.id, state: 'preparing', joinedAt: null }, data: { state: 'ready' } });
         await this.db.workshopSeat.updateMany({ where: { id: seat.id, state: 'preparing', joinedAt: { not: null } }, data: { state: 'taken' } });
