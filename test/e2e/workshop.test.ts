@@ -325,6 +325,24 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
     }
   });
 
+  it('11c. the instructor uploads a lab of their own: a broken one is refused naming its line, a good one is listed at /labs', async () => {
+    await instructor.goto(`${stack.baseUrl}/instructor`);
+    const panel = instructor.getByTestId('lab-upload-panel');
+    await panel.waitFor({ timeout: 15_000 });
+    const lab = ['---', 'title: Networks by hand', 'description: Two containers on a network of our own.', 'language: en', 'duration: 10',
+      'template:', '  instances:', '    - hostname: node1', '---', '', '## Make a network', '', '```sh', 'docker network create mynet', '```', ''].join('\n');
+    await panel.getByTestId('lab-slug').fill('networks-by-hand');
+    await panel.getByTestId('lab-markdown').fill(lab.replace('duration: 10', 'duration: soon'));
+    await panel.getByTestId('upload-lab').click();
+    await panel.getByTestId('error-banner').getByText(/networks-by-hand\.md:5: .*duration/).waitFor({ timeout: 15_000 });
+    await panel.getByTestId('lab-markdown').fill(lab);
+    await panel.getByTestId('upload-lab').click();
+    await panel.getByTestId('lab-uploaded').getByText('/labs/networks-by-hand').waitFor({ timeout: 15_000 });
+    await panel.getByTestId('my-labs').locator('tr[data-lab="networks-by-hand"]').waitFor({ timeout: 15_000 });
+    await instructor.goto(`${stack.baseUrl}/labs`);
+    await instructor.getByText('Networks by hand').waitFor({ timeout: 15_000 });
+  });
+
   it('12. the instructor signs out; the pages ask to sign in again', async () => {
     await instructor.getByTestId('sign-out').click();
     await instructor.getByTestId('sign-in-form').waitFor({ timeout: 15_000 });

@@ -110,3 +110,16 @@ export function getLearnerWorkshop(sessionId: string): Promise<LearnerWorkshopVi
 export function answerHelp(sessionId: string, allow: boolean): Promise<LearnerWorkshopView> {
   return request('POST', `/sessions/${encodeURIComponent(sessionId)}/workshop/help`, { allow });
 }
+
+/** A lab of one's own (format: labs/README.md); re-uploading a slug replaces it. */
+export function uploadLab(slug: string, markdown: string): Promise<{ slug: string; title: string; language: string }> {
+  return request('POST', '/labs', { slug, markdown });
+}
+
+export function listMyLabs(): Promise<{ labs: Array<{ slug: string; language: string; updatedAt: string }> }> {
+  return request('GET', '/me/labs');
+}
+
+export async function deleteLab(slug: string, language: string): Promise<void> {
+  await request<unknown>('DELETE', `/labs/${encodeURIComponent(slug)}?lang=${encodeURIComponent(language)}`);
+}

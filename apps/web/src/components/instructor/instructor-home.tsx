@@ -6,6 +6,7 @@ import { listWorkshops } from '@/lib/workshop-api';
 import { ErrorBanner } from '../error-banner';
 import { CreateWorkshopForm } from './create-workshop-form';
 import { InstructorGate } from './instructor-gate';
+import { LabUploadPanel } from './lab-upload-panel';
 import { TokenPanel } from './token-panel';
 import { WorkshopList } from './workshop-list';
 
@@ -36,6 +37,10 @@ function Signedin() {
       <section>
         <h2>New workshop</h2>
         <CreateWorkshopForm onCreated={() => void load()} />
+      </section>
+      <section>
+        <h2>Your labs</h2>
+        <LabUploadPanel />
       </section>
       <section>
         <h2>API tokens</h2>
