@@ -47,9 +47,16 @@ describe("a node agent's metrics", { timeout: 5 * 60_000 }, () => {
     );
     assert.ok((value(text, 'playground_agent_job_seconds_count', { node, name: 'instance.create', outcome: 'completed' }) ?? 0) >= 1, text);
     assert.ok((value(text, 'playground_agent_terminal_output_bytes_total', { node }) ?? 0) > 0);
-    // The shell outlives its viewer (the next viewer gets its screen): one shell, no viewer now.
-    assert.equal(value(text, 'playground_agent_terminals', { node, kind: 'viewers' }), 0);
-    assert.ok(value(text, 'playground_agent_terminals', { node, kind: 'shells' }) !== undefined);
     assert.match(text, /^playground_agent_process_resident_memory_bytes\{node=/m);
+    // The shell outlives its viewer (the next viewer gets its screen): once the closed
+    // terminal's detach has reached the node, a shell is left and no viewer.
+    const settled = await eventually(
+      async () => {
+        const scraped = await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).text();
+        return value(scraped, 'playground_agent_terminals', { node, kind: 'viewers' }) === 0 ? scraped : undefined;
+      },
+      { timeoutMs: 15_000, description: 'no viewer left once the terminal closed' },
+    );
+    assert.ok((value(settled, 'playground_agent_terminals', { node, kind: 'shells' }) ?? 0) >= 1);
   });
 });
