@@ -341,6 +341,8 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
     await panel.getByTestId('my-labs').locator('tr[data-lab="networks-by-hand"]').waitFor({ timeout: 15_000 });
     await instructor.goto(`${stack.baseUrl}/labs`);
     await instructor.getByText('Networks by hand').waitFor({ timeout: 15_000 });
+    await instructor.goto(`${stack.baseUrl}/instructor`);
+    await instructor.getByTestId('lab-upload-panel').waitFor({ timeout: 15_000 });
   });
 
   it('12. the instructor signs out; the pages ask to sign in again', async () => {
