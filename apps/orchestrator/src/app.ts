@@ -132,7 +132,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     audit,
     templateProvisioner,
     auth,
-    workshopParts: { callers, instructors: new Instructors(db, auth, tokens), tokens, workshops, seats, classroom, uploadedLabs, labs, signInProviders: signInProviders(config) },
+    workshopParts: { callers, instructors: new Instructors(db, auth, tokens, audit), tokens, workshops, seats, classroom, uploadedLabs, labs, signInProviders: signInProviders(config) },
   });
   await api.ready();
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { PlaygroundError, newRecordId, type CreateInstructorBody, type CreatedInstructorView, type InstructorView } from '@playground/contracts';
+import { EVENT, PlaygroundError, newRecordId, type CreateInstructorBody, type CreatedInstructorView, type InstructorView } from '@playground/contracts';
+import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
 import type { Instructor } from '../generated/prisma/client.ts';
 import type { ApiTokens } from './api-tokens.ts';
@@ -18,6 +19,7 @@ export class Instructors {
     private readonly db: Db,
     private readonly auth: InstructorAuth,
     private readonly tokens: ApiTokens,
+    private readonly audit: Pick<AuditLog, 'record'>,
   ) {}
 
   async create(body: CreateInstructorBody): Promise<CreatedInstructorView> {
@@ -37,6 +39,7 @@ export class Instructors {
         throw error;
       });
     const token = await this.tokens.issue(id, 'first token');
+    await this.audit.record(EVENT.instructorCreated, { data: { instructorId: id } });
     return { ...instructorView(row), token: token.token, ...(generated ? { password: generated } : {}) };
   }
 
