@@ -14,7 +14,7 @@ async function startEdge(orchestratorUrl: string, trustProxy: boolean): Promise<
   const logger = pino({ level: 'silent' });
   const edge = createEdgeServer({
     portHostDomains: ['localhost'],
-    orchestrator: createOrchestratorProxy({ target: orchestratorUrl, trustProxy, logger }),
+    orchestrator: createOrchestratorProxy({ targets: [orchestratorUrl], trustProxy, logger }),
     pages: { handle: async (_req, res) => void res.end('page') },
     logger,
   });

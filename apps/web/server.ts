@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
 
   const orchestrator = createOrchestratorProxy({
-    target: config.orchestratorUrl,
+    targets: config.orchestratorUrls,
     trustProxy: config.trustProxy,
     logger,
   });
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     {
       port: typeof address === 'object' && address ? address.port : config.port,
       host: config.host,
-      orchestratorUrl: config.orchestratorUrl,
+      orchestratorUrls: config.orchestratorUrls,
       portsDomain: config.portsDomain,
       mode: config.dev ? 'development' : 'production',
     },

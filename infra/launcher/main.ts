@@ -46,9 +46,11 @@ function say(message: string): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1' } }, allowPositionals: true });
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1' }, orchestrators: { type: 'string', default: '1' } }, allowPositionals: true });
   const nodeCount = Number(values.nodes);
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 8) throw new Error('--nodes takes a whole number from 1 to 8');
+  const replicaCount = Number(values.orchestrators);
+  if (!Number.isInteger(replicaCount) || replicaCount < 1 || replicaCount > 8) throw new Error('--orchestrators takes a whole number from 1 to 8');
   const port = Number(process.env.PORT ?? 8080);
   const secrets = readSecrets();
   const nodes = Array.from({ length: nodeCount }, (_, index) => ({
@@ -58,9 +60,13 @@ async function main(): Promise<void> {
 
   if (nodeCount > 1) startNodeEngines(nodeCount);
 
+  const orchestratorPort = Number(process.env.ORCHESTRATOR_PORT ?? 4000);
+  const sshPort = Number(process.env.SSH_PORT ?? DEFAULT_SSH_PORT);
   const stack = createStack({
     port,
-    orchestratorPort: Number(process.env.ORCHESTRATOR_PORT ?? 4000),
+    orchestratorPort,
+    // Replica k listens on ORCHESTRATOR_PORT + k - 1 and takes ssh on SSH_PORT + k - 1.
+    replicas: Array.from({ length: replicaCount - 1 }, (_, index) => ({ port: orchestratorPort + index + 1, sshPort: sshPort + index + 1 })),
     databaseUrl: process.env.DATABASE_URL ?? LOCAL_DATABASE_URL,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     agentSecret: process.env.AGENT_SECRET || secrets.agentSecret,
@@ -86,7 +92,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   for (const node of nodes) superviseProcess(stack, `agent:${node.nodeId}`, () => stopping);
-  superviseProcess(stack, 'orchestrator', () => stopping);
+  for (const replica of stack.orchestrators) superviseProcess(stack, replica.name, () => stopping);
   await waitForHealthy(stack, 90_000);
   superviseProcess(stack, 'web', () => stopping);
   await waitForWeb(stack, 90_000);

@@ -12,7 +12,8 @@ import { deriveNodeToken } from '@playground/contracts/node-token';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export type ProcessName = 'orchestrator' | 'web' | `agent:${string}`;
+/** `orchestrator` is the first replica; `orchestrator:2`, `orchestrator:3`… the others. */
+export type ProcessName = 'orchestrator' | `orchestrator:${number}` | 'web' | `agent:${string}`;
 
 export interface NodeSpec {
   nodeId: string;
@@ -25,6 +26,12 @@ export interface StackOptions {
   port: number;
   /** Internal port of the orchestrator (loopback only). */
   orchestratorPort: number;
+  /**
+   * Further orchestrator replicas (`orchestrator:2`, …), each with its own internal port and
+   * ssh port. With any, the agents dial the web edge (which spreads them over the replicas and
+   * moves them off a dead one), so the web edge must run too.
+   */
+  replicas?: Array<{ port: number; sshPort: number }>;
   databaseUrl: string;
   redisUrl: string;
   /** AGENT_SECRET of the orchestrator; each agent gets only its own token derived from it. */
@@ -50,6 +57,8 @@ export interface Stack {
   options: StackOptions;
   baseUrl: string;
   orchestratorUrl: string;
+  /** Every replica's process name and URL, the first being `orchestrator`/orchestratorUrl. */
+  orchestrators: Array<{ name: ProcessName; url: string }>;
   processes: Map<ProcessName, RunningProcess>;
   /** Starts (or restarts) one process by name. */
   start(name: ProcessName): RunningProcess;
@@ -71,14 +80,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The orchestrator replicas of a stack, in order. */
+export function orchestratorsOf(options: StackOptions): Array<{ name: ProcessName; port: number; sshPort?: number }> {
+  const extra = (options.replicas ?? []).map((replica, index) => ({ name: `orchestrator:${index + 2}` as ProcessName, port: replica.port, sshPort: replica.sshPort }));
+  return [{ name: 'orchestrator', port: options.orchestratorPort }, ...extra];
+}
+
+function isOrchestrator(name: ProcessName): boolean {
+  return name === 'orchestrator' || name.startsWith('orchestrator:');
+}
+
 function commandFor(name: ProcessName): { args: string[]; cwd: string } {
-  if (name === 'orchestrator') return { args: ['apps/orchestrator/src/main.ts'], cwd: REPO_ROOT };
+  if (isOrchestrator(name)) return { args: ['apps/orchestrator/src/main.ts'], cwd: REPO_ROOT };
   if (name === 'web') return { args: ['server.ts'], cwd: path.join(REPO_ROOT, 'apps/web') };
   return { args: ['apps/node-agent/src/main.ts'], cwd: REPO_ROOT };
 }
 
 function environmentFor(name: ProcessName, options: StackOptions): Record<string, string> {
-  const orchestratorUrl = `http://127.0.0.1:${options.orchestratorPort}`;
+  const replicas = orchestratorsOf(options);
+  const orchestratorUrls = replicas.map((replica) => `http://127.0.0.1:${replica.port}`);
+  // One replica: agents dial it. Several: they dial the edge, as agents on other hosts would.
+  const agentOrchestratorUrl = replicas.length > 1 ? `http://127.0.0.1:${options.port}` : orchestratorUrls[0]!;
   const common = {
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
@@ -87,24 +109,26 @@ function environmentFor(name: ProcessName, options: StackOptions): Record<string
     // The orchestrator builds port URLs from it, the web edge derives PORTS_DOMAIN from it.
     PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${options.port}`,
   };
-  if (name === 'orchestrator') {
+  if (isOrchestrator(name)) {
+    const replica = replicas.find((candidate) => candidate.name === name)!;
     return {
       ...common,
+      ...(replica.sshPort === undefined ? {} : { SSH_PORT: String(replica.sshPort) }),
       ORCHESTRATOR_HOST: '127.0.0.1',
-      ORCHESTRATOR_PORT: String(options.orchestratorPort),
+      ORCHESTRATOR_PORT: String(replica.port),
       DATABASE_URL: options.databaseUrl,
       ADMIN_TOKEN: options.adminToken,
       AGENT_SECRET: options.agentSecret,
     };
   }
   if (name === 'web') {
-    return { ...common, PORT: String(options.port), ORCHESTRATOR_URL: orchestratorUrl };
+    return { ...common, PORT: String(options.port), ORCHESTRATOR_URL: orchestratorUrls.join(',') };
   }
   const nodeId = name.slice('agent:'.length);
   const node = options.nodes.find((candidate) => candidate.nodeId === nodeId);
   // Generation 0: a node whose token an operator rotated (POST /api/v1/nodes/:id/token)
   // needs that token given as AGENT_TOKEN in its env (NodeSpec.env wins).
-  return { ...common, NODE_ID: nodeId, ORCHESTRATOR_URL: orchestratorUrl, AGENT_TOKEN: deriveNodeToken(options.agentSecret, nodeId), ...node?.env };
+  return { ...common, NODE_ID: nodeId, ORCHESTRATOR_URL: agentOrchestratorUrl, AGENT_TOKEN: deriveNodeToken(options.agentSecret, nodeId), ...node?.env };
 }
 
 export function createStack(options: StackOptions): Stack {
@@ -153,9 +177,13 @@ export function createStack(options: StackOptions): Stack {
     }
   }
 
+  const orchestrators = orchestratorsOf(options).map((replica) => ({ name: replica.name, url: `http://127.0.0.1:${replica.port}` }));
+
   async function shutdown({ closeSessions = true } = {}): Promise<void> {
-    if (closeSessions && processes.get('orchestrator')?.child.exitCode === null) {
-      await fetch(`${orchestratorUrl}/api/v1/admin/sessions/close-all`, {
+    // Any replica that still runs can end every session.
+    const live = orchestrators.find((replica) => processes.get(replica.name)?.child.exitCode === null && processes.get(replica.name)?.child.signalCode === null);
+    if (closeSessions && live) {
+      await fetch(`${live.url}/api/v1/admin/sessions/close-all`, {
         method: 'POST',
         headers: { authorization: `Bearer ${options.adminToken}`, 'content-type': 'application/json' },
         body: '{}',
@@ -164,7 +192,7 @@ export function createStack(options: StackOptions): Stack {
     }
     // Web first (no new requests), then the orchestrator, then the agents that did the work.
     await stop('web');
-    await stop('orchestrator');
+    await Promise.all(orchestrators.map((replica) => stop(replica.name)));
     await Promise.all(options.nodes.map((node) => stop(`agent:${node.nodeId}`)));
   }
 
@@ -172,6 +200,7 @@ export function createStack(options: StackOptions): Stack {
     options,
     baseUrl: `http://localhost:${options.port}`,
     orchestratorUrl,
+    orchestrators,
     processes,
     start,
     stop,
@@ -191,6 +220,11 @@ export async function waitForHealthy(stack: Stack, timeoutMs = 60_000): Promise<
   while (Date.now() < deadline) {
     assertAllRunning(stack);
     try {
+      // Every replica answers (each is asked in turn); the first one's view of the nodes counts.
+      for (const replica of stack.orchestrators.slice(1)) {
+        const answer = (await (await fetch(`${replica.url}/api/v1/health`, { signal: AbortSignal.timeout(2_000) })).json()) as HealthBody;
+        if (!answer.ok) throw new Error(`${replica.name}: ${JSON.stringify(answer)}`);
+      }
       const response = await fetch(`${stack.orchestratorUrl}/api/v1/health`, { signal: AbortSignal.timeout(2_000) });
       const body = (await response.json()) as HealthBody;
       const ready = new Set((body.nodes ?? []).filter((node) => node.status === 'ready').map((node) => node.id));

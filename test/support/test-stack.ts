@@ -47,6 +47,8 @@ export interface TestStack extends Stack {
 
 export interface TestStackOptions {
   web?: boolean;
+  /** Orchestrator replicas (`orchestrator`, `orchestrator:2`, …); more than one runs the web edge too. */
+  orchestrators?: number;
   /** Node agents, each on its own Docker engine (node 1: the machine's). */
   nodes?: number;
   /** CAPACITY_INSTANCES of every agent. */
@@ -105,9 +107,15 @@ export async function startTestStack(name: string, options: TestStackOptions = {
 
   const port = await freePort();
   const adminToken = randomBytes(16).toString('hex');
+  const replicaCount = options.orchestrators ?? 1;
+  // The agents of several replicas dial the edge (launcher/stack.ts), so it must run.
+  const web = (options.web ?? false) || replicaCount > 1;
+  const replicas = [];
+  for (let index = 1; index < replicaCount; index++) replicas.push({ port: await freePort(), sshPort: await freePort() });
   const stack = createStack({
     port,
     orchestratorPort: await freePort(),
+    replicas,
     databaseUrl,
     redisUrl,
     agentSecret: randomBytes(32).toString('hex'),
@@ -123,7 +131,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
         },
       };
     }),
-    web: options.web ?? false,
+    web,
     env: {
       LOG_LEVEL: 'debug',
       PUBLIC_URL: `http://localhost:${port}`,
@@ -137,9 +145,9 @@ export async function startTestStack(name: string, options: TestStackOptions = {
 
   try {
     for (const nodeId of nodeIds) stack.start(`agent:${nodeId}`);
-    stack.start('orchestrator');
+    for (const replica of stack.orchestrators) stack.start(replica.name);
     await waitForHealthy(stack, 90_000);
-    if (options.web) {
+    if (web) {
       stack.start('web');
       await waitForWeb(stack, 90_000);
     }
@@ -149,7 +157,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     throw error;
   }
 
-  const apiBase = options.web ? `http://127.0.0.1:${port}` : stack.orchestratorUrl;
+  const apiBase = web ? `http://127.0.0.1:${port}` : stack.orchestratorUrl;
 
   async function request<T>(method: string, route: string, body: unknown, headers: Record<string, string>) {
     const response = await fetch(`${apiBase}${route}`, {
@@ -205,7 +213,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
       const child = stack.processes.get(processName)?.child;
       return child !== undefined && child.exitCode === null && child.signalCode === null;
     };
-    if (!alive('orchestrator')) stack.start('orchestrator');
+    for (const replica of stack.orchestrators) if (!alive(replica.name)) stack.start(replica.name);
     for (const nodeId of nodeIds) if (!alive(`agent:${nodeId}`)) stack.start(`agent:${nodeId}`);
     await waitForHealthy(stack, 30_000).catch(() => undefined);
     await stack.shutdown({ closeSessions: true });

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-adapter';
 import { portHostDomains } from '@playground/contracts';
 import { Server as EngineServer } from 'engine.io';
 import { Server as SocketIoServer } from 'socket.io';
@@ -10,6 +12,8 @@ import { CreationLimits } from './creation-limits.ts';
 import { createDb } from './db.ts';
 import { AgentLinks } from './gateway/agent-links.ts';
 import { AgentReports } from './gateway/agent-reports.ts';
+import { LinkRegistry } from './gateway/link-registry.ts';
+import { NodeLinks } from './gateway/node-links.ts';
 import { TerminalGateway } from './gateway/terminal-gateway.ts';
 import { Health } from './health.ts';
 import { buildApi } from './http/api.ts';
@@ -29,6 +33,7 @@ import { PortProxy } from './port-proxy.ts';
 import { PortUrls } from './port-urls.ts';
 import { PwdSockets } from './pwd/pwd-socket.ts';
 import { Reaper } from './reaper/reaper.ts';
+import { SweepLease } from './reaper/sweep-lease.ts';
 import { reaperTasks } from './reaper/tasks.ts';
 import { createRedis, waitForRedis } from './redis.ts';
 import { createHttpServer } from './server.ts';
@@ -69,13 +74,22 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const engine = new EngineServer({ maxHttpBufferSize: 1e6, pingInterval: 20_000, pingTimeout: 20_000 });
   const io = new SocketIoServer({ serveClient: false });
   io.bind(engine);
+  // Replicas share rooms and server-side events through Redis (gateway/node-links.ts). The
+  // adapter's connections queue while Redis is away instead of failing the emit.
+  const prefix = options.queuePrefix ?? 'playground';
+  const replicaId = randomUUID();
+  const adapterRedis = [redis.duplicate({ enableOfflineQueue: true }), redis.duplicate({ enableOfflineQueue: true })] as const;
+  for (const connection of adapterRedis) connection.on('error', (error: Error) => logger.debug({ err: error.message }, 'socketio_adapter.redis_error'));
+  io.adapter(createAdapter(adapterRedis[0], adapterRedis[1], { key: `${prefix}:socket.io`, publishOnSpecificResponseChannel: true }));
 
   // Agents' links first: the terminal gateway relays over them, and what agents report is
   // recorded once the modules that own the records exist (AgentReports, subscribed below).
   const credentials = new NodeCredentials(db, config.AGENT_SECRET);
-  const agents = new AgentLinks(io, audit, logger.child({ component: 'agents' }), credentials,
+  const linkRegistry = new LinkRegistry(redis, prefix, replicaId, logger.child({ component: 'agents' }));
+  const agents = new AgentLinks(io, audit, logger.child({ component: 'agents' }), credentials, linkRegistry,
     config.publiclyReachable && !config.ALLOW_UNSAFE_SECURITY_MODE,
   );
+  const links = new NodeLinks(agents, linkRegistry);
   // Who calls: instructors (signed in or by token) and the admin; instructors may watch
   // their learners' terminals, so the callers come before the terminal gateway.
   const auth = createInstructorAuth(db, config);
@@ -85,6 +99,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     io,
     db,
     agents,
+    links,
     logger.child({ component: 'terminals' }),
     { inputPerSecond: config.TERMINAL_INPUT_EVENTS_PER_SECOND, resizePerSecond: config.TERMINAL_RESIZE_EVENTS_PER_SECOND },
     new WorkshopWatchAccess(db, callers),
@@ -98,7 +113,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const shippedLabs = await loadLabs(config.LABS_DIR);
   const uploadedLabs = new UploadedLabs(db, new Set(shippedLabs.map((lab) => lab.slug)));
   const labs = labCatalog(shippedLabs, uploadedLabs);
-  const commands = new InstanceCommands(db, sessions, agents, config.PWD_EXEC_TIMEOUT_MS);
+  const commands = new InstanceCommands(db, sessions, links, config.PWD_EXEC_TIMEOUT_MS);
   const templateProvisioner = new TemplateProvisioner(instances, commands, logger.child({ component: 'templates' }));
   const workshops = new Workshops(db, sessions, audit, config, labs);
   const seats = new Seats(db, sessions, placement, templateProvisioner, audit, logger.child({ component: 'workshops' }), metrics.workshopJoins);
@@ -143,6 +158,8 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   });
   const pwdSockets = new PwdSockets(db, terminals, logger.child({ component: 'pwd' }), config.PWD_WS_MAX_FRAME_BYTES);
   const server = createHttpServer({ portProxy, engine, api, pwdSockets, logger: logger.child({ component: 'http' }) });
+  // Which replica answered: for an operator reading a trace, and for the replica tests.
+  server.prependListener('request', (_request, response) => response.setHeader('x-playground-replica', replicaId));
   const ssh = new SshGateway({ db, terminals, commands, audit, logger: logger.child({ component: 'ssh' }), registry: metrics.registry }, {
     host: config.SSH_HOST,
     port: config.SSH_PORT,
@@ -168,6 +185,9 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     }),
     config.REAPER_INTERVAL_MS,
     logger.child({ component: 'reaper' }),
+    // Long enough for any one task between renewals; a dead holder is replaced after it.
+    new SweepLease(redis, prefix, replicaId, Math.max(5 * config.REAPER_INTERVAL_MS, 15_000)),
+    metrics.registry,
   );
 
   // Start even when Redis is down (it recovers on its own), but do not race its first connect.
@@ -202,8 +222,9 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     await api.close();
     await queues.close();
     await db.$disconnect();
+    for (const connection of adapterRedis) connection.disconnect();
     redis.disconnect();
   }
 
-  return { config, db, redis, queues, sessions, instances, nodes, agents, terminals, metrics, reaper, server, io, workshops, seats, classroom, ssh, listen, close };
+  return { config, db, redis, queues, sessions, instances, nodes, agents, links, replicaId, terminals, metrics, reaper, server, io, workshops, seats, classroom, ssh, listen, close };
 }

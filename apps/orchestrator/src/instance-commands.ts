@@ -7,7 +7,7 @@ import {
   type UploadReply,
 } from '@playground/contracts';
 import type { Db } from './db.ts';
-import type { AgentLinks } from './gateway/agent-links.ts';
+import type { NodeLinks } from './gateway/node-links.ts';
 import type { Instance } from './generated/prisma/client.ts';
 import type { Sessions } from './sessions.ts';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './service-errors.ts';
@@ -33,7 +33,7 @@ export class InstanceCommands {
   constructor(
     private readonly db: Db,
     private readonly sessions: Sessions,
-    private readonly agents: Pick<AgentLinks, 'waitForAgent'>,
+    private readonly agents: Pick<NodeLinks, 'waitForLink'>,
     private readonly execTimeoutMs: number,
   ) {}
 
@@ -86,7 +86,7 @@ export class InstanceCommands {
   }
 
   private async agentOf(instance: Instance) {
-    const agent = await this.agents.waitForAgent(instance.nodeId, AGENT_WAIT_MS);
+    const agent = await this.agents.waitForLink(instance.nodeId, AGENT_WAIT_MS);
     if (!agent) {
       throw new PlaygroundError('unavailable', 'The machine running this instance is not connected right now. Try again in a moment.', {
         retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,

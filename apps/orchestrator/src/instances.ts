@@ -67,7 +67,7 @@ export class Instances {
     if (!nodeId) throw noCapacity('this session has no node.');
     // Fail fast, before anything is written, when the command could not reach the node.
     this.queues.assertConnected();
-    if (this.links.linkDroppedAt(nodeId) !== undefined) {
+    if ((await this.links.linkDroppedAt(nodeId)) !== undefined) {
       throw new PlaygroundError(
         'unavailable',
         `The machine running this session is not responding right now. If it does not come back within ${Math.round(this.config.NODE_DOWN_AFTER_MS / 1000)} s, the session is lost.`,

@@ -11,8 +11,15 @@ export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Interface to bind; 0.0.0.0 for every interface. */
   HOST: z.string().min(1).default('0.0.0.0'),
-  /** Where the orchestrator serves /api/v1, /socket.io (terminals) and /ports. */
-  ORCHESTRATOR_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4000'),
+  /**
+   * Where the orchestrator serves /api/v1, /socket.io (terminals) and /ports: one URL, or
+   * several replicas' URLs separated by commas (the edge spreads requests over the live ones).
+   */
+  ORCHESTRATOR_URL: z
+    .string()
+    .default('http://127.0.0.1:4000')
+    .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1)),
   /** Base URL the browser reaches the playground at; its host gives PORTS_DOMAIN's default. */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8080'),
   /**
@@ -51,7 +58,8 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(ConfigSchema.shap
 export interface WebConfig {
   port: number;
   host: string;
-  orchestratorUrl: string;
+  /** One or more orchestrator replicas. */
+  orchestratorUrls: string[];
   portsDomain: string;
   /** Parent domains of port hosts: PORTS_DOMAIN, and Play with Docker's direct.<public host>. */
   portHostDomains: string[];
@@ -81,7 +89,7 @@ export function parseConfig(env: Record<string, string | undefined>): WebConfig 
   return {
     port: c.PORT,
     host: c.HOST,
-    orchestratorUrl: c.ORCHESTRATOR_URL.replace(/\/+$/, ''),
+    orchestratorUrls: c.ORCHESTRATOR_URL.map((url) => url.replace(/\/+$/, '')),
     portsDomain,
     portHostDomains: portHostDomains(portsDomain, publicHostname),
     // `test` behaves like production: it serves the build, which is what tests should pin.

@@ -11,6 +11,8 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import type { AuditLog } from '../audit.ts';
 import type { Logger } from '../logger.ts';
 import type { NodeCredentials } from '../node-credentials.ts';
+import type { LinkRegistry } from './link-registry.ts';
+import { nodeRoom } from './node-links.ts';
 
 // `/agent`: node agents dial in with { nodeId, token }, the token being that node's own
 // (node-credentials.ts). One live socket per node: a second connection claiming a node is
@@ -18,6 +20,9 @@ import type { NodeCredentials } from '../node-credentials.ts';
 // restarted before its old socket timed out). This module only keeps the links: what agents
 // say is handled by the parts that subscribe (the terminal gateway relays terminal bytes,
 // agent-reports.ts records what nodes report), told of each link in the order they subscribed.
+// With several orchestrator replicas the rule holds across them: the live-link ping and the
+// replacement go to the node's room (node-links.ts), wherever its socket is, and which replica
+// holds the link, or since when it is down, is kept in Redis (link-registry.ts).
 
 export type AgentSocket = Socket<AgentToOrchestrator, OrchestratorToAgent, Record<string, never>, { nodeId: string }>;
 type AgentNamespace = Namespace<AgentToOrchestrator, OrchestratorToAgent, Record<string, never>, { nodeId: string }>;
@@ -35,10 +40,6 @@ type Refusal = Error & { data?: unknown };
 
 export class AgentLinks {
   private readonly agents = new Map<string, AgentSocket>();
-  /** When this process saw each node's link drop (cleared when it reconnects); the node monitor reads it. */
-  private readonly droppedAt = new Map<string, number>();
-  /** Terminals waiting for a node's agent to connect (see waitForAgent). */
-  private readonly linkWaiters = new Map<string, Set<(socket: AgentSocket | undefined) => void>>();
   private readonly listeners: AgentListener[] = [];
   private readonly namespace: AgentNamespace;
 
@@ -47,6 +48,7 @@ export class AgentLinks {
     private readonly audit: AuditLog,
     private readonly logger: Logger,
     private readonly credentials: NodeCredentials,
+    private readonly registry: LinkRegistry,
     /** Refuse agents whose security mode lets a learner reach the host (a public playground). */
     private readonly refuseUnsafeModes: boolean,
   ) {
@@ -93,15 +95,14 @@ export class AgentLinks {
     return undefined;
   }
 
-  /** Whether the node's current link (if any) answers a ping in time. */
+  /** Whether the node's current link (if any, on any replica) answers a ping in time. */
   private async linkAnswers(nodeId: string): Promise<boolean> {
-    const current = this.agents.get(nodeId);
-    if (!current?.connected) return false;
     try {
-      await current.timeout(LIVE_LINK_PING_MS).emitWithAck('node.ping');
-      return true;
-    } catch {
-      this.logger.warn({ nodeId }, 'agent.stale_link');
+      // One (empty) answer per socket in the room; none when no replica holds a link.
+      const answers = (await this.namespace.to(nodeRoom(nodeId)).timeout(LIVE_LINK_PING_MS).emitWithAck('node.ping')) as unknown as unknown[];
+      return answers.length > 0;
+    } catch (error) {
+      this.logger.warn({ nodeId, err: error }, 'agent.stale_link');
       return false;
     }
   }
@@ -112,7 +113,7 @@ export class AgentLinks {
    */
   async rotateCredential(nodeId: string): Promise<{ nodeId: string; token: string; generation: number }> {
     const issued = await this.credentials.rotate(nodeId);
-    this.agents.get(nodeId)?.disconnect(true);
+    this.namespace.in(nodeRoom(nodeId)).disconnectSockets(true);
     await this.audit.record(EVENT.nodeCredentialRotated, { nodeId, data: { generation: issued.generation } });
     return { nodeId, ...issued };
   }
@@ -121,30 +122,14 @@ export class AgentLinks {
     this.listeners.push(listener);
   }
 
+  /** The node's link if this replica holds it; other replicas' links are reached through NodeLinks. */
   socketFor(nodeId: string): AgentSocket | undefined {
     return this.agents.get(nodeId);
   }
 
-  /**
-   * The node's agent link, waiting up to `timeoutMs` for one that has not connected to this
-   * process yet (the agent or this orchestrator just started): a terminal opened in that
-   * gap waits instead of being refused. A link this process saw drop answers at once, so
-   * nothing hangs on a node that may be dying.
-   */
-  async waitForAgent(nodeId: string, timeoutMs: number): Promise<AgentSocket | undefined> {
-    const connected = this.agents.get(nodeId);
-    if (connected || timeoutMs <= 0 || this.droppedAt.has(nodeId)) return connected;
-    return new Promise((resolve) => {
-      const waiters = this.linkWaiters.get(nodeId) ?? new Set();
-      const done = (socket: AgentSocket | undefined) => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        resolve(socket);
-      };
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      waiters.add(done);
-      this.linkWaiters.set(nodeId, waiters);
-    });
+  /** The namespace agents link to; NodeLinks reaches links on other replicas through its rooms. */
+  namespaceForLinks(): AgentNamespace {
+    return this.namespace;
   }
 
   connectedNodes(): string[] {
@@ -152,19 +137,23 @@ export class AgentLinks {
   }
 
   /**
-   * Since when (ms epoch) the node's link is down, if this process saw it drop and it has
-   * not come back. A node never connected to this process has no entry: after a restart
-   * its agent is given the heartbeat rule only, so a restart alone never loses a node.
+   * Since when (ms epoch) the node's link is down, if a replica saw it drop and it has not
+   * come back. A node whose link no replica saw drop has no entry: after a restart its agent
+   * is given the heartbeat rule only, so a restart alone never loses a node.
    */
-  linkDroppedAt(nodeId: string): number | undefined {
-    return this.droppedAt.get(nodeId);
+  linkDroppedAt(nodeId: string): Promise<number | undefined> {
+    return this.registry.droppedAt(nodeId);
   }
 
   private onConnection(socket: AgentSocket): void {
     const nodeId = socket.data.nodeId;
     const previous = this.agents.get(nodeId);
     this.agents.set(nodeId, socket);
-    this.droppedAt.delete(nodeId);
+    // A link of the node on another replica stopped answering (see admit): it is replaced too.
+    // (The adapter delivers this to every replica, this one included, after this socket joined.)
+    this.namespace.in(nodeRoom(nodeId)).except(socket.id).disconnectSockets(true);
+    void socket.join(nodeRoom(nodeId));
+    void this.registry.linked(nodeId, socket.id);
     if (previous && previous.id !== socket.id) {
       // Only a link that stopped answering its ping is replaced (see admit): an agent restart.
       this.logger.warn({ nodeId, address: socket.handshake.address }, 'agent.replaced');
@@ -172,14 +161,13 @@ export class AgentLinks {
       for (const listener of this.listeners) listener.agentDisconnected(nodeId);
     }
     this.logger.info({ nodeId }, 'agent.connected');
-    for (const wake of this.linkWaiters.get(nodeId) ?? []) wake(socket);
     for (const listener of this.listeners) listener.agentConnected(nodeId, socket);
 
     socket.on('disconnect', (reason) => {
       if (this.agents.get(nodeId) !== socket) return;
       this.agents.delete(nodeId);
       // A deliberate close of this process (io.close) is not the node's fault.
-      if (reason !== 'server shutting down') this.droppedAt.set(nodeId, Date.now());
+      if (reason !== 'server shutting down') void this.registry.dropped(nodeId, socket.id, Date.now());
       this.logger.info({ nodeId, reason }, 'agent.disconnected');
       for (const listener of this.listeners) listener.agentDisconnected(nodeId);
     });

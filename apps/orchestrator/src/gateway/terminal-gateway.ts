@@ -16,6 +16,7 @@ import { SESSION_LOST_MESSAGE } from '../session-lost.ts';
 import type { TerminalExits } from '../terminal-exits.ts';
 import type { AgentLinks, AgentListener, AgentSocket } from './agent-links.ts';
 import { EventBudget } from './event-budget.ts';
+import type { AgentLink, NodeLinks, RelayedOutput } from './node-links.ts';
 
 // Terminals: one viewer = one client's view of one instance's shell, relayed between the
 // client and the instance's node agent. `/terminal` (Socket.IO) is the browser's door: one
@@ -23,6 +24,11 @@ import { EventBudget } from './event-budget.ts';
 // viewers through `open` too. Flow control: the agent's `terminal.output` is acknowledged
 // only once the client's write buffer is short again, so a slow client makes the agent
 // pause the shell instead of growing a buffer here.
+// Replicas: the client's socket and the node's agent link may be on different orchestrator
+// replicas. Input goes to the agent through NodeLinks; output the agent sends to a replica
+// that does not hold the viewer is passed on to the others (`viewer.output`), and the one
+// holding it answers the acknowledgement once its client caught up. Same-replica terminals
+// take the direct path, with no Redis hop.
 
 interface ViewerData {
   sessionId: string;
@@ -93,6 +99,8 @@ interface Viewer {
   earlyInput: string[] | undefined;
   /** An instructor watching: input reaches the shell only while `canType` (the learner granted help). */
   watcher?: { canType: boolean; refusedAt: number };
+  /** The agent link the viewer was attached through, once the node confirmed the attach. */
+  link: AgentLink | undefined;
 }
 
 /** A watcher typing without permission is told why at most this often. */
@@ -122,6 +130,16 @@ export const MAX_BUFFERED_PACKETS = 16;
 const ATTACH_TIMEOUT_MS = 10_000;
 /** How long a new terminal waits for its node's agent link before it is refused (retryable). */
 const AGENT_WAIT_MS = 5_000;
+/** How a remote viewer's link is told apart from this replica's links (which carry their socket id). */
+const REMOTE_LINK = 'remote';
+
+function relayed(data: string | Uint8Array): RelayedOutput {
+  return typeof data === 'string' ? data : { base64: Buffer.from(data).toString('base64') };
+}
+
+function unrelayed(data: RelayedOutput): string | Uint8Array {
+  return typeof data === 'string' ? data : Buffer.from(data.base64, 'base64');
+}
 
 /** A refusal the browser should retry by itself (Socket.IO hands `data` to the client's connect_error). */
 function retryableError(message: string): Error {
@@ -141,7 +159,8 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   constructor(
     io: Server,
     private readonly db: Db,
-    private readonly agents: AgentLinks,
+    agents: Pick<AgentLinks, 'subscribe'>,
+    private readonly links: NodeLinks,
     private readonly logger: Logger,
     private readonly limits: TerminalEventLimits,
     private readonly watchAccess?: WatchAccess,
@@ -154,6 +173,13 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     });
     this.namespace.on('connection', (socket) => void this.onConnection(socket));
     agents.subscribe(this);
+    links.onReplicaEvent('viewer.output', (viewerId, data, ack) => this.remoteOutput(viewerId, data, ack));
+    links.onReplicaEvent('viewer.exit', (viewerId, info) => {
+      const viewer = this.viewers.get(viewerId);
+      if (viewer) this.end(viewer, info?.reason ?? 'The shell ended.', info?.code ?? null);
+    });
+    links.onReplicaEvent('node.linked', (nodeId) => this.linkGone(nodeId, REMOTE_LINK));
+    links.onReplicaEvent('node.unlinked', (nodeId) => this.linkGone(nodeId, REMOTE_LINK));
   }
 
   /** Who is told about learners' terminals opening, closing and being typed in. */
@@ -176,7 +202,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     if (instance.session.status === 'lost') throw new Error(SESSION_LOST_MESSAGE);
     if (instance.session.status !== 'active') throw new Error('This session has ended.');
     if (instance.status !== 'running') throw new Error(`This instance is not running (it is ${instance.status}).`);
-    if (!(await this.agents.waitForAgent(instance.nodeId, AGENT_WAIT_MS))) {
+    if (!(await this.links.waitForLink(instance.nodeId, AGENT_WAIT_MS))) {
       throw retryableError('The node of this instance is not connected right now. Retrying…');
     }
     const size = auth.data.cols && auth.data.rows ? { cols: auth.data.cols, rows: auth.data.rows } : undefined;
@@ -189,7 +215,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     const access = await this.watchAccess.authorize(handshake, auth.instanceId, auth.token).catch((error: unknown) => {
       throw new Error(error instanceof Error ? error.message : 'You may not watch this terminal.');
     });
-    if (!(await this.agents.waitForAgent(access.nodeId, AGENT_WAIT_MS))) {
+    if (!(await this.links.waitForLink(access.nodeId, AGENT_WAIT_MS))) {
       throw retryableError('The node of this instance is not connected right now. Retrying…');
     }
     socket.data = { sessionId: access.sessionId, instanceId: auth.instanceId, nodeId: access.nodeId, watcher: { canType: access.canType } };
@@ -233,6 +259,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       inputBudget: new EventBudget(this.limits.inputPerSecond),
       resizeBudget: new EventBudget(this.limits.resizePerSecond),
       earlyInput: [],
+      link: undefined,
       watcher: target.watcher ? { canType: target.watcher.canType, refusedAt: 0 } : undefined,
     };
     this.viewers.set(viewer.id, viewer);
@@ -252,19 +279,19 @@ export class TerminalGateway implements TerminalExits, AgentListener {
           viewer.earlyInput.push(data);
           return;
         }
-        this.agents.socketFor(nodeId)?.emit('terminal.input', viewer.id, data);
+        viewer.link?.emit('terminal.input', viewer.id, data);
       },
       resize: (raw) => {
         const parsed = TerminalSize.safeParse(raw);
         if (!parsed.success || !this.viewers.has(viewer.id) || viewer.watcher) return;
         if (!viewer.resizeBudget.take()) return this.dropped(viewer, 'resize_rate');
-        this.agents.socketFor(nodeId)?.emit('terminal.resize', viewer.id, parsed.data);
+        viewer.link?.emit('terminal.resize', viewer.id, parsed.data);
       },
       drained: () => this.releaseAcks(viewer),
       detach: () => {
         if (!this.viewers.delete(viewer.id)) return;
         this.viewerLeft(viewer);
-        this.agents.socketFor(nodeId)?.emit('terminal.detach', viewer.id);
+        viewer.link?.emit('terminal.detach', viewer.id);
         this.flushAcks(viewer);
         this.logger.debug({ viewerId: viewer.id, instanceId }, 'terminal.detached');
       },
@@ -299,7 +326,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
 
   private async attach(viewer: Viewer, size: { cols: number; rows: number } | undefined): Promise<void> {
     const { instanceId, nodeId } = viewer;
-    const agent = this.agents.socketFor(nodeId);
+    const agent = await this.links.waitForLink(nodeId, 0);
     if (!agent) return this.end(viewer, 'The node of this instance is not connected right now. Reconnecting…', null, true);
     let reply: AttachReply;
     try {
@@ -312,18 +339,27 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       return this.end(viewer, `Could not open the terminal: ${reply.message}`);
     }
     this.logger.debug({ viewerId: viewer.id, instanceId }, 'terminal.attached');
+    // Left while the attach was on its way: the node must not keep the viewer.
+    if (!this.viewers.has(viewer.id)) {
+      agent.emit('terminal.detach', viewer.id);
+      return;
+    }
+    viewer.link = agent;
     const early = viewer.earlyInput ?? [];
     viewer.earlyInput = undefined;
     for (const data of early) agent.emit('terminal.input', viewer.id, data);
   }
 
   agentConnected(nodeId: string, socket: AgentSocket): void {
+    // The agent let go of every viewer when its previous link dropped, wherever that was.
+    this.linkGone(nodeId, socket.id);
     socket.on('terminal.output', (viewerId, data, ack) => {
       const viewer = this.viewers.get(viewerId);
       // The agent asks for an ack only now and then (acks are cumulative); most chunks have none.
       const done = typeof ack === 'function' ? ack : undefined;
-      // Output for a viewer that left: acknowledge so the agent's window never stalls on it.
-      if (!viewer || viewer.nodeId !== nodeId) return done?.();
+      if (!viewer) return this.relayOutput(socket, viewerId, data, done);
+      // Output for a viewer of another node: acknowledge so the agent's window never stalls on it.
+      if (viewer.nodeId !== nodeId) return done?.();
       viewer.sink.output(data);
       if (!done) return;
       if (!viewer.sink.backlogged()) done();
@@ -331,8 +367,50 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     });
     socket.on('terminal.exit', (viewerId, info) => {
       const viewer = this.viewers.get(viewerId);
-      if (viewer && viewer.nodeId === nodeId) this.end(viewer, info?.reason ?? 'The shell ended.', info?.code ?? null);
+      if (!viewer) this.links.toOtherReplicas('viewer.exit', viewerId, info);
+      else if (viewer.nodeId === nodeId) this.end(viewer, info?.reason ?? 'The shell ended.', info?.code ?? null);
     });
+  }
+
+  /**
+   * Output for a viewer this replica does not hold: the replica holding it (if any) shows it.
+   * An acknowledged chunk waits for that replica's answer, so flow control holds across
+   * replicas; when no replica holds the viewer (its replica died), the node lets it go.
+   */
+  private relayOutput(agent: AgentSocket, viewerId: string, data: string | Uint8Array, done: (() => void) | undefined): void {
+    if (!done) {
+      this.links.toOtherReplicas('viewer.output', viewerId, relayed(data));
+      return;
+    }
+    this.links.askOtherReplicas<boolean>('viewer.output', [viewerId, relayed(data)], (error, held) => {
+      done();
+      if (!error && !held.includes(true)) agent.emit('terminal.detach', viewerId);
+    });
+  }
+
+  /** Output another replica relayed from its agent link, for a viewer that may be here. */
+  private remoteOutput(viewerId: string, data: RelayedOutput, ack: ((held: boolean) => void) | undefined): void {
+    const viewer = this.viewers.get(viewerId);
+    if (!viewer) return ack?.(false);
+    viewer.sink.output(unrelayed(data));
+    if (!ack) return;
+    if (!viewer.sink.backlogged()) ack(true);
+    else viewer.pendingAcks.push(() => ack(true));
+  }
+
+  /**
+   * The node's agent has a new link (`keep`), or its link on another replica dropped
+   * (`REMOTE_LINK`): viewers attached through any other link are gone on the node, and
+   * reconnect (the agent replays their screen).
+   */
+  private linkGone(nodeId: string, keep: string): void {
+    for (const viewer of this.viewers.values()) {
+      if (viewer.nodeId !== nodeId || !viewer.link) continue;
+      const via = viewer.link.localId ?? REMOTE_LINK;
+      if (keep === REMOTE_LINK ? via === REMOTE_LINK : via !== keep) {
+        this.end(viewer, 'The connection to the node was lost. Reconnecting…', null, true);
+      }
+    }
   }
 
   agentDisconnected(nodeId: string): void {
@@ -380,7 +458,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   private end(viewer: Viewer, reason: string, code: number | null = null, retryable = false): void {
     if (!this.viewers.delete(viewer.id)) return;
     this.viewerLeft(viewer);
-    this.agents.socketFor(viewer.nodeId)?.emit('terminal.detach', viewer.id);
+    viewer.link?.emit('terminal.detach', viewer.id);
     this.flushAcks(viewer);
     viewer.sink.exit({ code, reason, retryable });
   }

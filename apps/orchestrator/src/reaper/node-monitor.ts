@@ -7,7 +7,7 @@ import type { ReaperTask } from './task.ts';
 
 // Node liveness follows the heartbeat keys agents refresh in Redis (they expire when an
 // agent stops) and the agent's Socket.IO link: a fresh key → up, lastSeenAt = now; no key
-// for NODE_DOWN_AFTER_MS, or a link this process saw drop and not return within
+// for NODE_DOWN_AFTER_MS, or a link any replica saw drop and not return within
 // NODE_DOWN_AFTER_MS → down, and its live sessions are lost (Nodes.markDown). What a node says
 // about itself is recorded by Nodes.recordAnswer, the same as when its agent connects.
 
@@ -41,7 +41,7 @@ export class NodeMonitor implements ReaperTask {
     for (const [index, id] of ids.entries()) {
       const node = nodes.find((n) => n.id === id);
       const beat = beats[index];
-      const dropped = this.links.linkDroppedAt(id);
+      const dropped = await this.links.linkDroppedAt(id);
       const linkLost = dropped !== undefined && now.getTime() - dropped >= this.downAfterMs;
       if (linkLost) {
         if (node && node.status !== 'down') {

@@ -4,9 +4,16 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { REQUEST_ID_HEADER, acceptedRequestId } from '@playground/contracts/request-id';
+import { neverReached, OrchestratorPool } from './orchestrator-pool.ts';
 import { wantsJson } from './route-request.ts';
 
-/** Forwards HTTP requests and WebSocket upgrades to the orchestrator, unchanged. */
+/**
+ * Forwards HTTP requests and WebSocket upgrades to an orchestrator replica, unchanged. Any
+ * replica serves any call; a request that could not reach one is tried on the next when that
+ * is safe: a request without a body that changes nothing (GET, HEAD, OPTIONS), and a new
+ * WebSocket upgrade (nothing was answered yet). Terminals' Socket.IO uses the websocket
+ * transport only, so no request depends on reaching the replica of an earlier one.
+ */
 export interface OrchestratorProxy {
   web(req: IncomingMessage, res: ServerResponse): void;
   ws(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -15,18 +22,22 @@ export interface OrchestratorProxy {
 
 const FORWARDED_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded'];
 
+/** Methods that carry no body and change nothing: safe to send again to another replica. */
+const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 const UNAVAILABLE_MESSAGE = 'The playground service is not reachable right now. Please try again in a moment.';
 
 export function createOrchestratorProxy(options: {
-  target: string;
+  /** The orchestrator replicas (ORCHESTRATOR_URL, comma-separated). */
+  targets: readonly string[];
   trustProxy: boolean;
   logger: Logger;
   /** Bound on connecting to the orchestrator, so a dead host fails fast instead of hanging. */
   connectTimeoutMs?: number;
 }): OrchestratorProxy {
   const { logger } = options;
+  const pool = new OrchestratorPool(options.targets, logger);
   const proxy = createProxyServer({
-    target: options.target,
     ws: true,
     // The Host header names the learner's app on port hosts, so it must reach the
     // orchestrator as the browser sent it.
@@ -54,15 +65,23 @@ export function createOrchestratorProxy(options: {
   return {
     web(req, res) {
       const requestId = stripSpoofable(req);
-      proxy.web(req, res, {}, (err) => {
-        logger.warn({ requestId, error: errorSummary(err), method: req.method, url: req.url }, 'edge.orchestrator_unavailable');
-        if (res.headersSent) {
-          // Failed mid-response: the only honest signal left is to cut the connection.
-          res.destroy();
-          return;
-        }
-        sendUnavailable(res, wantsJson(req.url));
-      });
+      const tried = new Set<string>();
+      const send = (target: string): void => {
+        tried.add(target);
+        proxy.web(req, res, { target }, (err) => {
+          if (neverReached(err)) pool.failed(target, errorSummary(err).code ?? 'error');
+          const next = !res.headersSent && RETRYABLE_METHODS.has(req.method ?? '') ? pool.pick(tried) : undefined;
+          if (next) return send(next);
+          logger.warn({ requestId, target, error: errorSummary(err), method: req.method, url: req.url }, 'edge.orchestrator_unavailable');
+          if (res.headersSent) {
+            // Failed mid-response: the only honest signal left is to cut the connection.
+            res.destroy();
+            return;
+          }
+          sendUnavailable(res, wantsJson(req.url));
+        });
+      };
+      send(pool.pick()!);
     },
     ws(req, socket, head) {
       const requestId = stripSpoofable(req);
@@ -70,20 +89,30 @@ export function createOrchestratorProxy(options: {
       // A kept-alive connection may have carried earlier responses: count from here.
       const duplex = socket as Duplex & { bytesWritten?: number };
       const writtenBefore = duplex.bytesWritten ?? 0;
-      proxy.ws(req, socket, head, {}, (err) => {
-        logger.warn({ requestId, error: errorSummary(err), url: req.url }, 'edge.orchestrator_unavailable');
-        // Nothing written yet means the handshake never happened: answer it with a 503
-        // (the proxy then ends the socket once this is flushed).
-        if (!duplex.destroyed && duplex.writable && (duplex.bytesWritten ?? 0) === writtenBefore) {
-          const body = JSON.stringify({ error: { code: 'unavailable', message: UNAVAILABLE_MESSAGE } });
-          duplex.write(
-            'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n' +
-              `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-          );
-        }
-      });
+      const untouched = () => !duplex.destroyed && duplex.writable && (duplex.bytesWritten ?? 0) === writtenBefore;
+      const tried = new Set<string>();
+      const send = (target: string): void => {
+        tried.add(target);
+        proxy.ws(req, socket, head, { target }, (err) => {
+          if (neverReached(err)) pool.failed(target, errorSummary(err).code ?? 'error');
+          const next = untouched() ? pool.pick(tried) : undefined;
+          if (next) return send(next);
+          logger.warn({ requestId, target, error: errorSummary(err), url: req.url }, 'edge.orchestrator_unavailable');
+          // Nothing written yet means the handshake never happened: answer it with a 503
+          // (the proxy then ends the socket once this is flushed).
+          if (untouched()) {
+            const body = JSON.stringify({ error: { code: 'unavailable', message: UNAVAILABLE_MESSAGE } });
+            duplex.write(
+              'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n' +
+                `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+            );
+          }
+        });
+      };
+      send(pool.pick()!);
     },
     close() {
+      pool.close();
       proxy.close();
     },
   };

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { InstanceView, SessionView } from '@playground/contracts';
+import { Redis } from 'ioredis';
+import { io, type Socket } from 'socket.io-client';
+import { containersOf, createInstance, createSession } from '../support/cluster.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
+import type { ProcessName } from '../../infra/launcher/stack.ts';
+
+// Two orchestrator replicas behind the web edge, sharing Postgres and Redis, one node agent
+// (it dials the edge, so it sits on one replica). Any replica answers the API; a terminal
+// whose socket is on the replica without the agent's link echoes; kill -9 of the replica
+// holding the link moves everything to the other: the edge stops sending there, the agent
+// relinks, the terminal comes back with its screen replayed, the session stays, the sweep
+// runs on one replica at a time, and a create after the kill makes exactly one container.
+
+/** Which replica answered (the orchestrator names itself in every HTTP answer). */
+async function replicaOf(url: string): Promise<string> {
+  const response = await fetch(`${url}/api/v1/health`, { signal: AbortSignal.timeout(5_000) });
+  await response.arrayBuffer();
+  return response.headers.get('x-playground-replica') ?? 'none';
+}
+
+/** playground_reaper_sweeps_total of one replica. */
+async function sweeps(stack: TestStack, url: string): Promise<number> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${stack.adminToken}` }, signal: AbortSignal.timeout(5_000) });
+  const line = (await response.text()).split('\n').find((row) => row.startsWith('playground_reaper_sweeps_total'));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+/**
+ * A terminal as the learner's page keeps it: it reconnects by itself after a retryable exit
+ * or a dropped socket, and `screen` is what it shows since its last (re)connect (the replay).
+ */
+function learnerTerminal(url: string, auth: Record<string, unknown>) {
+  let screen = '';
+  let connects = 0;
+  let closed = false;
+  let socket: Socket;
+  const decoder = new TextDecoder();
+  const open = () => {
+    socket = io(`${url}/terminal`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+    socket.on('connect', () => {
+      screen = '';
+      connects += 1;
+    });
+    socket.on('output', (data: string | ArrayBuffer) => {
+      screen += typeof data === 'string' ? data : decoder.decode(new Uint8Array(data));
+    });
+    const again = () => {
+      socket.removeAllListeners();
+      socket.close();
+      if (!closed) setTimeout(open, 500);
+    };
+    socket.on('exit', (info: { retryable?: boolean; reason: string }) => {
+      if (info.retryable) again();
+      else screen += `\n[exit: ${info.reason}]`;
+    });
+    socket.on('disconnect', again);
+    socket.on('connect_error', again);
+  };
+  open();
+  return {
+    screen: () => screen,
+    connects: () => connects,
+    type: (text: string) => socket.emit('input', text),
+    close: () => {
+      closed = true;
+      socket.removeAllListeners();
+      socket.close();
+    },
+  };
+}
+
+async function echoes(terminal: ReturnType<typeof learnerTerminal>, what: string): Promise<string> {
+  const a = 1000 + Math.floor(Math.random() * 9000);
+  await eventually(async () => /root@\S+/.test(terminal.screen()), { timeoutMs: 30_000, description: `the prompt (${what})` });
+  terminal.type(`echo $((${a}*7))-mark\r`);
+  const mark = `${a * 7}-mark`;
+  await eventually(async () => terminal.screen().includes(mark), { timeoutMs: 15_000, description: `the echo (${what})` });
+  return mark;
+}
+
+describe('two orchestrator replicas', { timeout: 6 * 60_000 }, () => {
+  let stack: TestStack;
+  let redis: Redis;
+  before(async () => {
+    stack = await startTestStack('cluster-replicas', { orchestrators: 2, nodes: 1, env: { REAPER_INTERVAL_MS: '1000' } });
+    redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: 1 });
+  });
+  after(async () => {
+    redis?.disconnect();
+    await stack?.teardown();
+  });
+
+  it('serves from both, relays terminals across them, and survives kill -9 of one', async () => {
+    const [first, second] = stack.orchestrators as [{ name: ProcessName; url: string }, { name: ProcessName; url: string }];
+    const ids = new Map([[await replicaOf(first.url), first], [await replicaOf(second.url), second]]);
+    assert.equal(ids.size, 2, 'each replica names itself');
+
+    // The edge spreads API calls over both replicas.
+    const answered = new Set<string>();
+    for (let call = 0; call < 12; call++) answered.add(await replicaOf(stack.baseUrl));
+    assert.deepEqual([...answered].sort(), [...ids.keys()].sort(), 'API calls through the edge reach both replicas');
+
+    const session = await createSession(stack);
+    const instance = await createInstance(stack, session.id);
+    const nodeId = stack.nodeIds[0]!;
+    // Which replica holds the agent's link (the link registry in the shared Redis).
+    const holderId = await eventually(async () => (await redis.hget('playground:agent-links:holders', nodeId))?.split('/')[0], {
+      timeoutMs: 30_000,
+      description: 'the agent link to be recorded',
+    });
+    const holder = ids.get(holderId)!;
+    const other = [...ids.values()].find((replica) => replica !== holder)!;
+    assert.ok(holder && other, `the link is held by a replica of this stack (${holderId})`);
+
+    // A terminal whose socket is on the replica without the link, and one on the holder.
+    const auth = { sessionId: session.id, instanceId: instance.id };
+    const remote = learnerTerminal(other.url, auth);
+    const local = learnerTerminal(holder.url, auth);
+    const before = await echoes(remote, 'socket on the replica without the agent link');
+    await echoes(local, 'socket on the replica with the agent link');
+    local.close();
+
+    // The sweep runs on one replica at a time.
+    const sweepsBefore = [await sweeps(stack, first.url), await sweeps(stack, second.url)];
+    await sleep(4_000);
+    const sweepsAfter = [await sweeps(stack, first.url), await sweeps(stack, second.url)];
+    const grew = sweepsAfter.map((count, index) => count - sweepsBefore[index]!);
+    assert.equal(grew.filter((delta) => delta > 0).length, 1, `exactly one replica sweeps: ${JSON.stringify({ sweepsBefore, sweepsAfter })}`);
+
+    await stack.kill(holder.name);
+
+    // The edge stops sending to the dead replica: every call is answered, by the live one.
+    await sleep(1_500);
+    for (let call = 0; call < 8; call++) {
+      const response = await fetch(`${stack.baseUrl}/api/v1/sessions/${session.id}`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(response.status, 200, `call ${call} after the kill`);
+      assert.equal(response.headers.get('x-playground-replica'), [...ids.keys()].find((id) => ids.get(id) === other));
+      const view = (await response.json()) as SessionView;
+      assert.equal(view.status, 'active', 'the session is not lost');
+    }
+
+    // The agent relinked to the live replica; the terminal reconnected and its screen came back.
+    await eventually(async () => (await redis.hget('playground:agent-links:holders', nodeId))?.split('/')[0] !== holderId, {
+      timeoutMs: 30_000,
+      description: 'the agent to link to the live replica',
+    });
+    await eventually(async () => remote.connects() > 1 && remote.screen().includes(before), {
+      timeoutMs: 30_000,
+      description: 'the terminal to reconnect with its screen replayed',
+    });
+    await echoes(remote, 'after the kill');
+    // A terminal opened through the edge now works too.
+    const viaEdge = learnerTerminal(stack.baseUrl, auth);
+    await echoes(viaEdge, 'through the edge after the kill');
+    viaEdge.close();
+    remote.close();
+
+    // The live replica took over the sweep.
+    const survivorBefore = await sweeps(stack, other.url);
+    await eventually(async () => (await sweeps(stack, other.url)) > survivorBefore + 1, { timeoutMs: 40_000, description: 'the live replica to sweep' });
+
+    // A create after the kill makes exactly one container; the first instance still has exactly one.
+    const created = await stack.api<InstanceView>('POST', `/api/v1/sessions/${session.id}/instances`, {});
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(await containersOf(stack, created.body.id), { [nodeId]: 1 });
+    assert.deepEqual(await containersOf(stack, instance.id), { [nodeId]: 1 });
+
+    assert.equal((await stack.api('DELETE', `/api/v1/sessions/${session.id}`)).status, 204);
+    await eventually(async () => (await stack.leftovers()).length === 0, { timeoutMs: 60_000, description: 'every container removed' });
+  });
+});
