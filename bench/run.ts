@@ -19,7 +19,7 @@ import { machineInfo } from './support/machine.ts';
 import { formatTable, notMeasured, writeResults, type Metric } from './support/report.ts';
 import { openStackTerminal, waitForOutput } from './support/terminal.ts';
 
-// `npm run bench [-- --quick] [-- --only name,name] [-- --out file]`: starts a private
+// `npm run bench [-- --quick] [-- --only name,name] [-- --out file] [-- --orchestrators N]`: starts a private
 // playground stack, measures each metric beside its floor, prints a table and writes JSON.
 // Everything it made is removed at the end, also after a failure or Ctrl-C.
 
@@ -74,7 +74,7 @@ function log(message: string): void {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string' } },
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string' }, orchestrators: { type: 'string', default: '1' } },
     allowPositionals: false,
   });
   const quick = values.quick ?? false;
@@ -85,8 +85,11 @@ async function main(): Promise<number> {
   const docker = new Docker();
   const machine = await machineInfo(docker);
 
-  log(`starting a private stack (${quick ? 'quick' : 'full'} run)`);
-  const bench: BenchStack = await startBenchStack('bench');
+  log(`starting a private stack (${quick ? 'quick' : 'full'} run, ${values.orchestrators} orchestrator(s))`);
+  // `--orchestrators 2`: the stack runs that many replicas; echo_latency measures through each.
+  const orchestrators = Number(values.orchestrators);
+  if (!Number.isInteger(orchestrators) || orchestrators < 1 || orchestrators > 8) throw new Error('--orchestrators takes a whole number from 1 to 8');
+  const bench: BenchStack = await startBenchStack('bench', {}, orchestrators);
   const floor = new DockerFloor(docker, INSTANCE_IMAGE, `${bench.nodeId}-floor`);
   let interrupted = false;
   const cleanup = once(async () => {

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { BenchContext } from '../support/context.ts';
 import { openDirectPty } from '../support/docker-floor.ts';
 import { metric, type Metric } from '../support/report.ts';
@@ -6,6 +7,9 @@ import { echoLatencies, endsWithPrompt, freshPrompt, openStackTerminal, waitForO
 
 // One keystroke at a time through the whole path (client → orchestrator → agent → PTY →
 // back), against the same keystrokes through a docker exec PTY this process opens itself.
+// With several orchestrator replicas (`--orchestrators 2`) it measures twice: with the
+// terminal's socket on the replica holding the agent's link (the direct path), and on one that
+// does not (every keystroke and echo crosses Redis: echo_latency_cross_replica).
 
 const GOAL_P50_MS = 1;
 const GOAL_FLOOR_FACTOR = 3;
@@ -19,9 +23,9 @@ async function measureEcho(terminal: ByteTerminal, keystrokes: number): Promise<
   return samples;
 }
 
-/** A stack terminal on the main instance, at its prompt. */
-export async function openMainTerminal(ctx: BenchContext) {
-  const terminal = openStackTerminal(ctx.bench.stack.orchestratorUrl, { sessionId: ctx.main.sessionId, instanceId: ctx.main.instanceId });
+/** A stack terminal on the main instance (through `orchestratorUrl`, the first replica by default), at its prompt. */
+export async function openMainTerminal(ctx: BenchContext, orchestratorUrl = ctx.bench.stack.orchestratorUrl) {
+  const terminal = openStackTerminal(orchestratorUrl, { sessionId: ctx.main.sessionId, instanceId: ctx.main.instanceId });
   await terminal.connectedAfterMs;
   return terminal;
 }
@@ -34,14 +38,8 @@ export async function openMainDirectPty(ctx: BenchContext) {
 }
 
 /** Echo samples on the main instance through the stack, then through a direct PTY (the floor); each is closed after. */
-export async function measureEchoAndFloor(ctx: BenchContext, keystrokes: number): Promise<{ stackSamples: number[]; floorSamples: number[] }> {
-  const terminal = await openMainTerminal(ctx);
-  let stackSamples: number[];
-  try {
-    stackSamples = await measureEcho(terminal, keystrokes);
-  } finally {
-    terminal.close();
-  }
+export async function measureEchoAndFloor(ctx: BenchContext, keystrokes: number, orchestratorUrl?: string): Promise<{ stackSamples: number[]; floorSamples: number[] }> {
+  const stackSamples = await measureStackEcho(ctx, keystrokes, orchestratorUrl);
   const pty = await openMainDirectPty(ctx);
   let floorSamples: number[];
   try {
@@ -52,21 +50,65 @@ export async function measureEchoAndFloor(ctx: BenchContext, keystrokes: number)
   return { stackSamples, floorSamples };
 }
 
-export async function echoLatency(ctx: BenchContext): Promise<Metric[]> {
-  const { stackSamples, floorSamples } = await measureEchoAndFloor(ctx, ctx.sizes.keystrokes);
+async function measureStackEcho(ctx: BenchContext, keystrokes: number, orchestratorUrl?: string): Promise<number[]> {
+  const terminal = await openMainTerminal(ctx, orchestratorUrl);
+  try {
+    return await measureEcho(terminal, keystrokes);
+  } finally {
+    terminal.close();
+  }
+}
+
+/** The replica holding the node's agent link and one that does not (from the link registry in Redis). */
+async function replicasByLink(ctx: BenchContext): Promise<{ holder: string; other: string }> {
+  const { stack, nodeId } = ctx.bench;
+  const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const holderId = (await redis.hget('playground:agent-links:holders', nodeId))?.split('/')[0];
+    const named = await Promise.all(
+      stack.orchestrators.map(async (replica) => {
+        const response = await fetch(`${replica.url}/api/v1/health`, { signal: AbortSignal.timeout(5_000) });
+        await response.arrayBuffer();
+        return { url: replica.url, id: response.headers.get('x-playground-replica') };
+      }),
+    );
+    const holder = named.find((replica) => replica.id === holderId);
+    const other = named.find((replica) => replica.id !== holderId);
+    if (!holder || !other) throw new Error(`no replica holds node ${nodeId}'s link (${holderId ?? 'none recorded'})`);
+    return { holder: holder.url, other: other.url };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function echoMetric(name: string, stackSamples: number[], floorSamples: number[], where: string): Metric {
   const stack = summarize(stackSamples);
   const floor = summarize(floorSamples);
+  return metric({
+    name,
+    unit: 'ms',
+    value: stack.p50,
+    baseline: floor.p50,
+    p50: stack.p50,
+    p99: stack.p99,
+    goal: `p50 < ${GOAL_P50_MS} ms, ≤ ${GOAL_FLOOR_FACTOR}× floor`,
+    met: stack.p50 < GOAL_P50_MS && stack.p50 <= GOAL_FLOOR_FACTOR * floor.p50,
+    note: `${where}${stack.count} keystrokes each way; floor p99 ${floor.p99.toFixed(3)} ms; stack max ${stack.max.toFixed(2)} ms`,
+  });
+}
+
+export async function echoLatency(ctx: BenchContext): Promise<Metric[]> {
+  const keystrokes = ctx.sizes.keystrokes;
+  if (ctx.bench.stack.orchestrators.length === 1) {
+    const { stackSamples, floorSamples } = await measureEchoAndFloor(ctx, keystrokes);
+    return [echoMetric('echo_latency', stackSamples, floorSamples, '')];
+  }
+  const replicas = await replicasByLink(ctx);
+  const { stackSamples, floorSamples } = await measureEchoAndFloor(ctx, keystrokes, replicas.holder);
+  const crossSamples = await measureStackEcho(ctx, keystrokes, replicas.other);
+  const count = ctx.bench.stack.orchestrators.length;
   return [
-    metric({
-      name: 'echo_latency',
-      unit: 'ms',
-      value: stack.p50,
-      baseline: floor.p50,
-      p50: stack.p50,
-      p99: stack.p99,
-      goal: `p50 < ${GOAL_P50_MS} ms, ≤ ${GOAL_FLOOR_FACTOR}× floor`,
-      met: stack.p50 < GOAL_P50_MS && stack.p50 <= GOAL_FLOOR_FACTOR * floor.p50,
-      note: `${stack.count} keystrokes each way; floor p99 ${floor.p99.toFixed(3)} ms; stack max ${stack.max.toFixed(2)} ms`,
-    }),
+    echoMetric('echo_latency', stackSamples, floorSamples, `${count} orchestrators, terminal on the agent link's replica; `),
+    echoMetric('echo_latency_cross_replica', crossSamples, floorSamples, `${count} orchestrators, terminal on another replica than the agent link; `),
   ];
 }

@@ -32,8 +32,10 @@ export class BenchApiError extends Error {
 /** Healthy enough for heartbeats, the agent is not yet linked before its first reconcile. */
 const LINK_TIMEOUT_MS = 60_000;
 
-export async function startBenchStack(name: string, extraEnv: Record<string, string> = {}): Promise<BenchStack> {
+export async function startBenchStack(name: string, extraEnv: Record<string, string> = {}, orchestrators = 1): Promise<BenchStack> {
   const stack = await startTestStack(name, {
+    // More than one replica puts the web edge in front (the agent dials it).
+    orchestrators,
     env: {
       LOG_LEVEL: 'info',
       // Every session comes from 127.0.0.1 here; the per-client limit would stop the load test.
