@@ -80,19 +80,11 @@ export class NodeLinks implements AgentListener {
     for (;;) {
       const here = this.local(nodeId);
       if (here) return here;
-      if (await this.heldElsewhere(nodeId)) return this.remote(nodeId);
+      if (await this.heldElsewhere(nodeId, Math.max(deadline - Date.now(), WAIT_POLL_MS))) return this.remote(nodeId);
       const left = deadline - Date.now();
-      if (left <= 0 || (await this.registry.droppedAt(nodeId)) !== undefined) return undefined;
+      if (left <= 0 || (await this.droppedAt(nodeId)) !== undefined) return undefined;
       await sleep(Math.min(WAIT_POLL_MS, left));
     }
-  }
-
-  /**
-   * The node's link as it is now, without waiting: this replica's socket, or the node's room
-   * on the others (an emit there is dropped if no replica holds the link).
-   */
-  current(nodeId: string): AgentLink {
-    return this.local(nodeId) ?? this.remote(nodeId);
   }
 
   /** Tells every other replica, fire and forget. */
@@ -113,10 +105,29 @@ export class NodeLinks implements AgentListener {
     (this.replicas as unknown as { on(event: string, handler: (...args: unknown[]) => void): void }).on(event, handler as (...args: unknown[]) => void);
   }
 
-  /** Whether a replica other than this one holds the node's link right now. */
-  private async heldElsewhere(nodeId: string): Promise<boolean> {
-    const sockets = await this.replicas.in(nodeRoom(nodeId)).fetchSockets();
-    return sockets.length > 0;
+  /**
+   * Whether a replica other than this one holds the node's link right now. Asking needs Redis:
+   * while it is away (the adapter's commands wait for it) the answer is no, after `withinMs`.
+   */
+  private async heldElsewhere(nodeId: string, withinMs: number): Promise<boolean> {
+    // A request the adapter gave up on (a replica did not answer) counts as not held, as a timeout does.
+    const asked = this.replicas.in(nodeRoom(nodeId)).fetchSockets().then((sockets) => sockets.length > 0, () => false);
+    let timer: NodeJS.Timeout | undefined;
+    const unanswered = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), withinMs)));
+    try {
+      return await Promise.race([asked, unanswered]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A drop another replica recorded; unknown while Redis is away (the caller keeps waiting until its deadline). */
+  private async droppedAt(nodeId: string): Promise<number | undefined> {
+    try {
+      return await this.registry.droppedAt(nodeId);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The node's link through the adapter: delivered by the replica whose socket is in the node's room. */
