@@ -9,6 +9,7 @@ import { Server as SocketIoServer, type Socket as ServerSocket } from 'socket.io
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import {
   acceptStreams,
+  dialTcp,
   LinkStreams,
   openStream,
   STREAM_WINDOW_BYTES,
@@ -30,14 +31,7 @@ const request = (port: number, extra: Partial<StreamOpenRequest> = {}): StreamOp
   ...extra,
 });
 
-function tcpDial(host = '127.0.0.1'): StreamDialer {
-  return (req) =>
-    new Promise((resolve, reject) => {
-      const socket = createConnection({ host, port: req.port, allowHalfOpen: true });
-      socket.once('connect', () => resolve(socket));
-      socket.once('error', (error) => reject(new StreamOpenError('refused', error.message)));
-    });
-}
+const tcpDial = (): StreamDialer => (req) => dialTcp('127.0.0.1', req.port, req.connectTimeoutMs);
 
 function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -96,7 +90,7 @@ describe('byte streams over the agent link', { timeout: 60_000 }, () => {
   });
 
   it('carries megabytes both ways unchanged, and an end passes as a half-close', { timeout: 15_000 }, async () => {
-    const stream = await openStream(opener, orchestratorSide, request(echoPort));
+    const stream = await openStream(opener, request(echoPort));
     const sent = randomBytes(3 * 1024 * 1024 + 17);
     const back = readAll(stream);
     stream.end(sent);
@@ -116,7 +110,7 @@ describe('byte streams over the agent link', { timeout: 60_000 }, () => {
           this.push(Buffer.alloc(16 * 1024, 7));
         },
       }).on('error', () => undefined) as unknown as Socket;
-    const stream = await openStream(opener, orchestratorSide, request(1));
+    const stream = await openStream(opener, request(1));
     stream.pause();
     // Let the producer run until the window is full and it stops.
     let before = -1;
@@ -131,12 +125,12 @@ describe('byte streams over the agent link', { timeout: 60_000 }, () => {
   });
 
   it('either side closing tears down the other; the target closing ends the stream (a half-close, as TCP)', { timeout: 15_000 }, async () => {
-    const first = await openStream(opener, orchestratorSide, request(echoPort));
+    const first = await openStream(opener, request(echoPort));
     await new Promise((resolve) => first.write('x', resolve));
     await closed(first.destroy());
     await sleepUntil(() => targets.size === 0, 'the target connection is closed after the opener destroyed its stream');
 
-    const second = await openStream(opener, orchestratorSide, request(echoPort));
+    const second = await openStream(opener, request(echoPort));
     const ended = readAll(second);
     await sleepUntil(() => targets.size === 1, 'the target is connected');
     for (const socket of targets) socket.destroy();
@@ -150,15 +144,15 @@ describe('byte streams over the agent link', { timeout: 60_000 }, () => {
     dial = async () => {
       throw new StreamOpenError('port_forbidden', 'never this port');
     };
-    await assert.rejects(openStream(opener, orchestratorSide, request(2375)), { code: 'port_forbidden', message: 'never this port' });
+    await assert.rejects(openStream(opener, request(2375)), { code: 'port_forbidden', message: 'never this port' });
     dial = tcpDial();
     const closedPort = await freePort();
-    await assert.rejects(openStream(opener, orchestratorSide, request(closedPort)), { code: 'refused' });
-    await assert.rejects(openStream(opener, orchestratorSide, { ...request(echoPort), streamId: 'bad id!' } as StreamOpenRequest), { code: 'bad_request' });
+    await assert.rejects(openStream(opener, request(closedPort)), { code: 'refused' });
+    await assert.rejects(openStream(opener, { ...request(echoPort), streamId: 'bad id!' } as StreamOpenRequest), { code: 'bad_request' });
 
     const open: LinkStream[] = [];
-    for (let i = 0; i < 8; i++) open.push(await openStream(opener, orchestratorSide, request(echoPort)));
-    await assert.rejects(openStream(opener, orchestratorSide, request(echoPort)), { code: 'too_many_streams' });
+    for (let i = 0; i < 8; i++) open.push(await openStream(opener, request(echoPort)));
+    await assert.rejects(openStream(opener, request(echoPort)), { code: 'too_many_streams' });
     await Promise.all(open.map((stream) => closed(stream.destroy())));
     await sleepUntil(() => accepted.size === 0, 'the agent side forgot the closed streams');
   });
@@ -170,12 +164,12 @@ describe('byte streams over the agent link', { timeout: 60_000 }, () => {
       late = createConnection({ host: '127.0.0.1', port: echoPort });
       return late;
     };
-    await assert.rejects(openStream(opener, orchestratorSide, request(echoPort, { connectTimeoutMs: 100 })), { code: 'connect_timeout' });
+    await assert.rejects(openStream(opener, request(echoPort, { connectTimeoutMs: 100 })), { code: 'connect_timeout' });
     await sleepUntil(() => late !== undefined && late.destroyed, 'the late connection is closed');
   });
 
   it('losing the link ends every stream on both sides with an error', { timeout: 15_000 }, async () => {
-    const stream = await openStream(opener, orchestratorSide, request(echoPort));
+    const stream = await openStream(opener, request(echoPort));
     const failed = new Promise<Error>((resolve) => stream.once('error', resolve));
     await sleepUntil(() => targets.size === 1, 'the target is connected');
     agentSide.disconnect();

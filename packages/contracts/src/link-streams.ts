@@ -1,3 +1,4 @@
+import { createConnection, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { z } from 'zod';
 
@@ -226,10 +227,10 @@ function resetError(message: string): Error {
  */
 export class LinkStreams {
   private readonly streams = new Map<string, LinkStream>();
-  private readonly listeners: Array<[string, (...args: never[]) => void]>;
+  private readonly listeners: Array<[string, (...args: unknown[]) => void]>;
 
   constructor(
-    private readonly carrier: StreamCarrier,
+    readonly carrier: StreamCarrier,
     /** Streams open at once on this link; more are refused with `too_many_streams`. */
     readonly maxStreams = 4096,
   ) {
@@ -252,9 +253,9 @@ export class LinkStreams {
       this.streams.get(streamId)?.peerClosed(typeof reason === 'string' ? reason.slice(0, 200) : null);
     };
     this.listeners = [
-      ['stream.data', onData],
-      ['stream.end', onEnd],
-      ['stream.close', onClose],
+      ['stream.data', onData as (...args: unknown[]) => void],
+      ['stream.end', onEnd as (...args: unknown[]) => void],
+      ['stream.close', onClose as (...args: unknown[]) => void],
     ];
     for (const [event, listener] of this.listeners) carrier.on(event, listener);
   }
@@ -274,11 +275,18 @@ export class LinkStreams {
     return stream;
   }
 
-  /** The link is gone: every stream errors out, nothing more is sent on it. */
+  /**
+   * The link is gone: every stream errors out and nothing more is sent for them. The streams
+   * stay attached to the carrier (an agent's socket reconnects as the same object).
+   */
   closeAll(reason: string): void {
-    for (const [event, listener] of this.listeners) this.carrier.off(event, listener);
     for (const stream of [...this.streams.values()]) stream.peerClosed(reason);
     this.streams.clear();
+  }
+
+  /** Stops listening on the carrier (after closeAll, when the carrier itself is dropped). */
+  detach(): void {
+    for (const [event, listener] of this.listeners) this.carrier.off(event, listener);
   }
 }
 
@@ -319,7 +327,7 @@ export function acceptStreams(carrier: StreamCarrier, dial: StreamDialer, maxStr
  * has connected it. Rejects with a StreamOpenError (`connect_timeout` when no answer came in
  * time: the request's own timeout plus a margin for the link).
  */
-export function openStream(streams: LinkStreams, carrier: StreamCarrier, request: StreamOpenRequest): Promise<LinkStream> {
+export function openStream(streams: LinkStreams, request: StreamOpenRequest): Promise<LinkStream> {
   const stream = streams.create(request.streamId);
   if (!stream) return Promise.reject(new StreamOpenError('too_many_streams', `this link already carries ${streams.maxStreams} streams`));
   return new Promise((resolve, reject) => {
@@ -336,7 +344,7 @@ export function openStream(streams: LinkStreams, carrier: StreamCarrier, request
       clearTimeout(timer);
       reject(new StreamOpenError('not_connected', 'the link to the node was lost'));
     });
-    carrier.emit('stream.open', request, (reply: StreamOpenReply) => {
+    streams.carrier.emit('stream.open', request, (reply: StreamOpenReply) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -367,5 +375,30 @@ export function pipeBothWays(stream: Duplex, target: Duplex): void {
   // The connection is gone both ways: deliver what it sent, then say goodbye (not an error).
   target.once('close', () => {
     if (!stream.destroyed) stream.end(() => stream.destroy());
+  });
+}
+
+/**
+ * A TCP connection for a stream, as a dialer makes it: half-open allowed (an end passes
+ * through as an end), failures as StreamOpenError (`connect_timeout`, `refused`).
+ */
+export function dialTcp(host: string, port: number, connectTimeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host, port, allowHalfOpen: true });
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new StreamOpenError('connect_timeout', `port ${port} did not accept the connection within ${connectTimeoutMs} ms`));
+    }, connectTimeoutMs);
+    const failed = (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new StreamOpenError('refused', `nothing accepted the connection on port ${port} (${error.code ?? error.message})`));
+    };
+    socket.once('error', failed);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', failed); // from here the stream's pipe handles errors
+      resolve(socket);
+    });
   });
 }
