@@ -60,7 +60,7 @@ describe('port proxy', () => {
   let appIo: SocketIoServer;
   let appPort: number;
   let closedPort: number;
-  let agentLink: ReturnType<typeof standInAgentLink> extends Promise<infer T> ? T : never;
+  let agentLink: Awaited<ReturnType<typeof standInAgentLink>>;
   const instanceId = newInstanceId();
   const stoppedId = newInstanceId();
 
