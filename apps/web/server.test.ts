@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Server as SocketIoServer } from 'socket.io';
 import { io as connectSocketIo } from 'socket.io-client';
+import { PORT_TUNNEL_PREFIX } from '@playground/contracts';
 
 // Seam test of the edge server: the real server.ts (production mode, serving the real Next
 // build) in front of a small HTTP + WebSocket stand-in for the orchestrator on loopback.
@@ -235,17 +236,17 @@ describe('edge server (server.ts) routing', { timeout: 120_000 }, () => {
     assert.equal(seen.xfHost, `localhost:${port}`);
   });
 
-  it('sends the path form of port URLs to the orchestrator', async () => {
+  it("sends the path form of port URLs to the orchestrator's port tunnel, decided", async () => {
     const reply = await httpRequest(port, { path: `/ports/${INSTANCE}/8080/index.html` });
-    assert.equal(JSON.parse(reply.body).url, `/ports/${INSTANCE}/8080/index.html`);
+    assert.equal(JSON.parse(reply.body).url, `${PORT_TUNNEL_PREFIX}path/${INSTANCE}/8080/index.html`);
   });
 
-  it('sends every path of a port host to the orchestrator with the Host preserved', async () => {
+  it("sends every path of a port host to the orchestrator's port tunnel with the Host preserved", async () => {
     for (const p of ['/', '/api/v1/sessions', '/socket.io/?EIO=4&transport=polling', '/_next/static/x.js', '/p/abc']) {
       const reply = await httpRequest(port, { path: p, host: `${PORT_HOST}:${port}` });
       assert.equal(reply.status, 200, p);
       const seen = JSON.parse(reply.body) as Seen;
-      assert.equal(seen.url, p);
+      assert.equal(seen.url, `${PORT_TUNNEL_PREFIX}host/${INSTANCE}/8080${p}`);
       assert.equal(seen.host, `${PORT_HOST}:${port}`, `Host kept for ${p}`);
       assert.equal(seen.xfHost, `${PORT_HOST}:${port}`);
     }

@@ -5,13 +5,17 @@ import { after, before, describe, it } from 'node:test';
 import { newInstanceId, newSessionId } from '@playground/contracts';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { startTestOrchestrator, type TestOrchestrator } from '../../apps/orchestrator/test/harness.ts';
+import { standInAgentLink } from '../../apps/orchestrator/test/port-tunnel.ts';
 import { launchBrowser } from '../support/browser.ts';
+import { startEdge } from '../support/edge.ts';
 
 // A hostile learner page, opened in real Chromium through the port proxy. On the path form
 // (/ports/…, the app's own origin) every attempt to reach the app's cookies, storage, API or
 // service-worker scope must fail; on the host form (an origin of its own) the same page
 // succeeds at the same attempts, which shows the probes would notice if the guard broke.
-// A real HTTP server on loopback stands in for the learner's server inside an instance.
+// The browser goes through the web's real edge server (test/support/edge.ts) to the
+// orchestrator's port tunnel; a real HTTP server on loopback stands in for the learner's
+// server inside an instance, reached over a node agent link (apps/orchestrator/test/port-tunnel.ts).
 
 interface Probe {
   origin: string;
@@ -51,6 +55,8 @@ describe('learner pages never act as the app (real Chromium through the port pro
   let learnerPort: number;
   let browser: Browser;
   let context: BrowserContext;
+  let edge: Awaited<ReturnType<typeof startEdge>>;
+  let agentLink: Awaited<ReturnType<typeof standInAgentLink>>;
   const seenCookies: Array<string | undefined> = [];
   const instanceId = newInstanceId();
 
@@ -77,10 +83,14 @@ describe('learner pages never act as the app (real Chromium through the port pro
     await t.app.db.instance.create({
       data: { id: instanceId, sessionId, nodeId, hostname: 'node1', status: 'running', ip: '127.0.0.1', ports: [learnerPort] },
     });
+    agentLink = await standInAgentLink(t, nodeId);
+    edge = await startEdge(t.baseUrl);
     browser = await launchBrowser();
     context = await browser.newContext();
   });
   after(async () => {
+    await edge?.close();
+    agentLink?.close();
     await context?.close();
     await browser?.close();
     await new Promise((resolve) => learner?.close(resolve));
@@ -99,7 +109,7 @@ describe('learner pages never act as the app (real Chromium through the port pro
   }
 
   it('path form: opaque origin; no cookie, storage, credentialed API call or service worker', async () => {
-    const appOrigin = `http://localhost:${t.port}`;
+    const appOrigin = `http://localhost:${edge.port}`;
     // A cookie of the app's origin, as if the app set one.
     await context.addCookies([{ name: 'app', value: 'secret', url: appOrigin }]);
     seenCookies.length = 0;
@@ -117,7 +127,7 @@ describe('learner pages never act as the app (real Chromium through the port pro
   });
 
   it("path form: a signed-in instructor's browser opens a learner's page, which cannot act as the instructor", async () => {
-    const appOrigin = `http://localhost:${t.port}`;
+    const appOrigin = `http://localhost:${edge.port}`;
     const made = await t.request('POST', '/api/v1/instructors', {
       body: JSON.stringify({ email: 'teacher@example.org', name: 'Teacher', password: 'a long enough password' }),
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
@@ -141,7 +151,7 @@ describe('learner pages never act as the app (real Chromium through the port pro
   });
 
   it('host form (positive control): the same page keeps its own origin, cookies and storage', async () => {
-    const origin = `http://${instanceId}-${learnerPort}.ports.localhost:${t.port}`;
+    const origin = `http://${instanceId}-${learnerPort}.ports.localhost:${edge.port}`;
     const result = await probe(`${origin}/`);
     assert.equal(result.origin, origin);
     assert.match(result.writeCookie, /^ok:.*script=1/);

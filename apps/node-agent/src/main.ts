@@ -14,6 +14,7 @@ import { WarmPool } from './instances/warm-pool.ts';
 import { LifecycleWorker } from './jobs/worker.ts';
 import { NodeAnnouncer } from './node-announcement.ts';
 import { OrchestratorLink } from './orchestrator-link.ts';
+import { PortDialer } from './ports/port-dialer.ts';
 import { PortScanner } from './ports/port-scanner.ts';
 import { reconcileNode } from './reconcile.ts';
 import { dockerShellFactory } from './terminals/shell.ts';
@@ -125,6 +126,7 @@ const link = new OrchestratorLink({
   terminals,
   commands: new InstanceCommands(docker),
   files: new InstanceFiles(docker),
+  dialPort: new PortDialer(docker, config.NODE_ID, logger).dial,
   announcement,
   logger,
 });

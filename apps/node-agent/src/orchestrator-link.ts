@@ -17,6 +17,7 @@ import {
   type OrchestratorToAgent,
   type SecurityMode,
 } from '@playground/contracts';
+import { acceptStreams, type LinkStreams, type StreamCarrier, type StreamDialer } from '@playground/contracts/link-streams';
 import type { InstanceCommands } from './instances/instance-commands.ts';
 import type { InstanceFiles } from './instances/instance-files.ts';
 import type { TerminalManager } from './terminals/terminal-manager.ts';
@@ -24,6 +25,8 @@ import type { TerminalManager } from './terminals/terminal-manager.ts';
 // The agent's one connection to the orchestrator (Socket.IO namespace /agent). The agent
 // dials out, so nodes need no inbound port. Terminal viewers live only as long as the
 // connection: on disconnect they are detached (their shells stay for the next attach).
+// Port traffic rides the same connection as byte streams (contracts/link-streams.ts), so
+// the orchestrator needs no route to this node's instances; they end when it drops.
 
 export type AgentSocket = Socket<OrchestratorToAgent, AgentToOrchestrator>;
 
@@ -37,6 +40,8 @@ export interface OrchestratorLinkOptions {
   commands: InstanceCommands;
   /** The file panel's listings and reads in instances. */
   files: InstanceFiles;
+  /** Connects a byte stream the orchestrator opens (port traffic) to a port of an instance here. */
+  dialPort: StreamDialer;
   announcement: () => Promise<NodeAnnouncement>;
   logger: Logger;
 }
@@ -69,6 +74,7 @@ export function outputPayload(data: Buffer): string | Buffer {
 export class OrchestratorLink {
   readonly socket: AgentSocket;
   private readonly viewers = new Set<string>();
+  private readonly streams: LinkStreams;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
   private handlers: OrchestratorLinkHandlers | undefined;
@@ -81,6 +87,7 @@ export class OrchestratorLink {
       autoConnect: false,
       reconnectionDelayMax: 5000,
     });
+    this.streams = acceptStreams(this.socket as unknown as StreamCarrier, opts.dialPort);
     this.wire();
   }
 
@@ -100,6 +107,7 @@ export class OrchestratorLink {
     clearTimeout(this.retry);
     this.socket.disconnect();
     this.detachAll();
+    this.streams.closeAll('the node agent is stopping');
   }
 
   get connected(): boolean {
@@ -140,6 +148,7 @@ export class OrchestratorLink {
     socket.on('disconnect', (reason) => {
       log.warn({ reason }, 'orchestrator.disconnected');
       this.detachAll();
+      this.streams.closeAll('the link to the orchestrator was lost');
       // A disconnect by the server is not retried by Socket.IO itself; the agent always comes back.
       if (reason === 'io server disconnect' && !this.closed) {
         clearTimeout(this.retry);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { portHostDomains } from '@playground/contracts';
 import { Server as EngineServer } from 'engine.io';
 import { Server as SocketIoServer } from 'socket.io';
 import { AuditLog } from './audit.ts';
@@ -11,6 +10,7 @@ import type { Config } from './config.ts';
 import { CreationLimits } from './creation-limits.ts';
 import { createDb } from './db.ts';
 import { AgentLinks } from './gateway/agent-links.ts';
+import { NodeStreams } from './gateway/node-streams.ts';
 import { AgentReports } from './gateway/agent-reports.ts';
 import { LinkRegistry } from './gateway/link-registry.ts';
 import { NodeLinks } from './gateway/node-links.ts';
@@ -109,6 +109,9 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const instances = new Instances(db, queues, sessions, audit, terminals, agents, config, metrics.instanceCreate);
   const nodes = new Nodes(db, queues, sessions, audit, terminals, logger.child({ component: 'nodes' }));
   agents.subscribe(new AgentReports(db, nodes, instances, logger.child({ component: 'agent-reports' })));
+  // Byte streams to instance ports over the agents' links (port traffic, ssh -L).
+  const nodeStreams = new NodeStreams(logger.child({ component: 'node-streams' }));
+  agents.subscribe(nodeStreams);
 
   const shippedLabs = await loadLabs(config.LABS_DIR);
   const uploadedLabs = new UploadedLabs(db, new Set(shippedLabs.map((lab) => lab.slug)));
@@ -151,7 +154,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   });
   await api.ready();
 
-  const portProxy = new PortProxy(db, logger.child({ component: 'ports' }), portHostDomains(config.PORTS_DOMAIN, new URL(config.PUBLIC_URL).hostname), {
+  const portProxy = new PortProxy(db, logger.child({ component: 'ports' }), nodeStreams, {
     maxConnectionsPerInstance: config.PORT_PROXY_MAX_CONNECTIONS_PER_INSTANCE,
     connectTimeoutMs: config.PORT_PROXY_CONNECT_TIMEOUT_MS,
     idleTimeoutMs: config.PORT_PROXY_IDLE_TIMEOUT_MS,

@@ -6,10 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { newInstanceId, newSessionId } from '@playground/contracts';
 import { startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
+import { asEdgeSends, standInAgentLink } from '../test/port-tunnel.ts';
 
 // Probes of the port proxy's bounds: an instance's server that never answers, one that never
 // accepts the connection, and a flood of connections to one instance. Real local servers on
-// loopback stand in for apps inside instances (the Instance rows point at 127.0.0.1).
+// loopback stand in for apps inside instances, reached over a node agent link whose streams
+// connect to loopback (test/port-tunnel.ts).
 
 interface Reply {
   status: number;
@@ -19,7 +21,7 @@ interface Reply {
 
 function get(port: number, host: string, accept = 'application/json'): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host, accept } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: asEdgeSends(host, '/'), headers: { host, accept } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (body += chunk));
@@ -38,6 +40,7 @@ describe('port proxy bounds', () => {
   let silentPort: number;
   let unaccepting: ChildProcess;
   let fillers: Socket[] = [];
+  let agentLink: Awaited<ReturnType<typeof standInAgentLink>> | undefined;
   const instanceId = newInstanceId();
   const host = (port: number) => `${instanceId}-${port}.ports.localhost:8080`;
 
@@ -61,8 +64,10 @@ describe('port proxy bounds', () => {
     await t.app.db.session.create({ data: { id: sessionId, clientKey: 'c', nodeId, expiresAt: new Date(Date.now() + 3600_000) } });
     // Only ports the instance reports as listening are proxied: list the test's servers.
     await t.app.db.instance.create({ data: { id: instanceId, sessionId, nodeId, hostname: 'node1', status: 'running', ip: '127.0.0.1', ports: [slowPort, silentPort] } });
+    agentLink = await standInAgentLink(t, nodeId);
   });
   after(async () => {
+    agentLink?.close();
     for (const socket of fillers) socket.destroy();
     unaccepting?.kill();
     slow?.close();

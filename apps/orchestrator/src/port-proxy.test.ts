@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -6,9 +7,11 @@ import { newInstanceId, newSessionId } from '@playground/contracts';
 import { Server as SocketIoServer } from 'socket.io';
 import { io as connectClient } from 'socket.io-client';
 import { startTestOrchestrator, type TestOrchestrator } from '../test/harness.ts';
+import { asEdgeSends, standInAgentLink } from '../test/port-tunnel.ts';
 
 // A real local HTTP + Socket.IO (WebSocket) server stands in for an app inside an
-// instance; the Instance row's ip is 127.0.0.1, which the proxy reaches directly.
+// instance, reached over a node agent link whose streams connect to loopback
+// (test/port-tunnel.ts); requests come as the web edge sends them, to the port tunnel.
 
 interface Reply {
   status: number;
@@ -22,7 +25,7 @@ function upgrade(port: number, host: string, path: string): Promise<Omit<Reply, 
     const req = request({
       host: '127.0.0.1',
       port,
-      path,
+      path: asEdgeSends(host, path),
       headers: { host, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
     });
     req.on('response', (res) => {
@@ -40,7 +43,7 @@ function upgrade(port: number, host: string, path: string): Promise<Omit<Reply, 
 
 function get(port: number, path: string, host: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host, ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: asEdgeSends(host, path), headers: { host, ...headers } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (body += chunk));
@@ -57,12 +60,15 @@ describe('port proxy', () => {
   let appIo: SocketIoServer;
   let appPort: number;
   let closedPort: number;
+  let agentLink: Awaited<ReturnType<typeof standInAgentLink>>;
   const instanceId = newInstanceId();
   const stoppedId = newInstanceId();
 
   before(async () => {
     t = await startTestOrchestrator('ports', { PUBLIC_URL: 'http://localhost:8080' });
     app = createServer((req, res) => {
+      // A POST is echoed back as it streams in: a request body and a streamed answer.
+      if (req.method === 'POST') return void req.pipe(res);
       res.setHeader('content-type', 'application/json');
       // What a hostile learner server would send to take over the app's origin.
       res.setHeader('set-cookie', ['learner=1; Path=/', 'wide=1; Path=/; Domain=localhost']);
@@ -99,8 +105,10 @@ describe('port proxy', () => {
     const ports = [appPort, closedPort, 2375].sort((a, b) => a - b);
     await t.app.db.instance.create({ data: { id: instanceId, sessionId, nodeId, hostname: 'node1', status: 'running', ip: '127.0.0.1', ports } });
     await t.app.db.instance.create({ data: { id: stoppedId, sessionId, nodeId, hostname: 'node2', status: 'failed', ip: '127.0.0.1', ports } });
+    agentLink = await standInAgentLink(t, nodeId);
   });
   after(async () => {
+    agentLink?.close();
     await new Promise((resolve) => appIo.close(resolve));
     await t?.close();
   });
@@ -116,6 +124,25 @@ describe('port proxy', () => {
     assert.ok(body.xff, 'X-Forwarded-For is set');
   });
 
+  it('a request body of megabytes goes up and streams back unchanged, on both forms', async () => {
+    const body = randomBytes(5 * 1024 * 1024);
+    for (const [host, path] of [
+      [`${instanceId}-${appPort}.ports.localhost`, '/echo'],
+      ['localhost:8080', `/ports/${instanceId}/${appPort}/echo`],
+    ] as const) {
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: t.port, method: 'POST', path: asEdgeSends(host, path), headers: { host } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.ok(reply.equals(body), `${host}${path}: ${reply.length} bytes came back, the same as sent`);
+    }
+  });
+
   it('host form wins over our own routes: /api and /socket.io go to the app', async () => {
     const host = `${instanceId}-${appPort}.ports.localhost`;
     const reply = await get(t.port, '/api/v1/health', host);
@@ -126,9 +153,11 @@ describe('port proxy', () => {
   });
 
   it('WebSocket upgrades pass through on the host form (Socket.IO of the app, websocket only)', async () => {
+    const host = `${instanceId}-${appPort}.ports.localhost`;
     const client = connectClient(`http://127.0.0.1:${t.port}`, {
+      path: asEdgeSends(host, '/socket.io/'),
       transports: ['websocket'],
-      extraHeaders: { host: `${instanceId}-${appPort}.ports.localhost` },
+      extraHeaders: { host },
       reconnection: false,
     });
     try {
@@ -154,7 +183,7 @@ describe('port proxy', () => {
 
   it('WebSocket upgrades pass through on the path form', async () => {
     const client = connectClient(`http://127.0.0.1:${t.port}`, {
-      path: `/ports/${instanceId}/${appPort}/socket.io/`,
+      path: asEdgeSends('localhost:8080', `/ports/${instanceId}/${appPort}/socket.io/`),
       transports: ['websocket'],
       reconnection: false,
     });
@@ -246,6 +275,15 @@ describe('port proxy', () => {
     const reply = await get(t.port, '/', `${instanceId}-${closedPort}.ports.localhost`);
     assert.equal(reply.status, 502);
     assert.match(JSON.parse(reply.body).error.message, new RegExp(`Nothing is answering on port ${closedPort} of node1`));
+  });
+
+  it("a node whose agent link is down → 503 that says so, at once", async () => {
+    agentLink.close();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the orchestrator sees the disconnect
+    const reply = await get(t.port, '/', `${instanceId}-${appPort}.ports.localhost`);
+    assert.equal(reply.status, 503);
+    assert.equal(JSON.parse(reply.body).error.code, 'unavailable');
+    assert.match(JSON.parse(reply.body).error.message, /machine running node1 cannot be reached/);
   });
 
   it('other hosts still reach the API', async () => {

@@ -1,27 +1,23 @@
-import { decodePortHostIn, decodePortPath, ErrorBody, type PortTarget } from '@playground/contracts';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorBody, type PortRoute } from '@playground/contracts';
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Db } from './db.ts';
+import type { NodeStreams } from './gateway/node-streams.ts';
 import type { Logger } from './logger.ts';
 import { guardPathFormRequest, guardPathFormResponse, isServiceWorkerFetch, PATH_FORM_CSP, portRefusal } from './port-guard.ts';
 
-// Public URLs of instance ports, host form (<id>-<port>.<PORTS_DOMAIN>, or Play with Docker's
-// <id>-<port>.direct.<public host>) and path form
-// (/ports/<id>/<port>/…), HTTP and WebSocket. Lookups are cached briefly: a page load
-// fans out into many requests for the same instance. Only ports the instance listens on
-// pass, never its engine's API; the path form runs on the app's origin, so its responses
-// are sandboxed and stripped of cookies (port-guard.ts).
-
-export interface PortRoute extends PortTarget {
-  /** Path form only: the URL to send upstream, with /ports/<id>/<port> removed. */
-  forwardPath?: string;
-  /** Path form without anything after the port: redirect to the slash form for relative links. */
-  bare?: boolean;
-}
+// The port tunnel: requests for instance ports, HTTP and WebSocket, as the web edge matched
+// them (contracts: matchPortRequest; it sends them here under /_port-tunnel/, and this side
+// never matches hosts or paths itself). Each request travels to the instance over its node
+// agent's own link as a byte stream (gateway/node-streams.ts): the agent connects to the port
+// on its host, so this process needs no route to any node's instances. Lookups are cached
+// briefly: a page load fans out into many requests for the same instance. Only ports the
+// instance listens on pass, never its engine's API; the path form runs on the app's origin,
+// so its responses are sandboxed and stripped of cookies (port-guard.ts).
 
 interface Upstream {
-  ip: string;
+  nodeId: string;
   hostname: string;
   /** Listening ports as last reported by the instance's node agent. */
   ports: number[];
@@ -43,6 +39,25 @@ export interface PortProxyLimits {
 /** Set on the error an idle upstream is cut with, so the answer can be a 504 that says so. */
 const IDLE_TIMEOUT = 'EUPSTREAM_IDLE';
 
+/**
+ * An http.Agent whose one connection is a byte stream over a node's link instead of a TCP
+ * socket: http-proxy then speaks HTTP (and WebSocket upgrades) over it unchanged.
+ */
+class StreamAgent extends Agent {
+  constructor(private readonly openStream: () => Promise<Duplex>) {
+    super({ keepAlive: false });
+  }
+
+  // Node's Agent takes the socket from this callback when nothing is returned.
+  override createConnection(_options: unknown, callback: (error: Error | null, stream?: Duplex) => void): undefined {
+    this.openStream().then(
+      (stream) => callback(null, stream),
+      (error: Error) => callback(error),
+    );
+    return undefined;
+  }
+}
+
 export class PortProxy {
   private readonly proxy;
   private readonly cache = new Map<string, { upstream: Upstream | null; until: number }>();
@@ -53,11 +68,11 @@ export class PortProxy {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-    /** Parent domains of port hosts (portHostDomains: ours and Play with Docker's direct form). */
-    private readonly portHostDomains: readonly string[],
+    private readonly streams: NodeStreams,
     private readonly limits: PortProxyLimits,
   ) {
-    this.proxy = createProxyServer({ xfwd: true, ws: true, connectTimeout: limits.connectTimeoutMs });
+    // No connectTimeout here: the node times the connection (StreamAgent, connect_timeout).
+    this.proxy = createProxyServer({ xfwd: true, ws: true });
     // Without a listener an upstream error would be thrown; callers pass their own callbacks.
     this.proxy.on('error', () => undefined);
     this.proxy.on('proxyReq', (proxyReq) => {
@@ -96,20 +111,8 @@ export class PortProxy {
     return `${hostname} already has ${this.limits.maxConnectionsPerInstance} open connections through the playground, the most allowed per instance. Try again when some have finished.`;
   }
 
-  /** The port a request is for, or null when it is for the orchestrator itself. Host form wins. */
-  match(req: IncomingMessage): PortRoute | null {
-    const byHost = decodePortHostIn(req.headers.host, this.portHostDomains);
-    if (byHost) return byHost;
-    const url = req.url ?? '/';
-    if (!url.startsWith('/ports/')) return null;
-    const byPath = decodePortPath(url);
-    if (!byPath) return null;
-    const pathname = url.split('?')[0]!;
-    return { ...byPath, bare: !pathname.endsWith('/') && pathname.split('/').length === 4 };
-  }
-
   async web(req: IncomingMessage, res: ServerResponse, route: PortRoute): Promise<void> {
-    if (route.forwardPath !== undefined) {
+    if (route.form === 'path') {
       // Our own answers on the path form (errors, redirects) are sandboxed like the learner's.
       res.setHeader('content-security-policy', PATH_FORM_CSP);
       if (isServiceWorkerFetch(req.headers)) {
@@ -135,20 +138,32 @@ export class PortProxy {
       res.setHeader('retry-after', '5');
       return this.sendPage(req, res, 429, 'rate_limited', this.tooManyMessage(upstream.hostname));
     }
-    if (route.forwardPath !== undefined) this.markPathForm(req, route.forwardPath);
-    this.proxy.web(req, res, { target: `http://${upstream.ip}:${route.port}` }, (error) => {
+    this.prepareUpstreamRequest(req, route);
+    this.proxy.web(req, res, this.upstreamOptions(upstream, route), (error) => {
       const code = (error as NodeJS.ErrnoException).code;
       this.logger.debug({ err: (error as Error).message, code, instanceId: route.instanceId, port: route.port }, 'port_proxy.upstream_error');
       if (res.headersSent) return void res.destroy();
       const where = `port ${route.port} of ${upstream.hostname}`;
-      if (code === 'ECONNECT_TIMEOUT') {
+      if (code === 'connect_timeout') {
         return this.sendPage(req, res, 504, 'timeout', `${where} did not accept the connection within ${seconds(this.limits.connectTimeoutMs)}.`);
       }
       if (code === IDLE_TIMEOUT) {
         return this.sendPage(req, res, 504, 'timeout', `The server on ${where} did not answer within ${seconds(this.limits.idleTimeoutMs)}.`);
       }
+      if (code === 'not_connected' || code === 'too_many_streams') {
+        res.setHeader('retry-after', '5');
+        return this.sendPage(req, res, 503, 'unavailable', `The machine running ${upstream.hostname} cannot be reached right now. Try again in a moment.`);
+      }
       this.sendPage(req, res, 502, 'instance_failed', `Nothing is answering on ${where} yet. Start a server on that port and reload.`);
     });
+  }
+
+  /** The target is nominal (the Host header is the browser's); the agent makes the one connection. */
+  private upstreamOptions(upstream: Upstream, route: PortRoute) {
+    const agent = new StreamAgent(() =>
+      this.streams.open({ nodeId: upstream.nodeId, instanceId: route.instanceId, port: route.port, connectTimeoutMs: this.limits.connectTimeoutMs }),
+    );
+    return { target: `http://${route.instanceId}:${route.port}`, agent };
   }
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: PortRoute): Promise<void> {
@@ -162,16 +177,20 @@ export class PortProxy {
         `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 5\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     }
-    if (route.forwardPath !== undefined) this.markPathForm(req, route.forwardPath);
-    this.proxy.ws(req, socket, head, { target: `http://${upstream.ip}:${route.port}` }, (error) => {
-      const status = (error as NodeJS.ErrnoException).code === 'ECONNECT_TIMEOUT' ? '504 Gateway Timeout' : '502 Bad Gateway';
+    this.prepareUpstreamRequest(req, route);
+    this.proxy.ws(req, socket, head, this.upstreamOptions(upstream, route), (error) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      const status =
+        code === 'connect_timeout' ? '504 Gateway Timeout' : code === 'not_connected' || code === 'too_many_streams' ? '503 Service Unavailable' : '502 Bad Gateway';
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       else socket.destroy();
     });
   }
 
-  private markPathForm(req: IncomingMessage, forwardPath: string): void {
-    req.url = forwardPath;
+  /** The instance's server sees the URL the browser meant, without the tunnel's prefix. */
+  private prepareUpstreamRequest(req: IncomingMessage, route: PortRoute): void {
+    req.url = route.forwardPath;
+    if (route.form !== 'path') return;
     guardPathFormRequest(req.headers);
     this.pathForm.add(req);
   }
@@ -182,11 +201,11 @@ export class PortProxy {
     if (cached && cached.until > now) return cached.upstream;
     const instance = await this.db.instance.findUnique({
       where: { id: instanceId },
-      select: { ip: true, hostname: true, status: true, ports: true, session: { select: { status: true } } },
+      select: { nodeId: true, hostname: true, status: true, ports: true, session: { select: { status: true } } },
     });
     const upstream =
-      instance && instance.status === 'running' && instance.ip && instance.session.status === 'active'
-        ? { ip: instance.ip, hostname: instance.hostname, ports: instance.ports }
+      instance && instance.status === 'running' && instance.session.status === 'active'
+        ? { nodeId: instance.nodeId, hostname: instance.hostname, ports: instance.ports }
         : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(instanceId, { upstream, until: now + (upstream ? HIT_TTL_MS : MISS_TTL_MS) });
@@ -208,7 +227,7 @@ export class PortProxy {
   }
 }
 
-const PAGE_TITLES: Record<number, string> = { 403: 'Refused', 404: 'Not found', 429: 'Too many connections', 504: 'No answer in time' };
+const PAGE_TITLES: Record<number, string> = { 403: 'Refused', 404: 'Not found', 429: 'Too many connections', 503: 'Unreachable right now', 504: 'No answer in time' };
 
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;

@@ -3,21 +3,23 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Server as EngineServer } from 'engine.io';
 import type { FastifyInstance } from 'fastify';
+import { decodePortTunnelPath } from '@playground/contracts';
 import type { PortProxy } from './port-proxy.ts';
 import type { PwdSockets } from './pwd/pwd-socket.ts';
 import type { Logger } from './logger.ts';
 import { currentRequest, runAsRequest } from './request-context.ts';
 
-// One dispatcher for 'request' and 'upgrade'. Port hosts are decided first, before
-// Socket.IO or Fastify see anything: a learner's app may itself serve /socket.io or /api.
-// Upgrades go to Socket.IO (/socket.io/) or Play with Docker's plain WebSocket (/sessions/<id>/ws/).
+// One dispatcher for 'request' and 'upgrade'. Port traffic arrives already matched by the web
+// edge, under the port tunnel's prefix (contracts: PORT_TUNNEL_PREFIX); nothing here matches
+// port hosts or paths. Upgrades go to the port tunnel, Socket.IO (/socket.io/) or Play with
+// Docker's plain WebSocket (/sessions/<id>/ws/).
 
 const SOCKET_IO_PATH = '/socket.io/';
 
 export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineServer; api: FastifyInstance; pwdSockets: PwdSockets; logger: Logger }): HttpServer {
   const { portProxy, engine, api, pwdSockets, logger } = parts;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const route = portProxy.match(req);
+    const route = decodePortTunnelPath(req.url);
     if (route) {
       portProxy.web(req, res, route).catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -41,7 +43,7 @@ export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineSe
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     (socket as Socket).on('error', () => socket.destroy());
-    const route = portProxy.match(req);
+    const route = decodePortTunnelPath(req.url);
     if (route) return void portProxy.upgrade(req, socket, head, route).catch(() => socket.destroy());
     if (req.url?.startsWith(SOCKET_IO_PATH)) return engine.handleUpgrade(req, socket, head);
     if (pwdSockets.handles(req)) return pwdSockets.upgrade(req, socket, head);

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodePortHost, decodePortPath, defaultPortsDomain, encodePortHost, encodePortPath } from './port-host.ts';
+import {
+  decodePortHost,
+  decodePortPath,
+  decodePortTunnelPath,
+  defaultPortsDomain,
+  encodePortHost,
+  encodePortPath,
+  encodePortTunnelPath,
+  matchPortRequest,
+  PORT_TUNNEL_PREFIX,
+} from './port-host.ts';
 
 const id = 'abcdefghijklmnopqrstuvwxyz';
 
@@ -55,4 +65,32 @@ describe('port host codec', () => {
   }
 
   it('encodes the path form', () => assert.equal(encodePortPath({ instanceId: id, port: 80 }), `/ports/${id}/80/`));
+});
+
+describe('matching a request to a port, and the tunnel path that carries the decision', () => {
+  const domains = ['direct.localhost', 'ports.localhost'];
+  const cases: Array<[string | undefined, string, ReturnType<typeof matchPortRequest>]> = [
+    [`${id}-8080.ports.localhost:8080`, '/api/v1/x?y=1', { instanceId: id, port: 8080, form: 'host', forwardPath: '/api/v1/x?y=1', bare: false }],
+    [`${id}-80.direct.localhost`, '/', { instanceId: id, port: 80, form: 'host', forwardPath: '/', bare: false }],
+    ['localhost:8080', `/ports/${id}/3000/a/b?c`, { instanceId: id, port: 3000, form: 'path', forwardPath: '/a/b?c', bare: false }],
+    ['localhost:8080', `/ports/${id}/3000?c`, { instanceId: id, port: 3000, form: 'path', forwardPath: '/?c', bare: true }],
+    // The host form wins: a learner's app may serve /ports/ itself.
+    [`${id}-81.ports.localhost`, `/ports/${id}/3000/`, { instanceId: id, port: 81, form: 'host', forwardPath: `/ports/${id}/3000/`, bare: false }],
+    ['localhost:8080', `/ports/${id}/0/`, null],
+    ['localhost:8080', '/api/v1/sessions', null],
+    [`${id}-8080.elsewhere.localhost`, '/', null],
+  ];
+  for (const [host, url, expected] of cases) {
+    it(`${host} ${url}`, () => {
+      const route = matchPortRequest(host, url, domains);
+      assert.deepEqual(route, expected);
+      if (route) assert.deepEqual(decodePortTunnelPath(encodePortTunnelPath(route)), route, 'the tunnel path carries the route unchanged');
+    });
+  }
+
+  it('decodes only well-formed tunnel paths', () => {
+    for (const url of [undefined, '/', `${PORT_TUNNEL_PREFIX}host/${id}/8080`, `${PORT_TUNNEL_PREFIX}other/${id}/8080/`, `${PORT_TUNNEL_PREFIX}host/${id}/99999/`, `/x${PORT_TUNNEL_PREFIX}host/${id}/80/`]) {
+      assert.equal(decodePortTunnelPath(url), null, String(url));
+    }
+  });
 });

@@ -83,3 +83,49 @@ export function decodePortPath(url: string): (PortTarget & { forwardPath: string
 export function encodePortPath(target: PortTarget): string {
   return `/ports/${target.instanceId}/${target.port}/`;
 }
+
+/** A request for a port, as the edge decided it: which port, which URL form, what to send upstream. */
+export interface PortRoute extends PortTarget {
+  /** `host`: <id>-<port>.<domain>, an origin of its own. `path`: /ports/<id>/<port>/… on the app's origin (sandboxed). */
+  form: 'host' | 'path';
+  /** The URL to send to the instance's server (the path form's /ports/<id>/<port> removed). */
+  forwardPath: string;
+  /** Path form with nothing after the port: answered with a redirect to the slash form, for relative links. */
+  bare: boolean;
+}
+
+/**
+ * The one place a request is matched to a port (the edge calls it): host form first (every
+ * path on a port host is the learner's, even /api/), then the path form.
+ */
+export function matchPortRequest(hostHeader: string | undefined, url: string, domains: readonly string[]): PortRoute | null {
+  const byHost = decodePortHostIn(hostHeader, domains);
+  if (byHost) return { ...byHost, form: 'host', forwardPath: url.startsWith('/') ? url : `/${url}`, bare: false };
+  if (!url.startsWith('/ports/')) return null;
+  const byPath = decodePortPath(url);
+  if (!byPath) return null;
+  const pathname = url.split('?')[0]!;
+  return { ...byPath, form: 'path', bare: !pathname.endsWith('/') && pathname.split('/').length === 4 };
+}
+
+/**
+ * The orchestrator's port tunnel: the edge sends a matched port request there, so the
+ * orchestrator only checks and tunnels it and never matches hosts or paths again. The edge
+ * never forwards this prefix from outside (it is not one of the orchestrator's public paths).
+ */
+export const PORT_TUNNEL_PREFIX = '/_port-tunnel/';
+
+const TUNNEL_PATH = new RegExp(`^${PORT_TUNNEL_PREFIX}(host|path|path-bare)/([a-z2-7]{${INSTANCE_ID_LENGTH}})/([1-9][0-9]{0,4})(/.*)$`, 's');
+
+export function encodePortTunnelPath(route: PortRoute): string {
+  const form = route.form === 'path' && route.bare ? 'path-bare' : route.form;
+  return `${PORT_TUNNEL_PREFIX}${form}/${route.instanceId}/${route.port}${route.forwardPath}`;
+}
+
+export function decodePortTunnelPath(url: string | undefined): PortRoute | null {
+  const match = url ? TUNNEL_PATH.exec(url) : null;
+  if (!match) return null;
+  const port = Number(match[3]);
+  if (!validPort(port)) return null;
+  return { instanceId: match[2]!, port, form: match[1] === 'host' ? 'host' : 'path', bare: match[1] === 'path-bare', forwardPath: match[4]! };
+}

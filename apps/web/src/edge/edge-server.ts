@@ -38,7 +38,8 @@ export function createEdgeServer(options: {
 
   const server = createServer((req, res) => {
     const route = routeRequest({ host: req.headers.host, url: req.url, method: req.method }, portHostDomains);
-    if (route !== 'next') {
+    if (route.to === 'port') req.url = route.tunnelPath;
+    if (route.to !== 'next') {
       orchestrator.web(req, res);
       return;
     }
@@ -59,7 +60,8 @@ export function createEdgeServer(options: {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     const route = routeRequest({ host: req.headers.host, url: req.url, method: req.method }, portHostDomains);
-    if (route !== 'next') {
+    if (route.to === 'port') req.url = route.tunnelPath;
+    if (route.to !== 'next') {
       orchestrator.ws(req, socket, head);
       return;
     }

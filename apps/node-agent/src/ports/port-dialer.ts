@@ -1,0 +1,46 @@
+import type { Socket } from 'node:net';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { ENGINE_API_PORTS, instanceContainerName, LABEL, sessionNetworkName } from '@playground/contracts';
+import { dialTcp, StreamOpenError, type StreamOpenRequest } from '@playground/contracts/link-streams';
+
+// Connects a port stream (contracts/link-streams.ts) to a port of one of this node's
+// instances, on this host: the orchestrator names an instance and a port, never an address,
+// so a stream can only ever reach an instance this agent runs. The engine API ports are
+// refused here too, whatever the orchestrator checked.
+
+export class PortDialer {
+  constructor(
+    private readonly docker: Docker,
+    private readonly nodeId: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The instance's address on its session network, or null when this node runs no such instance. */
+  async addressOf(instanceId: string): Promise<string | null> {
+    const info = await this.docker
+      .getContainer(instanceContainerName(instanceId))
+      .inspect()
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return null;
+        throw error;
+      });
+    const labels = info?.Config.Labels ?? {};
+    if (!info?.State.Running || labels[LABEL.node] !== this.nodeId || labels[LABEL.instance] !== instanceId) return null;
+    const session = labels[LABEL.session];
+    return (session && info.NetworkSettings.Networks[sessionNetworkName(session)]?.IPAddress) || null;
+  }
+
+  readonly dial = async (request: StreamOpenRequest): Promise<Socket> => {
+    const { instanceId, port, connectTimeoutMs } = request;
+    if (ENGINE_API_PORTS.includes(port)) throw new StreamOpenError('port_forbidden', `port ${port} is the instance's Docker engine API`);
+    const address = await this.addressOf(instanceId);
+    if (!address) throw new StreamOpenError('not_found', 'this node runs no such instance');
+    try {
+      return await dialTcp(address, port, connectTimeoutMs);
+    } catch (error) {
+      this.logger.debug({ instanceId, port, err: (error as Error).message }, 'port_stream.connect_failed');
+      throw error;
+    }
+  };
+}
