@@ -144,8 +144,14 @@ layer() {
 app_files() {
   (cd "$REPO_DIR" && git ls-files -z --cached --others --exclude-standard | xargs -0 -r ls -d 2>/dev/null)
 }
-APP_KEY=$(cd "$REPO_DIR" && hash_inputs -s "$RUNTIME_KEY" -s "$(declare -f app_files app_tar)" \
-  -s "$(cat apps/web/.next/BUILD_ID)" $(app_files) package-lock.json apps/orchestrator/src/generated)
+# The key: names and contents of those files (one sha256sum for all: ~1000 files, where a process
+# per file would take a minute on a busy machine), the lock file for node_modules, the build id.
+app_digest() {
+  (cd "$REPO_DIR" && { app_files; find apps/orchestrator/src/generated -type f; } | LC_ALL=C sort |
+    xargs -d '\n' sha256sum | sha256sum | cut -c1-64)
+}
+APP_KEY=$(hash_inputs -s "$RUNTIME_KEY" -s "$(declare -f app_files app_tar app_digest)" -s "$(app_digest)" \
+  -s "$(cat "$REPO_DIR/apps/web/.next/BUILD_ID")" -s "$(sha256sum <"$REPO_DIR/package-lock.json")")
 APP_IMAGE=playground/app:${APP_KEY:0:12}
 app_tar() {
   (cd "$REPO_DIR" && { app_files; echo node_modules; echo apps/orchestrator/src/generated; echo apps/web/.next; } |

@@ -148,9 +148,16 @@ describe('the Compose deployment on one Docker host', { timeout: 25 * 60_000 }, 
     await compose(['down', '--volumes', '--remove-orphans', '--timeout', '20']).catch((error: Error) => console.error(`docker-compose down: ${error.message}`));
     await egress(`tcp:${hostMirrorPort}`).catch((error: Error) => console.error(`egress.sh up: ${error.message}`));
     if (certDir) rmSync(certDir, { recursive: true, force: true });
-    // An instance a failed step left behind (the agent is gone, so nothing else removes it).
-    const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=playground.node=${nodeId}`]);
-    if (stdout.trim()) await run('docker', ['rm', '-f', '-v', ...stdout.split('\n').filter(Boolean)]);
+    // What a failed step left of its sessions (the agent is gone, so nothing else removes it).
+    const filter = `label=playground.node=${nodeId}`;
+    for (const [list, remove] of [
+      [['ps', '-aq', '--filter', filter], ['rm', '-f', '-v']],
+      [['network', 'ls', '-q', '--filter', filter], ['network', 'rm']],
+      [['volume', 'ls', '-q', '--filter', filter], ['volume', 'rm', '-f']],
+    ] as const) {
+      const { stdout } = await run('docker', [...list]);
+      if (stdout.trim()) await run('docker', [...remove, ...stdout.split('\n').filter(Boolean)]).catch((error: Error) => console.error(error.message));
+    }
   });
 
   it('serves the API: a session, an instance, a command, a published port through both URL forms', async () => {
