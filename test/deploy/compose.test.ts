@@ -207,6 +207,30 @@ describe('the Compose deployment on one Docker host', { timeout: 25 * 60_000 }, 
     await eventually(async () => (await screen()).includes('typed-42-in-compose'), { timeoutMs: 30_000, intervalMs: 250, description: 'the command output in the terminal' });
   });
 
+  it("gives Caddy a configuration for every TLS mode (acme and internal are adapted, not served: no ACME server here)", async () => {
+    const adapt = async (tls: string, site: string, portsSite: string) => {
+      const { stdout } = await run('docker', [
+        'run', '--rm', '--userns=host', '--network=none',
+        '-v', `${path.join(REPO_ROOT, 'infra/compose/Caddyfile')}:/etc/caddy/Caddyfile:ro`,
+        '-e', `CADDY_SITE=${site}`, '-e', `CADDY_PORTS_SITE=${portsSite}`, '-e', `CADDY_TLS=${tls}`,
+        '-e', 'ACME_EMAIL=ops@example.com', '-e', 'WEB_PORT=8080',
+        env.RUNTIME_IMAGE!, 'caddy', 'adapt', '--config', '/etc/caddy/Caddyfile', '--adapter', 'caddyfile',
+      ]);
+      return JSON.parse(stdout) as { apps: { tls?: { certificates?: { load_files: Array<{ certificate: string }> }; automation?: { policies: Array<{ subjects: string[]; issuers: Array<{ module: string; email?: string }> }> } } } };
+    };
+    const acme = await adapt('acme', 'https://play.example.com', 'https://*.ports.play.example.com');
+    assert.deepEqual(acme.apps.tls?.certificates?.load_files.map((file) => file.certificate), ['/certs/ports.crt'], 'port hosts: the wildcard certificate from files');
+    const sitePolicy = acme.apps.tls?.automation?.policies.find((policy) => policy.subjects.includes('play.example.com'));
+    assert.ok(sitePolicy?.issuers.some((issuer) => issuer.module === 'acme' && issuer.email === 'ops@example.com'), 'the site: ACME with the account e-mail');
+    assert.ok(!sitePolicy?.subjects.includes('*.ports.play.example.com'), 'no ACME issuance for port hosts');
+    const internal = await adapt('internal', 'https://play.example.com', 'https://*.ports.play.example.com');
+    assert.deepEqual(internal.apps.tls?.automation?.policies.map((policy) => [policy.subjects, policy.issuers.map((issuer) => issuer.module)]), [
+      [['play.example.com', '*.ports.play.example.com'], ['internal']],
+    ]);
+    const off = await adapt('off', 'http://localhost:18080', 'http://*.ports.localhost:18080');
+    assert.equal(off.apps.tls, undefined, 'no certificates without TLS');
+  });
+
   it('ends the sessions and leaves nothing of them on the engine', async () => {
     assert.equal(sessions.length, 2);
     for (const id of sessions.splice(0)) {
