@@ -29,7 +29,8 @@ playground_lock
 # ---------------------------------------------------------------------------------------
 # 1. Debian packages
 # ---------------------------------------------------------------------------------------
-PACKAGES=(docker.io postgresql redis-server chromium debootstrap docker-registry
+# (docker-compose: the Compose deployment's test, test/deploy/compose.test.ts, brings it up with it.)
+PACKAGES=(docker.io postgresql redis-server chromium debootstrap docker-registry docker-compose
           iptables iproute2 ca-certificates curl btrfs-progs)
 
 pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
