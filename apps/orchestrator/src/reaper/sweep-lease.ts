@@ -35,7 +35,7 @@ export class SweepLease {
     prefix: string,
     /** This replica, unique among the replicas sharing Redis. */
     private readonly holder: string,
-    private readonly ttlMs: number,
+    readonly ttlMs: number,
   ) {
     this.key = `${prefix}:reaper:lease`;
     this.tokenKey = `${prefix}:reaper:fence`;
