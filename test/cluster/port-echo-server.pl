@@ -23,7 +23,8 @@ sub read_exact {
   my ($sock, $length) = @_;
   my $data = '';
   while (length($data) < $length) {
-    my $got = sysread($sock, my $chunk, $length - length($data));
+    # Buffered read, as the header lines were read: sysread would miss bytes already buffered.
+    my $got = read($sock, my $chunk, $length - length($data));
     exit 0 unless $got;
     $data .= $chunk;
   }
@@ -54,7 +55,8 @@ sub serve {
       $payload ^= substr($mask x (int($length / 4) + 1), 0, $length);
       my $header = pack('C', 0x80 | $opcode);
       $header .= $length < 126 ? pack('C', $length) : $length < 65536 ? pack('Cn', 126, $length) : pack('CQ>', 127, $length);
-      syswrite($sock, $header . $payload);
+      print $sock $header . $payload;
+      $sock->flush;
       exit 0 if $opcode == 8;
     }
   }

@@ -93,14 +93,14 @@ describe('a node whose instance network the orchestrator cannot reach', { timeou
     const nodes = await listNodes(stack);
     assert.equal(nodes.get(stack.nodeIds[1]!)?.usage.sessions, 1, 'the session is on node 2');
 
+    const instance = await createInstance(stack, session.id);
+    instanceId = instance.id;
+    instanceIp = instance.ip!;
+    // The session's network exists with its first instance; from here the orchestrator has no route to it.
     const network = JSON.parse(await stack.docker(stack.nodeIds[1]!, ['network', 'inspect', sessionNetworkName(session.id)]))[0];
     const subnet: string = network.IPAM.Config[0].Subnet;
     rule = ['OUTPUT', '-d', subnet, '-m', 'owner', '--gid-owner', String(orchestratorGid), '-j', 'REJECT', '--reject-with', 'icmp-net-unreachable'];
     await run('iptables', ['-w', '-I', ...rule]);
-
-    const instance = await createInstance(stack, session.id);
-    instanceId = instance.id;
-    instanceIp = instance.ip!;
     const script = `cat > /root/echo-server.pl <<'PERL'\n${ECHO_SERVER}PERL\nsetsid perl /root/echo-server.pl 8080 </dev/null >/dev/null 2>&1 &`;
     const started = await stack.api<{ exitCode: number }>('POST', `/api/v1/sessions/${session.id}/instances/${instanceId}/exec`, { script });
     assert.equal(started.status, 200);

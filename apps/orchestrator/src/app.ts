@@ -146,7 +146,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   });
   const pwdSockets = new PwdSockets(db, terminals, logger.child({ component: 'pwd' }), config.PWD_WS_MAX_FRAME_BYTES);
   const server = createHttpServer({ portProxy, engine, api, pwdSockets, logger: logger.child({ component: 'http' }) });
-  const ssh = new SshGateway({ db, terminals, commands, audit, logger: logger.child({ component: 'ssh' }), registry: metrics.registry }, {
+  const ssh = new SshGateway({ db, terminals, commands, audit, logger: logger.child({ component: 'ssh' }), registry: metrics.registry, streams: nodeStreams }, {
     host: config.SSH_HOST,
     port: config.SSH_PORT,
     hostKeyPath: config.SSH_HOST_KEY_PATH,
