@@ -44,6 +44,11 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Where each process's log goes (one file per process). */
   logDir: string;
+  /**
+   * Run the orchestrator under this group id (the user stays the same), so a firewall rule
+   * can single out its traffic (`iptables -m owner --gid-owner`). Tests only.
+   */
+  orchestratorGid?: number;
 }
 
 export interface RunningProcess {
@@ -150,7 +155,8 @@ export function createStack(options: StackOptions): Stack {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...environmentFor(name, options) };
     // A process group of its own: Ctrl-C in a terminal signals the launcher's group only, so the
     // launcher can end every session through a still-running orchestrator before stopping it.
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const gid = name === 'orchestrator' ? options.orchestratorGid : undefined;
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true, gid });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

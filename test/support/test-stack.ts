@@ -59,6 +59,8 @@ export interface TestStackOptions {
   env?: Record<string, string>;
   /** A PostgreSQL cluster of this stack's own (stack.postgres) instead of a database on the shared server. */
   privatePostgres?: boolean;
+  /** The orchestrator's group id, for firewall rules that single it out (StackOptions.orchestratorGid). */
+  orchestratorGid?: number;
 }
 
 /** DOCKER_HOST of node k (1-based) on this machine; undefined = the machine's engine. */
@@ -141,6 +143,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
       ...options.env,
     },
     logDir: path.join(REPO_ROOT, '.playground', 'test-logs', `${name}-${suffix}`),
+    orchestratorGid: options.orchestratorGid,
   });
 
   try {

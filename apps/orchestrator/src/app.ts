@@ -163,7 +163,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const server = createHttpServer({ portProxy, engine, api, pwdSockets, logger: logger.child({ component: 'http' }) });
   // Which replica answered: for an operator reading a trace, and for the replica tests.
   server.prependListener('request', (_request, response) => response.setHeader('x-playground-replica', replicaId));
-  const ssh = new SshGateway({ db, terminals, commands, audit, logger: logger.child({ component: 'ssh' }), registry: metrics.registry }, {
+  const ssh = new SshGateway({ db, terminals, commands, audit, logger: logger.child({ component: 'ssh' }), registry: metrics.registry, streams: nodeStreams }, {
     host: config.SSH_HOST,
     port: config.SSH_PORT,
     hostKeyPath: config.SSH_HOST_KEY_PATH,

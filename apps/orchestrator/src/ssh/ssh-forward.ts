@@ -1,5 +1,5 @@
 import { ENGINE_API_PORTS } from '@playground/contracts';
-import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ServerChannel, TcpipRequestInfo } from 'ssh2';
 
 // `ssh -L local:host:port`: the client asks the gateway to open a TCP connection (a
@@ -28,39 +28,38 @@ export function forwardRefusal(host: string, port: number, instance: ForwardInst
 }
 
 /**
- * Connects to the instance, then accepts the channel and joins the two; a connection that
- * fails (nothing listening, timeout) rejects the channel, which the client reports as
- * "open failed". `touch` is called on traffic either way, for the connection's idle limit.
+ * Connects to the instance (over its node's link: `connect` opens a byte stream to a port of
+ * it), then accepts the channel and joins the two; a connection that fails (nothing
+ * listening, timeout, node unreachable) rejects the channel, which the client reports as
+ * "open failed". `touch` is called on traffic either way, for the connection's idle limit;
+ * `track` is given the connection once it is open, so the gateway can close it.
  */
 export function openForward(
   info: TcpipRequestInfo,
   instance: ForwardInstance,
-  connectTimeoutMs: number,
+  connect: (port: number) => Promise<Duplex>,
   channel: { accept: () => ServerChannel; reject: () => void },
   touch: () => void,
-): { refusal: string | null; socket?: Socket } {
+  track: (connection: Duplex) => void,
+): { refusal: string | null } {
   const refusal = forwardRefusal(info.destIP, info.destPort, instance);
   if (refusal) {
     channel.reject();
     return { refusal };
   }
-  const socket = connect({ host: instance.ip, port: info.destPort, timeout: connectTimeoutMs });
-  const fail = () => {
-    socket.destroy();
-    channel.reject();
-  };
-  socket.once('timeout', fail);
-  socket.once('error', fail);
-  socket.once('connect', () => {
-    socket.off('timeout', fail).off('error', fail).setTimeout(0);
-    const stream = channel.accept();
-    socket.on('data', touch);
-    stream.on('data', touch);
-    socket.pipe(stream).pipe(socket);
-    socket.on('error', () => stream.destroy());
-    stream.on('error', () => socket.destroy());
-    stream.on('close', () => socket.destroy());
-    socket.on('close', () => stream.end());
-  });
-  return { refusal: null, socket };
+  connect(info.destPort).then(
+    (socket) => {
+      track(socket);
+      const stream = channel.accept();
+      socket.on('data', touch);
+      stream.on('data', touch);
+      socket.pipe(stream).pipe(socket);
+      socket.on('error', () => stream.destroy());
+      stream.on('error', () => socket.destroy());
+      stream.on('close', () => socket.destroy());
+      socket.on('close', () => stream.end());
+    },
+    () => channel.reject(),
+  );
+  return { refusal: null };
 }

@@ -1,11 +1,13 @@
 import { EVENT, InstanceId } from '@playground/contracts';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 // ssh2 is CommonJS: its classes come from the default export.
 import ssh2, { type AuthContext, type Connection, type Server, type ServerChannel } from 'ssh2';
 import type { AuditLog } from '../audit.ts';
 import type { Db } from '../db.ts';
+import type { NodeStreams } from '../gateway/node-streams.ts';
 import type { TerminalGateway } from '../gateway/terminal-gateway.ts';
 import type { InstanceCommands } from '../instance-commands.ts';
 import type { Logger } from '../logger.ts';
@@ -41,6 +43,8 @@ export interface SshGatewayDeps {
   logger: Logger;
   /** The orchestrator's metrics registry, where the gateway's counts go. */
   registry: Registry;
+  /** Byte streams to instance ports over their nodes' links (`ssh -L`). */
+  streams: Pick<NodeStreams, 'open'>;
 }
 
 interface AdmittedInstance extends ForwardInstance {
@@ -63,7 +67,7 @@ interface Link {
   instance: AdmittedInstance;
   lastActivity: number;
   channels: Set<ServerChannel>;
-  sockets: Set<Socket>;
+  sockets: Set<Duplex>;
 }
 
 /** How often open connections are checked against the record and the idle limit. */
@@ -254,14 +258,17 @@ export class SshGateway {
       }),
     );
     client.on('tcpip', (accept, reject, info) => {
-      const { refusal, socket } = openForward(info, instance, this.options.connectTimeoutMs, { accept, reject }, touch);
+      const connect = (port: number) =>
+        this.deps.streams.open({ nodeId: instance.nodeId, instanceId: instance.id, port, connectTimeoutMs: this.options.connectTimeoutMs });
+      const track = (socket: Duplex) => {
+        link.sockets.add(socket);
+        socket.on('close', () => link.sockets.delete(socket));
+      };
+      const { refusal } = openForward(info, instance, connect, { accept, reject }, touch, track);
       if (refusal) {
         this.deps.logger.info({ instanceId: instance.id, dest: `${info.destIP}:${info.destPort}`, refusal }, 'ssh.forward_refused');
         this.metrics.refusals.inc({ reason: 'forward_destination' });
       }
-      if (!socket) return;
-      link.sockets.add(socket);
-      socket.on('close', () => link.sockets.delete(socket));
     });
     // Remote forwarding (-R) and UNIX sockets would expose the learner's machine or the node's.
     client.on('request', (_accept, reject) => reject?.());
