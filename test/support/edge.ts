@@ -13,7 +13,7 @@ export async function startEdge(orchestratorUrl: string): Promise<{ port: number
   const logger = pino({ level: 'silent' });
   const edge: EdgeServer = createEdgeServer({
     portHostDomains: portHostDomains('ports.localhost', 'localhost'),
-    orchestrator: createOrchestratorProxy({ target: orchestratorUrl, trustProxy: false, logger }),
+    orchestrator: createOrchestratorProxy({ targets: [orchestratorUrl], trustProxy: false, logger }),
     pages: { handle: async (_req, res) => void res.writeHead(404, { 'content-type': 'text/plain' }).end('no pages here') },
     logger,
   });
