@@ -6,7 +6,7 @@ import { meterRows } from '@/lib/usage-meters';
 /**
  * An instance's live use of its limits, as the API last measured it: one small meter per
  * limit (CPU, memory, disk, the inner Docker's storage). Each is a `role="meter"` with its
- * values, so screen readers read "Memory, 320 MiB / 512 MiB".
+ * values, so screen readers read "Memory, 320 / 512 MiB".
  */
 export function InstanceMeters({ hostname, usage }: { hostname: string; usage: InstanceUsage }) {
   return (

@@ -29,7 +29,7 @@ test('one meter per limit; a disk the node cannot measure has none', () => {
   const rows = meterRows(usage());
   assert.deepEqual(rows.map((r) => [r.key, r.percent, r.text]), [
     ['cpu', 25, '25% of 1 CPU'],
-    ['memory', 20, '100 MiB / 512 MiB'],
+    ['memory', 20, '100 / 512 MiB'],
     ['disk', 7, '700 MiB / 10 GiB'],
     ['dockerData', 0, '12 MiB / 10 GiB'],
   ]);
@@ -39,7 +39,7 @@ test('one meter per limit; a disk the node cannot measure has none', () => {
 test('the warning names what is nearly full and suggests docker system prune', () => {
   assert.equal(nearLimitWarning('node1', usage()), null);
   const disk = nearLimitWarning('node1', usage({ disk: { used: 9.2 * GiB, limit: 10 * GiB }, nearLimit: ['disk'] }));
-  assert.equal(disk, 'node1 is nearly full: disk 92% (9.2 GiB / 10 GiB). Free space with docker system prune (it removes stopped containers, unused networks, dangling images and build cache).');
+  assert.equal(disk, 'node1 is nearly full: disk 92% (9.2 / 10 GiB). Free space with docker system prune (it removes stopped containers, unused networks, dangling images and build cache).');
   const memory = nearLimitWarning('node2', usage({ memory: { used: 480 * MiB, limit: 512 * MiB }, nearLimit: ['memory'] }));
-  assert.match(memory!, /^node2 is nearly full: memory 94% \(480 MiB \/ 512 MiB\)\. Stop containers .*docker system prune/);
+  assert.match(memory!, /^node2 is nearly full: memory 94% \(480 \/ 512 MiB\)\. Stop containers .*docker system prune/);
 });

@@ -14,7 +14,7 @@ export interface MeterRow {
   /** Used and limit in the meter's unit (cores, bytes). */
   used: number;
   max: number;
-  /** e.g. "320 MiB / 512 MiB". */
+  /** e.g. "320 / 512 MiB". */
   text: string;
   percent: number;
   near: boolean;
@@ -34,6 +34,13 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(digits).replace(/\.0$/, '')} ${UNITS[unit]}`;
 }
 
+/** "287 / 512 MiB" when both share a unit, else "228 KiB / 1.5 GiB": short enough for the sidebar. */
+export function formatUsedOfLimit(used: number, limit: number): string {
+  const [u, l] = [formatBytes(used), formatBytes(limit)];
+  const [uValue, uUnit] = u.split(' ');
+  return uUnit === l.split(' ')[1] ? `${uValue} / ${l}` : `${u} / ${l}`;
+}
+
 function percentOf(used: number, max: number): number {
   return max > 0 ? Math.min(100, Math.round((used / max) * 100)) : 0;
 }
@@ -41,7 +48,7 @@ function percentOf(used: number, max: number): number {
 function bytesRow(key: MeterKey, label: string, description: string, meter: UsageMeter, near: boolean): MeterRow | null {
   // A meter needs a limit to be a meter; without one there is nothing to fill.
   if (meter.limit === null || meter.limit <= 0) return null;
-  return { key, label, description, used: meter.used, max: meter.limit, text: `${formatBytes(meter.used)} / ${formatBytes(meter.limit)}`, percent: percentOf(meter.used, meter.limit), near };
+  return { key, label, description, used: meter.used, max: meter.limit, text: formatUsedOfLimit(meter.used, meter.limit), percent: percentOf(meter.used, meter.limit), near };
 }
 
 export function meterRows(usage: InstanceUsage): MeterRow[] {
