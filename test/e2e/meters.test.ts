@@ -64,7 +64,7 @@ describe('meters in the sidebar', { timeout: 10 * 60_000 }, () => {
     assert.equal(cpu.max, 0.5, 'the CPU meter is against the half-core quota');
     const memory = await meter(item, 'Memory');
     assert.equal(memory.max, 512 * MiB);
-    assert.match(memory.text, /^\d+ \/ 512 MiB$/);
+    assert.match(memory.text, /^[\d.]+ \/ 512 MiB$/);
     const disk = await meter(item, 'Disk');
     assert.equal(disk.max, 1.5 * 1024 * MiB);
     assert.match(disk.text, /^[\d.]+ (MiB )?\/ 1\.5 GiB$/);
