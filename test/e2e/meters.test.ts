@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
+import { terminalText, typeInTerminal } from '../support/page-terminal.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // A learner watches their instance's meters in the sidebar while loading it from the
@@ -14,16 +15,6 @@ import { startTestStack, type TestStack } from '../support/test-stack.ts';
 // 512 MiB, 1.5 GiB of disk) keep the writes short.
 
 const MiB = 1024 * 1024;
-
-async function terminalText(page: Page): Promise<string> {
-  return page.locator('[data-testid="terminal"]:visible .xterm-rows').innerText();
-}
-
-async function typeInTerminal(page: Page, line: string): Promise<void> {
-  await page.locator('[data-testid="terminal"]:visible .xterm').click();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
-}
 
 /** A meter's figures as the page states them to assistive technology. */
 async function meter(item: Locator, name: 'CPU' | 'Memory' | 'Disk' | 'Docker'): Promise<{ now: number; max: number; text: string }> {
