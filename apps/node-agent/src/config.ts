@@ -103,6 +103,11 @@ const ConfigSchema = z
     CPU_ABUSE_STOP_MINUTES: z.coerce.number().min(0).default(10),
     /** How often each instance's CPU time is read from its cgroup (or the engine's stats). */
     CPU_ABUSE_SAMPLE_INTERVAL_MS: positiveInt(5000),
+    /**
+     * How often each running instance's CPU, memory and disk use is measured (cgroup and btrfs
+     * quota files) and sent to the orchestrator for the learner's meters and this agent's /metrics.
+     */
+    USAGE_SAMPLE_INTERVAL_MS: positiveInt(2000),
     /** pino level of the agent's structured logs (stdout, one JSON object per line). */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

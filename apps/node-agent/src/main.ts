@@ -10,6 +10,7 @@ import { InstanceCommands } from './instances/instance-commands.ts';
 import { InstanceFiles } from './instances/instance-files.ts';
 import { InstanceResources } from './instances/instance-resources.ts';
 import { InstanceWatcher } from './instances/instance-watcher.ts';
+import { UsageSampler } from './instances/usage-sampler.ts';
 import { WarmPool } from './instances/warm-pool.ts';
 import { LifecycleWorker } from './jobs/worker.ts';
 import { NodeAnnouncer } from './node-announcement.ts';
@@ -99,11 +100,6 @@ const worker = new LifecycleWorker({
   logger,
   onJobDone: (name, outcome, seconds) => metrics.jobs.observe({ name, outcome }, seconds),
 });
-metrics.observe({
-  runningInstances: async () => (await provisioner.listInstances()).filter((instance) => instance.running).length,
-  warmReady: () => pool?.readyCount ?? 0,
-  terminals: () => terminals.counts(),
-});
 
 const announcer = new NodeAnnouncer({
   docker,
@@ -172,6 +168,20 @@ const cpuAbuse = new CpuAbuseMonitor({
   logger,
 });
 
+const usage = new UsageSampler({
+  docker,
+  listInstances: () => provisioner.listInstances(),
+  intervalMs: config.USAGE_SAMPLE_INTERVAL_MS,
+  onReport: (report) => link.usage(report),
+  logger,
+});
+metrics.observe({
+  runningInstances: async () => (await provisioner.listInstances()).filter((instance) => instance.running).length,
+  warmReady: () => pool?.readyCount ?? 0,
+  terminals: () => terminals.counts(),
+  instanceUsage: () => usage.latest(),
+});
+
 const metricsServer =
   config.METRICS_PORT === undefined
     ? undefined
@@ -191,6 +201,7 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
   heartbeat.stop();
   ports.stop();
   cpuAbuse.stop();
+  usage.stop();
   watcher.stop();
   link.close();
   metricsServer?.close();
@@ -207,6 +218,7 @@ pool?.start();
 heartbeat.start();
 ports.start();
 cpuAbuse.start();
+usage.start();
 worker.start();
 link.connect({
   onConnected: async (live) => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { secretEqual } from '@playground/contracts/secret-equal';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { LatestUsage } from './instances/usage-sampler.ts';
 
 // What this node agent is doing, in Prometheus' text format on its own small HTTP server
 // (METRICS_PORT, bound to METRICS_HOST, by default loopback only; METRICS_TOKEN asks for a
@@ -11,6 +12,8 @@ import type { Logger } from 'pino';
 
 export interface AgentGauges {
   runningInstances(): Promise<number>;
+  /** Each running instance's figures from the usage sampler's last pass. */
+  instanceUsage(): readonly LatestUsage[];
   warmReady(): number;
   terminals(): { shells: number; viewers: number };
 }
@@ -63,6 +66,39 @@ export class AgentMetrics {
         this.set({ kind: 'shells' }, shells);
         this.set({ kind: 'viewers' }, viewers);
       },
+    });
+    this.observeUsage(gauges);
+  }
+
+  /**
+   * Per-instance use, labelled by container (short id), never by instance or session id: those
+   * are capabilities (SSH user name, the session's page), and metrics travel to wider places.
+   */
+  private observeUsage(gauges: AgentGauges): void {
+    const registers = [this.registry];
+    const perInstance = (name: string, help: string, labelNames: string[], set: (gauge: Gauge, usage: LatestUsage) => void) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['container', ...labelNames],
+        registers,
+        collect() {
+          this.reset();
+          for (const usage of gauges.instanceUsage()) set(this, usage);
+        },
+      });
+    perInstance('playground_agent_instance_cpu_cores', 'CPU an instance used over the last sample, in cores.', [], (g, u) => g.set({ container: u.container }, u.cpu.used));
+    perInstance('playground_agent_instance_cpu_limit_cores', "An instance's CPU quota, in cores.", [], (g, u) => g.set({ container: u.container }, u.cpu.limit));
+    perInstance('playground_agent_instance_memory_bytes', 'Memory an instance holds (inactive file cache left out).', [], (g, u) => g.set({ container: u.container }, u.memory.used));
+    perInstance('playground_agent_instance_memory_limit_bytes', "An instance's memory limit.", [], (g, u) => {
+      if (u.memory.limit !== null) g.set({ container: u.container }, u.memory.limit);
+    });
+    const disks = (u: LatestUsage) => [['root', u.disk], ['docker', u.dockerData]] as const;
+    perInstance('playground_agent_instance_disk_bytes', 'Bytes an instance references in its root file system (fs="root", image included) or its /var/lib/docker (fs="docker").', ['fs'], (g, u) => {
+      for (const [fs, figures] of disks(u)) if (figures) g.set({ container: u.container, fs }, figures.used);
+    });
+    perInstance('playground_agent_instance_disk_limit_bytes', "An instance's disk limit, per file system.", ['fs'], (g, u) => {
+      for (const [fs, figures] of disks(u)) if (figures?.limit) g.set({ container: u.container, fs }, figures.limit);
     });
   }
 

@@ -16,6 +16,7 @@ import {
   type NodeAnnouncement,
   type OrchestratorToAgent,
   type SecurityMode,
+  type UsageReport,
 } from '@playground/contracts';
 import { acceptStreams, type LinkStreams, type StreamCarrier, type StreamDialer } from '@playground/contracts/link-streams';
 import type { InstanceCommands } from './instances/instance-commands.ts';
@@ -130,6 +131,11 @@ export class OrchestratorLink {
 
   stopped(instanceId: string, report: CpuAbuseReport): void {
     this.socket.emit('instance.stopped', instanceId, report);
+  }
+
+  /** Not buffered while disconnected: old figures are worth nothing, the next interval brings new ones. */
+  usage(report: UsageReport): void {
+    if (this.socket.connected) this.socket.emit('instance.usage', report);
   }
 
   private detachAll(): void {

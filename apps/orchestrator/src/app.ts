@@ -23,6 +23,7 @@ import { loadLabs } from '@playground/labs';
 import { UploadedLabs } from './uploaded-labs.ts';
 import { Metrics } from './metrics.ts';
 import { Instances } from './instances.ts';
+import { InstanceUsageStore } from './instance-usage.ts';
 import type { Logger } from './logger.ts';
 import { NodeQueues } from './node-queues.ts';
 import { NodeCredentials } from './node-credentials.ts';
@@ -108,7 +109,8 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const sessions = new Sessions(db, queues, placement, audit, terminals, config);
   const instances = new Instances(db, queues, sessions, audit, terminals, agents, config, metrics.instanceCreate);
   const nodes = new Nodes(db, queues, sessions, audit, terminals, logger.child({ component: 'nodes' }));
-  agents.subscribe(new AgentReports(db, nodes, instances, logger.child({ component: 'agent-reports' })));
+  const usage = new InstanceUsageStore(redis, options.queuePrefix ?? 'playground', config.USAGE_WARN_THRESHOLD, logger.child({ component: 'usage' }));
+  agents.subscribe(new AgentReports(db, nodes, instances, usage, logger.child({ component: 'agent-reports' })));
   // Byte streams to instance ports over the agents' links (port traffic, ssh -L).
   const nodeStreams = new NodeStreams(logger.child({ component: 'node-streams' }));
   agents.subscribe(nodeStreams);
@@ -134,6 +136,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     logger,
     sessions,
     instances,
+    usage,
     nodes,
     nodeCredentials: agents,
     health,

@@ -55,6 +55,12 @@ const ConfigSchema = z
     INSTANCE_MEMORY_MB: positiveInt(1024),
     /** Process limit of each instance. */
     INSTANCE_PIDS: positiveInt(1000),
+    /**
+     * The fraction of an instance's memory or disk limit (0.85 = 85 %) from which the learner's
+     * page warns that it is nearly full and suggests `docker system prune` (the instance view's
+     * `usage.nearLimit`).
+     */
+    USAGE_WARN_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.85),
     /** How long POST …/instances waits for the node to create the instance. */
     INSTANCE_CREATE_TIMEOUT_MS: positiveInt(90_000),
     /** A node whose heartbeat is older than this is `down` and gets no new sessions. */

@@ -1,9 +1,10 @@
-import { ENGINE_API_PORTS, type InstanceView, type SessionView } from '@playground/contracts';
+import { ENGINE_API_PORTS, type InstanceUsage, type InstanceView, type SessionView } from '@playground/contracts';
 import type { Instance, Session } from './generated/prisma/client.ts';
 import type { PortUrls } from './port-urls.ts';
 
 /** Record → public view. Only these functions decide what the API shows. */
-export function instanceView(instance: Instance, urls: PortUrls): InstanceView {
+/** `usage`: the instance's live figures (instance-usage.ts), where a view shows them. */
+export function instanceView(instance: Instance, urls: PortUrls, usage: InstanceUsage | null = null): InstanceView {
   return {
     id: instance.id,
     hostname: instance.hostname,
@@ -20,6 +21,7 @@ export function instanceView(instance: Instance, urls: PortUrls): InstanceView {
     // `error` holds what the learner is told: a warning while the instance runs, why it ended after.
     warning: instance.status === 'running' ? instance.error : null,
     reason: instanceReason(instance),
+    usage: instance.status === 'running' ? usage : null,
   };
 }
 
@@ -39,13 +41,19 @@ function instanceReason(instance: Instance): string | null {
   }
 }
 
-export function sessionView(session: Session, instances: Instance[], maxInstances: number, urls: PortUrls): SessionView {
+export function sessionView(
+  session: Session,
+  instances: Instance[],
+  maxInstances: number,
+  urls: PortUrls,
+  usage: ReadonlyMap<string, InstanceUsage> = new Map(),
+): SessionView {
   return {
     id: session.id,
     status: session.status,
     createdAt: session.createdAt.toISOString(),
     expiresAt: session.expiresAt.toISOString(),
     limits: { maxInstances },
-    instances: instances.map((instance) => instanceView(instance, urls)),
+    instances: instances.map((instance) => instanceView(instance, urls, usage.get(instance.id) ?? null)),
   };
 }

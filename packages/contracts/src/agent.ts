@@ -90,7 +90,42 @@ export interface AgentToOrchestrator {
   'instance.cpu_warning': (instanceId: string, warning: CpuAbuseReport | null) => void;
   /** The agent stopped and removed an instance for abuse; `reason` says why, for the learner. */
   'instance.stopped': (instanceId: string, report: CpuAbuseReport) => void;
+  /** What every running instance of the node uses now, sent on each sampling interval (not buffered offline). */
+  'instance.usage': (report: UsageReport) => void;
 }
+
+/** Bytes in use against a limit; `limit` null when none is enforced. */
+export const UsedOfLimit = z.object({
+  used: z.number().min(0),
+  limit: z.number().min(0).nullable(),
+});
+export type UsedOfLimit = z.infer<typeof UsedOfLimit>;
+
+/**
+ * One instance's use of its limits, as its node measured it (apps/node-agent/src/instances/usage-sampler.ts).
+ * `disk` is the root file system (its limit counts the instance image too), `dockerData` the
+ * inner engine's /var/lib/docker volume, each with its own limit; null where the node cannot
+ * measure them (no btrfs quotas).
+ */
+export const InstanceUsageSample = z.object({
+  instanceId: z.string(),
+  /** CPU in cores over the last interval, against the instance's quota in cores. */
+  cpu: z.object({ used: z.number().min(0), limit: z.number().positive() }),
+  /** Memory in bytes (page cache that the kernel can drop at once left out), against the cgroup limit. */
+  memory: UsedOfLimit,
+  disk: UsedOfLimit.nullable(),
+  dockerData: UsedOfLimit.nullable(),
+});
+export type InstanceUsageSample = z.infer<typeof InstanceUsageSample>;
+
+export const UsageReport = z.object({
+  /** When the node measured it (ISO 8601). */
+  at: z.iso.datetime(),
+  /** How often the node measures: figures older than a few intervals are stale. */
+  intervalMs: z.number().int().positive(),
+  instances: z.array(InstanceUsageSample).max(1000),
+});
+export type UsageReport = z.infer<typeof UsageReport>;
 
 /** What the agent measured about an instance's sustained CPU burn (see cpu-abuse-detector.ts). */
 export const CpuAbuseReport = z.object({

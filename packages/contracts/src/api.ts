@@ -49,6 +49,32 @@ export const PortView = z.object({
 });
 export type PortView = z.infer<typeof PortView>;
 
+/** Use of one limit, for a meter: bytes (cores for CPU); `limit` null when none is enforced. */
+export const UsageMeter = z.object({ used: z.number().min(0), limit: z.number().min(0).nullable() });
+export type UsageMeter = z.infer<typeof UsageMeter>;
+
+/** The limits whose nearness the page warns of (freeing them is up to the learner: `docker system prune`). */
+export const USAGE_RESOURCES = ['memory', 'disk', 'dockerData'] as const;
+
+/**
+ * A running instance's live use of its limits, as its node last measured it (every few
+ * seconds). `disk`: its root file system (the limit counts the instance image too);
+ * `dockerData`: its inner engine's /var/lib/docker, limited on its own; null where the node
+ * cannot measure them. `nearLimit`: memory or disks at or past `warnAt` of their limit, for
+ * the page to warn of (and suggest `docker system prune`).
+ */
+export const InstanceUsage = z.object({
+  at: z.string(),
+  cpu: UsageMeter,
+  memory: UsageMeter,
+  disk: UsageMeter.nullable(),
+  dockerData: UsageMeter.nullable(),
+  /** The fraction of a limit from which the page warns (USAGE_WARN_THRESHOLD). */
+  warnAt: z.number(),
+  nearLimit: z.array(z.enum(USAGE_RESOURCES)),
+});
+export type InstanceUsage = z.infer<typeof InstanceUsage>;
+
 export const InstanceView = z.object({
   id: InstanceId,
   hostname: z.string(),
@@ -64,6 +90,8 @@ export const InstanceView = z.object({
   warning: z.string().nullable(),
   /** Why an instance that is not running ended or failed (lost, failed, deleted), for the learner. */
   reason: z.string().nullable(),
+  /** Live CPU, memory and disk use against its limits; null until measured, when stale, or not running. */
+  usage: InstanceUsage.nullable(),
 });
 export type InstanceView = z.infer<typeof InstanceView>;
 

@@ -5,6 +5,7 @@ import type { CpuAbuseReport, DeleteInstanceJob } from '@playground/contracts';
 import { CpuAbuseDetector, cpuStopReason, cpuWarningText, type CpuAbusePolicy } from './cpu-abuse-detector.ts';
 import type { ManagedInstance } from './instance-provisioner.ts';
 import { CpuUsageReader, cpuQuotaCores, type CpuReadMode } from './cpu-usage.ts';
+import { RunningInstanceLoop } from './running-instance-loop.ts';
 
 // Samples every running instance's CPU time on a timer and answers a sustained full-quota burn:
 // first a warning, then the instance is stopped (removed, so its slot is free) with the reason.
@@ -34,11 +35,16 @@ interface Watched {
 export class CpuAbuseMonitor {
   private readonly watched = new Map<string, Watched>();
   private readonly reader: CpuUsageReader;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly loop: RunningInstanceLoop;
 
   constructor(private readonly opts: CpuAbuseMonitorOptions) {
     this.reader = new CpuUsageReader(opts.docker, opts.readMode);
+    this.loop = new RunningInstanceLoop({
+      ...opts,
+      pass: async (running) => void (await Promise.all(running.map((inst) => this.sample(inst)))),
+      forget: (instanceId) => this.forget(instanceId),
+      failure: 'cpu.sample_failed',
+    });
   }
 
   /** Whether the policy can act at all (both durations 0 disable the monitor). */
@@ -52,35 +58,22 @@ export class CpuAbuseMonitor {
   }
 
   start(): void {
-    if (this.timer || !this.enabled) return;
-    this.timer = setInterval(() => void this.sampleOnce(), this.opts.intervalMs);
-    void this.sampleOnce();
+    if (this.enabled) this.loop.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    this.watched.clear();
+    this.loop.stop();
   }
 
   /** One pass over the running instances; overlapping passes are skipped. */
-  async sampleOnce(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const instances = (await this.opts.listInstances()).filter((i) => i.running);
-      const listed = new Set(instances.map((i) => i.instanceId));
-      for (const [id, w] of this.watched) {
-        if (listed.has(id)) continue;
-        this.watched.delete(id);
-        this.reader.forget(w.containerId);
-      }
-      await Promise.all(instances.map((inst) => this.sample(inst)));
-    } catch (err) {
-      this.opts.logger.warn({ err: String(err) }, 'cpu.sample_failed');
-    } finally {
-      this.running = false;
-    }
+  sampleOnce(): Promise<void> {
+    return this.loop.runOnce();
+  }
+
+  private forget(instanceId: string): void {
+    const w = this.watched.get(instanceId);
+    this.watched.delete(instanceId);
+    if (w) this.reader.forget(w.containerId);
   }
 
   private async sample(inst: ManagedInstance): Promise<void> {
@@ -114,8 +107,7 @@ export class CpuAbuseMonitor {
         const stopped = report(cpuStopReason(this.opts.policy), verdict.sustainedMs);
         this.opts.logger.warn({ instanceId: inst.instanceId, sessionId: inst.sessionId, ...stopped }, 'instance.stopped_abuse');
         this.opts.onStop(inst.instanceId, stopped);
-        this.watched.delete(inst.instanceId);
-        this.reader.forget(w.containerId);
+        this.forget(inst.instanceId);
         await this.opts.deleteInstance({ instanceId: inst.instanceId, sessionId: inst.sessionId }).catch((err) =>
           this.opts.logger.warn({ instanceId: inst.instanceId, err: String(err) }, 'instance.stop_failed'),
         );

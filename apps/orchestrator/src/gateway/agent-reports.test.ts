@@ -141,4 +141,43 @@ describe('agent reports: instance.gone, CPU warnings and stops', () => {
     await t.app.db.instance.update({ where: { id: crashed.instanceId }, data: { status: 'deleting' } });
     assert.equal((await instanceView(crashed.sessionId, crashed.instanceId)).reason, 'deleted');
   });
+
+  it("usage reports show as the running instance's usage, with the limits nearly reached; foreign, malformed and stale ones do not", async () => {
+    const { sessionId, instanceId } = await runningInstance('192.0.2.82');
+    assert.equal((await instanceView(sessionId, instanceId)).usage, null, 'no figures before the first report');
+    const GiB = 1024 ** 3;
+    const sample = {
+      instanceId,
+      cpu: { used: 0.42, limit: 1 },
+      memory: { used: 0.5 * GiB, limit: GiB },
+      disk: { used: 0.9 * GiB, limit: GiB },
+      dockerData: { used: 0.1 * GiB, limit: GiB },
+    };
+    const at = new Date().toISOString();
+    agent.emit('instance.usage', { at, intervalMs: 1000, instances: [sample] });
+    await eventually(async () => (await instanceView(sessionId, instanceId)).usage !== null, { timeoutMs: 5_000, description: 'the usage in the instance view' });
+    // USAGE_WARN_THRESHOLD defaults to 0.85: the root disk at 90 % is near its limit, memory at 50 % is not.
+    assert.deepEqual((await instanceView(sessionId, instanceId)).usage, {
+      at,
+      cpu: sample.cpu,
+      memory: sample.memory,
+      disk: sample.disk,
+      dockerData: sample.dockerData,
+      warnAt: 0.85,
+      nearLimit: ['disk'],
+    });
+
+    // Another node's instance cannot be spoken of; a malformed report changes nothing.
+    const other = await t.addNode(1);
+    const foreign = 'k'.repeat(26);
+    await t.app.db.instance.create({ data: { id: foreign, sessionId, nodeId: other, hostname: 'node9', status: 'running' } });
+    agent.emit('instance.usage', { at, intervalMs: 1000, instances: [{ ...sample, instanceId: foreign }] });
+    agent.emit('instance.usage', { at, intervalMs: 1000, instances: [{ ...sample, memory: { used: -1, limit: GiB } }] } as never);
+    await sleep(300);
+    assert.equal((await instanceView(sessionId, foreign)).usage, null, "an agent's figures never show on another node's instance");
+    assert.equal((await instanceView(sessionId, instanceId)).usage?.memory.used, 0.5 * GiB, 'a malformed report is refused');
+
+    // Figures expire a few of the node's intervals after they were sent (at least 5 s): a stale meter disappears.
+    await eventually(async () => (await instanceView(sessionId, instanceId)).usage === null, { timeoutMs: 10_000, description: 'the figures to expire' });
+  });
 });

@@ -1,5 +1,6 @@
-import { CpuAbuseReport, InstanceId, NodeAnnouncement, type LiveInstances } from '@playground/contracts';
+import { CpuAbuseReport, InstanceId, NodeAnnouncement, UsageReport, type LiveInstances } from '@playground/contracts';
 import type { Db } from '../db.ts';
+import type { InstanceUsageStore } from '../instance-usage.ts';
 import type { Instances } from '../instances.ts';
 import type { Logger } from '../logger.ts';
 import type { Nodes } from '../nodes.ts';
@@ -8,13 +9,14 @@ import type { AgentListener, AgentSocket } from './agent-links.ts';
 
 // What node agents report over their link, checked at this edge and handed to the module
 // that owns the record: the node's own announcement to `nodes`, what happened to its
-// instances to `instances`. An agent can only speak of its own node and instances.
+// instances to `instances`, what they use now to `usage`. An agent can only speak of its own node and instances.
 
 export class AgentReports implements AgentListener {
   constructor(
     private readonly db: Db,
     private readonly nodes: Nodes,
     private readonly instances: Instances,
+    private readonly usage: InstanceUsageStore,
     private readonly logger: Logger,
   ) {}
 
@@ -46,6 +48,11 @@ export class AgentReports implements AgentListener {
     socket.on('instance.stopped', (instanceId, raw) =>
       void this.guard('instance.stopped', async () => {
         if (InstanceId.safeParse(instanceId).success) await this.instances.recordStopped(nodeId, instanceId, CpuAbuseReport.parse(raw));
+      }),
+    );
+    socket.on('instance.usage', (raw) =>
+      void this.guard('instance.usage', async () => {
+        await this.usage.record(nodeId, UsageReport.parse(raw));
       }),
     );
   }

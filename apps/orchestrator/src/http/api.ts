@@ -16,6 +16,7 @@ import type { OriginPolicy } from '../origin-policy.ts';
 import type { PortUrls } from '../port-urls.ts';
 import type { TemplateCatalog, TemplateProvisioner } from '../session-templates.ts';
 import type { Sessions } from '../sessions.ts';
+import type { InstanceUsageStore } from '../instance-usage.ts';
 import { instanceView, sessionView } from '../views.ts';
 import { createErrorHandler, sendError } from './errors.ts';
 import { registerPwdRoutes } from '../pwd/pwd-routes.ts';
@@ -28,6 +29,8 @@ import { registerAuthRoutes, type InstructorAuth } from '../instructors/auth.ts'
 // The public REST API, /api/v1. Handlers are thin: parse, call the lifecycle services, view.
 
 export interface ApiDeps {
+  /** Live usage figures of running instances, for the session view's meters. */
+  usage: InstanceUsageStore;
   config: Pick<Config, 'MAX_INSTANCES_PER_SESSION' | 'ADMIN_TOKEN' | 'PUBLIC_URL' | 'PWD_UPLOAD_MAX_BYTES' | 'FILES_UPLOAD_MAX_BYTES' | 'FILES_EDITOR_MAX_BYTES'>;
   logger: Logger;
   sessions: Sessions;
@@ -138,7 +141,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // A lost session (its node stopped responding) answers 200 with status `lost`, so the page can explain.
   app.get<{ Params: { id: string } }>('/api/v1/sessions/:id', async (request) => {
     const session = await sessions.requireViewable(request.params.id);
-    return sessionView(session, await instances.listVisible(session.id), maxInstances, urls);
+    const visible = await instances.listVisible(session.id);
+    return sessionView(session, visible, maxInstances, urls, await deps.usage.read(visible));
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', async (request, reply) => {

@@ -2,6 +2,7 @@
 
 import type { InstanceView } from '@playground/contracts';
 import { CloseIcon, WarningIcon } from './icons';
+import { InstanceMeters } from './instance-meters';
 
 const STATUS_TEXT: Record<InstanceView['status'], string> = {
   creating: 'starting',
@@ -51,6 +52,7 @@ export function InstanceList(props: {
               <span className="ip" title={instance.reason ?? undefined} data-testid="instance-status-text">
                 {status === 'running' || status === 'creating' ? (instance.ip ?? STATUS_TEXT[status]) : (instance.reason ?? STATUS_TEXT[status])}
               </span>
+              {status === 'running' && instance.usage ? <InstanceMeters hostname={instance.hostname} usage={instance.usage} /> : null}
             </span>
             {instance.warning ? (
               <span className="warning-badge" data-testid="instance-warning-badge" title={instance.warning} aria-label={instance.warning}>

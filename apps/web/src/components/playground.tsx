@@ -3,6 +3,7 @@
 import type { InstanceView } from '@playground/contracts';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, closeSession, createInstance, deleteInstance } from '@/lib/api-client';
+import { nearLimitWarning } from '@/lib/usage-meters';
 import { useSession } from '@/lib/use-session';
 import { Brand } from './brand';
 import { Countdown } from './countdown';
@@ -64,6 +65,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
   }, [session, instances, selectedId]);
 
   const selected = instances.find((i) => i.id === selectedId) ?? null;
+  const fullWarning = selected?.status === 'running' && selected.usage ? nearLimitWarning(selected.hostname, selected.usage) : null;
   // Once the record lists the new instance (as `creating`), it stands in for the pending row.
   // Until the API answers, the new instance has no name: the server picks it (it never reuses one).
   const pendingRow = adding && !instances.some((i) => i.status === 'creating');
@@ -196,6 +198,12 @@ export function Playground({ sessionId }: { sessionId: string }) {
             <div className="instance-warning" role="alert" data-testid="instance-warning">
               <WarningIcon />
               <span>{selected.warning}</span>
+            </div>
+          ) : null}
+          {fullWarning ? (
+            <div className="instance-warning" role="status" data-testid="usage-warning">
+              <WarningIcon />
+              <span>{fullWarning}</span>
             </div>
           ) : null}
           {selected && !hasShell(selected) ? <InstanceNotReady instance={selected} /> : null}

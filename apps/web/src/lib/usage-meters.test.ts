@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { InstanceUsage } from '@playground/contracts';
+import { formatBytes, meterRows, nearLimitWarning } from './usage-meters.ts';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+const usage = (over: Partial<InstanceUsage> = {}): InstanceUsage => ({
+  at: '2026-12-04T09:00:00.000Z',
+  cpu: { used: 0.25, limit: 1 },
+  memory: { used: 100 * MiB, limit: 512 * MiB },
+  disk: { used: 700 * MiB, limit: 10 * GiB },
+  dockerData: { used: 12 * MiB, limit: 10 * GiB },
+  warnAt: 0.85,
+  nearLimit: [],
+  ...over,
+});
+
+test('formatBytes uses binary units with one decimal below 100', () => {
+  assert.equal(formatBytes(0), '0 B');
+  assert.equal(formatBytes(1536), '1.5 KiB');
+  assert.equal(formatBytes(512 * MiB), '512 MiB');
+  assert.equal(formatBytes(10 * GiB), '10 GiB');
+  assert.equal(formatBytes(9.14 * GiB), '9.1 GiB');
+});
+
+test('one meter per limit; a disk the node cannot measure has none', () => {
+  const rows = meterRows(usage());
+  assert.deepEqual(rows.map((r) => [r.key, r.percent, r.text]), [
+    ['cpu', 25, '25% of 1 CPU'],
+    ['memory', 20, '100 / 512 MiB'],
+    ['disk', 7, '700 MiB / 10 GiB'],
+    ['dockerData', 0, '12 MiB / 10 GiB'],
+  ]);
+  assert.deepEqual(meterRows(usage({ disk: null, dockerData: { used: 5, limit: null } })).map((r) => r.key), ['cpu', 'memory']);
+});
+
+test('the warning names what is nearly full and suggests docker system prune', () => {
+  assert.equal(nearLimitWarning('node1', usage()), null);
+  const disk = nearLimitWarning('node1', usage({ disk: { used: 9.2 * GiB, limit: 10 * GiB }, nearLimit: ['disk'] }));
+  assert.equal(disk, 'node1 is nearly full: disk 92% (9.2 / 10 GiB). Free space with docker system prune (it removes stopped containers, unused networks, dangling images and build cache).');
+  const memory = nearLimitWarning('node2', usage({ memory: { used: 480 * MiB, limit: 512 * MiB }, nearLimit: ['memory'] }));
+  assert.match(memory!, /^node2 is nearly full: memory 94% \(480 \/ 512 MiB\)\. Stop containers .*docker system prune/);
+});
