@@ -29,8 +29,9 @@ playground_lock
 # ---------------------------------------------------------------------------------------
 # 1. Debian packages
 # ---------------------------------------------------------------------------------------
+# fonts-nanum: a Korean font, so Chromium (tests, screenshots) draws the Korean UI, not boxes.
 PACKAGES=(docker.io postgresql redis-server chromium debootstrap docker-registry
-          iptables iproute2 ca-certificates curl btrfs-progs)
+          iptables iproute2 ca-certificates curl btrfs-progs fonts-nanum)
 
 pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
 

@@ -5,6 +5,7 @@ import {
   TerminalInput,
   TerminalSize,
   type AttachReply,
+  type TerminalLanguage,
   type TerminalClientToServer,
   type TerminalServerToClient,
 } from '@playground/contracts';
@@ -29,6 +30,8 @@ interface ViewerData {
   instanceId: string;
   nodeId: string;
   size?: { cols: number; rows: number };
+  /** The page's language, for the welcome text of a shell this viewer starts. */
+  lang?: TerminalLanguage;
   /** Set for an instructor's read-only view (workshops/watch-access.ts). */
   watcher?: { canType: boolean };
 }
@@ -93,6 +96,8 @@ interface Viewer {
   earlyInput: string[] | undefined;
   /** An instructor watching: input reaches the shell only while `canType` (the learner granted help). */
   watcher?: { canType: boolean; refusedAt: number };
+  /** The learner's page language (the welcome text of a shell this viewer starts). */
+  lang?: TerminalLanguage;
 }
 
 /** A watcher typing without permission is told why at most this often. */
@@ -180,7 +185,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       throw retryableError('The node of this instance is not connected right now. Retrying…');
     }
     const size = auth.data.cols && auth.data.rows ? { cols: auth.data.cols, rows: auth.data.rows } : undefined;
-    socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, size };
+    socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, size, lang: auth.data.lang };
   }
 
   private async authorizeWatcher(socket: BrowserSocket, auth: TerminalWatchAuth): Promise<void> {
@@ -196,8 +201,8 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   }
 
   private onConnection(socket: BrowserSocket): void {
-    const { sessionId, instanceId, nodeId, size, watcher } = socket.data;
-    const terminal = this.open({ sessionId, instanceId, nodeId, size, watcher }, {
+    const { sessionId, instanceId, nodeId, size, lang, watcher } = socket.data;
+    const terminal = this.open({ sessionId, instanceId, nodeId, size, lang, watcher }, {
       output: (data) => socket.emit('output', data),
       control: (info) => (info.refused ? socket.emit('inputRefused', { reason: info.reason }) : socket.emit('control', { canType: info.canType, reason: info.reason })),
       exit: (info) => {
@@ -218,7 +223,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
    * with Docker WebSocket) reaches the same shells this way, with the same limits.
    */
   open(
-    target: { sessionId: string; instanceId: string; nodeId: string; size?: { cols: number; rows: number }; watcher?: { canType: boolean } },
+    target: ViewerData,
     sink: TerminalSink,
   ): TerminalHandle {
     const { instanceId, nodeId } = target;
@@ -234,6 +239,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       resizeBudget: new EventBudget(this.limits.resizePerSecond),
       earlyInput: [],
       watcher: target.watcher ? { canType: target.watcher.canType, refusedAt: 0 } : undefined,
+      lang: target.lang,
     };
     this.viewers.set(viewer.id, viewer);
     // A watcher never sizes the learner's shell: the learner's window decides.
@@ -303,7 +309,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     if (!agent) return this.end(viewer, 'The node of this instance is not connected right now. Reconnecting…', null, true);
     let reply: AttachReply;
     try {
-      reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, size });
+      reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, size, lang: viewer.lang });
     } catch {
       reply = { ok: false, code: 'timeout', message: 'The node did not answer in time.' };
     }
