@@ -29,9 +29,10 @@ playground_lock
 # ---------------------------------------------------------------------------------------
 # 1. Debian packages
 # ---------------------------------------------------------------------------------------
-# (docker-compose: the Compose deployment's test, test/deploy/compose.test.ts, brings it up with it.)
+# docker-compose: the Compose deployment's test (test/deploy/compose.test.ts) brings it up with it.
+# fonts-nanum: a Korean font, so Chromium (tests, screenshots) draws the Korean UI, not boxes.
 PACKAGES=(docker.io postgresql redis-server chromium debootstrap docker-registry docker-compose
-          iptables iproute2 ca-certificates curl btrfs-progs)
+          iptables iproute2 ca-certificates curl btrfs-progs fonts-nanum)
 
 pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FilesListReply, FilesListRequest, FilesReadReply, FilesReadRequest } from './files.ts';
-import { TerminalSize } from './terminal.ts';
+import { TerminalLanguage, TerminalSize } from './terminal.ts';
 
 // Node agent <-> orchestrator, Socket.IO namespace `/agent`. The agent dials out, so nodes
 // need no inbound port. Terminal bytes are relayed per viewer (one browser socket) with
@@ -60,6 +60,8 @@ export const AttachRequest = z.object({
   viewerId: z.string(),
   instanceId: z.string(),
   size: TerminalSize.optional(),
+  /** The welcome text's language, for a shell this attach starts (see TerminalLanguage). */
+  lang: TerminalLanguage.optional(),
 });
 export type AttachRequest = z.infer<typeof AttachRequest>;
 

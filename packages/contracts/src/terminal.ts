@@ -7,12 +7,20 @@ import { InstanceId, SessionId } from './ids.ts';
 
 export const TERMINAL_NAMESPACE = '/terminal';
 
+/**
+ * The language of a shell's welcome text (the instance image's /etc/motd.<lang>): the page's
+ * language, sent when its terminal attaches. Absent: English.
+ */
+export const TerminalLanguage = z.enum(['en', 'ko']);
+export type TerminalLanguage = z.infer<typeof TerminalLanguage>;
+
 export const TerminalAuth = z.object({
   sessionId: SessionId,
   instanceId: InstanceId,
   /** Initial size, so the first prompt is drawn at the right width. */
   cols: z.number().int().min(2).max(1000).optional(),
   rows: z.number().int().min(2).max(1000).optional(),
+  lang: TerminalLanguage.optional(),
 });
 export type TerminalAuth = z.infer<typeof TerminalAuth>;
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import { instanceContainerName, type TerminalSize } from '@playground/contracts';
+import { instanceContainerName, type TerminalLanguage, type TerminalSize } from '@playground/contracts';
 import { InstanceNotFoundError, isDockerNotFound } from '../errors.ts';
 
 /**
@@ -25,7 +25,8 @@ export interface Shell {
   close(): void;
 }
 
-export type ShellFactory = (instanceId: string, size?: TerminalSize) => Promise<Shell>;
+/** `lang`: the welcome text's language (PLAYGROUND_LANG, read by the image's ~/.bashrc). */
+export type ShellFactory = (instanceId: string, size?: TerminalSize, lang?: TerminalLanguage) => Promise<Shell>;
 
 /**
  * `docker exec -it <instance> bash -l`. The hijacked connection is a raw two-way byte stream
@@ -95,7 +96,7 @@ class DockerExecShell implements Shell {
 export const DEFAULT_MAX_PENDING_INPUT_BYTES = 256 * 1024;
 
 export function dockerShellFactory(docker: Docker, opts: { maxPendingInputBytes?: number } = {}): ShellFactory {
-  return async (instanceId, size) => {
+  return async (instanceId, size, lang) => {
     const container = docker.getContainer(instanceContainerName(instanceId));
     let exec: Docker.Exec;
     try {
@@ -107,7 +108,7 @@ export function dockerShellFactory(docker: Docker, opts: { maxPendingInputBytes?
         AttachStdin: true,
         AttachStdout: true,
         AttachStderr: true,
-        Env: ['TERM=xterm-256color', 'LANG=C.UTF-8'],
+        Env: ['TERM=xterm-256color', 'LANG=C.UTF-8', ...(lang ? [`PLAYGROUND_LANG=${lang}`] : [])],
         WorkingDir: '/root',
         User: 'root',
       });

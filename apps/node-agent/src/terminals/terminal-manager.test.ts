@@ -172,3 +172,20 @@ test('attaching to an instance that does not exist replies with an error', async
   assert.equal(reply.ok, false);
   assert.equal(!reply.ok && reply.code, 'instance_not_found');
 });
+
+test("the first viewer's language greets: a prewarmed shell no one saw is replaced, a seen one is kept", async () => {
+  const second = newInstanceId();
+  await testProvisioner(docker, nodeId).createInstance({ sessionId, instanceId: second, hostname: 'node2', limits: TEST_LIMITS });
+  terminals.prewarm(second);
+  await eventually(() => terminals.inspect(second), { timeoutMs: 30_000, description: 'the prewarmed shell' });
+  const korean = viewer();
+  assert.deepEqual(await terminals.attach({ viewerId: 'ko', instanceId: second, lang: 'ko' }, korean.sink), { ok: true });
+  terminals.input('ko', 'export MARK=first-shell; echo "lang=[$PLAYGROUND_LANG]"\r');
+  await eventually(() => korean.text().includes('lang=[ko]'), { timeoutMs: 10_000, description: 'a shell started in Korean' });
+  // Someone else opening the same terminal in English joins the shell that is already on screen.
+  const english = viewer();
+  await terminals.attach({ viewerId: 'en', instanceId: second, lang: 'en' }, english.sink);
+  terminals.input('en', 'echo "still=[$MARK/$PLAYGROUND_LANG]"\r');
+  await eventually(() => english.text().includes('still=[first-shell/ko]'), { timeoutMs: 10_000, description: 'the same shell' });
+  terminals.closeInstance(second, 'test over');
+});

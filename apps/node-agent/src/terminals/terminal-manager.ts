@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AttachReply, TerminalSize } from '@playground/contracts';
+import type { AttachReply, TerminalLanguage, TerminalSize } from '@playground/contracts';
 import { AgentError } from '../errors.ts';
 import { ReplayBuffer } from './replay-buffer.ts';
 import type { Shell, ShellFactory } from './shell.ts';
@@ -55,6 +55,9 @@ interface Terminal {
   paused: boolean;
   /** Input was dropped since the shell last caught up (its viewers were told). */
   inputDropped: boolean;
+  /** Its welcome text's language (absent: English), and whether any viewer has seen it yet. */
+  lang?: TerminalLanguage;
+  viewed: boolean;
 }
 
 const INPUT_DROPPED_NOTICE =
@@ -82,13 +85,19 @@ export class TerminalManager {
     this.ackEveryBytes = Math.max(1, Math.floor(opts.windowBytes / 4));
   }
 
-  async attach(request: { viewerId: string; instanceId: string; size?: TerminalSize }, sink: ViewerSink): Promise<AttachReply> {
+  async attach(request: { viewerId: string; instanceId: string; size?: TerminalSize; lang?: TerminalLanguage }, sink: ViewerSink): Promise<AttachReply> {
     this.detach(request.viewerId);
     const token = Symbol(request.viewerId);
     this.pendingAttach.set(request.viewerId, token);
     let terminal: Terminal;
     try {
-      terminal = await this.terminalFor(request.instanceId, request.size);
+      terminal = await this.terminalFor(request.instanceId, request.size, request.lang);
+      // A prewarmed shell greeted in English that no one has seen yet: the first viewer's
+      // language wins, so its welcome text is replaced by a shell greeting in that language.
+      if (!terminal.viewed && (request.lang ?? 'en') !== (terminal.lang ?? 'en')) {
+        this.discard(terminal, 'language');
+        terminal = await this.terminalFor(request.instanceId, request.size, request.lang);
+      }
       if (this.pendingAttach.get(request.viewerId) !== token) return { ok: false, code: 'detached', message: 'the viewer left' };
     } catch (err) {
       const code = err instanceof AgentError ? err.code : 'terminal_failed';
@@ -100,6 +109,7 @@ export class TerminalManager {
     }
     const viewer: Viewer = { id: request.viewerId, instanceId: request.instanceId, sink, sent: 0, acked: 0, askedAt: 0, chunksSinceAsk: 0 };
     terminal.viewers.set(viewer.id, viewer);
+    terminal.viewed = true;
     this.viewers.set(viewer.id, viewer);
     const replay = terminal.replay.snapshot();
     if (replay.length > 0) this.send(terminal, viewer, replay);
@@ -108,19 +118,26 @@ export class TerminalManager {
     return { ok: true };
   }
 
-  private terminalFor(instanceId: string, size?: TerminalSize): Promise<Terminal> {
+  private terminalFor(instanceId: string, size?: TerminalSize, lang?: TerminalLanguage): Promise<Terminal> {
     const existing = this.terminals.get(instanceId);
     if (existing) return Promise.resolve(existing);
     let pending = this.starting.get(instanceId);
     if (!pending) {
-      pending = this.start(instanceId, size).finally(() => this.starting.delete(instanceId));
+      pending = this.start(instanceId, size, lang).finally(() => this.starting.delete(instanceId));
       this.starting.set(instanceId, pending);
     }
     return pending;
   }
 
-  private async start(instanceId: string, size?: TerminalSize): Promise<Terminal> {
-    const shell = await this.opts.openShell(instanceId, size);
+  /** Ends a shell no viewer holds (it leaves the map first, so its exit changes nothing). */
+  private discard(terminal: Terminal, why: string): void {
+    if (this.terminals.get(terminal.instanceId) === terminal) this.terminals.delete(terminal.instanceId);
+    terminal.shell.close();
+    this.opts.logger.debug({ instanceId: terminal.instanceId, why }, 'terminal.discarded');
+  }
+
+  private async start(instanceId: string, size?: TerminalSize, lang?: TerminalLanguage): Promise<Terminal> {
+    const shell = await this.opts.openShell(instanceId, size, lang);
     const terminal: Terminal = {
       instanceId,
       shell,
@@ -129,6 +146,8 @@ export class TerminalManager {
       viewers: new Map(),
       paused: false,
       inputDropped: false,
+      lang,
+      viewed: false,
     };
     shell.events.on('data', (raw) => {
       const chunk = terminal.utf8.take(raw);

@@ -5,6 +5,7 @@ import {
   TerminalInput,
   TerminalSize,
   type AttachReply,
+  type TerminalLanguage,
   type TerminalClientToServer,
   type TerminalServerToClient,
 } from '@playground/contracts';
@@ -35,6 +36,8 @@ interface ViewerData {
   instanceId: string;
   nodeId: string;
   size?: { cols: number; rows: number };
+  /** The page's language, for the welcome text of a shell this viewer starts. */
+  lang?: TerminalLanguage;
   /** Set for an instructor's read-only view (workshops/watch-access.ts). */
   watcher?: { canType: boolean };
 }
@@ -101,6 +104,8 @@ interface Viewer {
   watcher?: { canType: boolean; refusedAt: number };
   /** The agent link the viewer was attached through, once the node confirmed the attach. */
   link: AgentLink | undefined;
+  /** The learner's page language (the welcome text of a shell this viewer starts). */
+  lang?: TerminalLanguage;
 }
 
 /** A watcher typing without permission is told why at most this often. */
@@ -206,7 +211,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       throw retryableError('The node of this instance is not connected right now. Retrying…');
     }
     const size = auth.data.cols && auth.data.rows ? { cols: auth.data.cols, rows: auth.data.rows } : undefined;
-    socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, size };
+    socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, size, lang: auth.data.lang };
   }
 
   private async authorizeWatcher(socket: BrowserSocket, auth: TerminalWatchAuth): Promise<void> {
@@ -222,8 +227,8 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   }
 
   private onConnection(socket: BrowserSocket): void {
-    const { sessionId, instanceId, nodeId, size, watcher } = socket.data;
-    const terminal = this.open({ sessionId, instanceId, nodeId, size, watcher }, {
+    const { sessionId, instanceId, nodeId, size, lang, watcher } = socket.data;
+    const terminal = this.open({ sessionId, instanceId, nodeId, size, lang, watcher }, {
       output: (data) => socket.emit('output', data),
       control: (info) => (info.refused ? socket.emit('inputRefused', { reason: info.reason }) : socket.emit('control', { canType: info.canType, reason: info.reason })),
       exit: (info) => {
@@ -244,7 +249,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
    * with Docker WebSocket) reaches the same shells this way, with the same limits.
    */
   open(
-    target: { sessionId: string; instanceId: string; nodeId: string; size?: { cols: number; rows: number }; watcher?: { canType: boolean } },
+    target: ViewerData,
     sink: TerminalSink,
   ): TerminalHandle {
     const { instanceId, nodeId } = target;
@@ -261,6 +266,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       earlyInput: [],
       link: undefined,
       watcher: target.watcher ? { canType: target.watcher.canType, refusedAt: 0 } : undefined,
+      lang: target.lang,
     };
     this.viewers.set(viewer.id, viewer);
     // A watcher never sizes the learner's shell: the learner's window decides.
@@ -330,7 +336,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     if (!agent) return this.end(viewer, 'The node of this instance is not connected right now. Reconnecting…', null, true);
     let reply: AttachReply;
     try {
-      reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, size });
+      reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, size, lang: viewer.lang });
     } catch {
       reply = { ok: false, code: 'timeout', message: 'The node did not answer in time.' };
     }

@@ -1,24 +1,30 @@
 'use client';
 
+import { NextIntlClientProvider } from 'next-intl';
+import { useEffect, useState } from 'react';
+import { ErrorCard } from '@/components/error-card';
+import { DEFAULT_LOCALE, LOCALE_COOKIE, type Locale } from '@/i18n/locales';
+import { negotiateLocale } from '@/i18n/negotiate';
+import en from '../../messages/en.json';
+import ko from '../../messages/ko.json';
 import './globals.css';
 
-// Replaces the root layout when it fails itself, so it brings its own <html>.
+const MESSAGES: Record<Locale, typeof en> = { en, ko };
+
+// Replaces the root layout when it fails itself, so it brings its own <html> and, with the root
+// layout's provider gone, its own messages: the language is chosen in the browser, as the server would.
 export default function GlobalError({ reset }: { error: Error & { digest?: string }; reset: () => void }) {
+  const [locale, setLocale] = useState<Locale>(DEFAULT_LOCALE);
+  useEffect(() => {
+    const cookie = document.cookie.split('; ').find((pair) => pair.startsWith(`${LOCALE_COOKIE}=`))?.slice(LOCALE_COOKIE.length + 1);
+    setLocale(negotiateLocale(cookie, navigator.languages.join(',')));
+  }, []);
   return (
-    <html lang="en">
+    <html lang={locale}>
       <body>
-        <main className="center-card">
-          <div className="card">
-            <div className="code">:(</div>
-            <h1>Something went wrong</h1>
-            <p>The playground hit an unexpected problem. Please try again.</p>
-            <div className="actions">
-              <button type="button" className="btn btn-primary" onClick={() => reset()}>
-                Try again
-              </button>
-            </div>
-          </div>
-        </main>
+        <NextIntlClientProvider locale={locale} messages={MESSAGES[locale]}>
+          <ErrorCard text="globalText" reset={reset} />
+        </NextIntlClientProvider>
       </body>
     </html>
   );

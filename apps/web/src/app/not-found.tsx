@@ -1,15 +1,17 @@
+import { getTranslations } from 'next-intl/server';
 import Link from 'next/link';
 
-export default function NotFound() {
+export default async function NotFound() {
+  const t = await getTranslations('notFound');
   return (
     <main className="center-card">
       <div className="card">
         <div className="code">404</div>
-        <h1>Nothing here</h1>
-        <p>This page does not exist, or the link is incomplete.</p>
+        <h1>{t('title')}</h1>
+        <p>{t('text')}</p>
         <div className="actions">
           <Link href="/" className="btn btn-primary">
-            Go to the start page
+            {t('home')}
           </Link>
         </div>
       </div>

@@ -1,38 +1,41 @@
+import { getTranslations } from 'next-intl/server';
 import { Brand } from '@/components/brand';
+import { LanguageMenu } from '@/components/language-menu';
 import { StartSessionButton } from '@/components/start-session-button';
 
-export default function LandingPage() {
+export default async function LandingPage() {
+  const t = await getTranslations('landing');
   return (
     <div className="landing">
       <nav className="landing-nav">
         <Brand />
+        <LanguageMenu />
       </nav>
       <main className="landing-hero">
         <section>
-          <div className="eyebrow">Docker playground</div>
+          <div className="eyebrow">{t('eyebrow')}</div>
           <h1>
-            Docker in your browser, <span className="hl">in seconds.</span>
+            {t.rich('headline', { hl: (chunks) => <span className="hl">{chunks}</span> })}
           </h1>
           <p className="pitch">
-            Spin up throwaway Linux hosts with their own Docker engine, type into real terminals and open your app’s
-            ports — no install, no sign-up.
+            {t('pitch')}
           </p>
           <StartSessionButton offerTemplates />
           <p className="cta-note" style={{ marginTop: 14 }}>
-            Sessions last 4 hours, then everything is deleted.
+            {t('lifetime')}
           </p>
           <div className="features">
             <div className="feature">
-              <b>Real hosts</b>
-              <span>Each instance runs its own Docker engine.</span>
+              <b>{t('hostsTitle')}</b>
+              <span>{t('hostsText')}</span>
             </div>
             <div className="feature">
-              <b>Real terminals</b>
-              <span>A full shell, copy &amp; paste included.</span>
+              <b>{t('terminalsTitle')}</b>
+              <span>{t('terminalsText')}</span>
             </div>
             <div className="feature">
-              <b>Public ports</b>
-              <span>Published ports get a URL to share.</span>
+              <b>{t('portsTitle')}</b>
+              <span>{t('portsText')}</span>
             </div>
           </div>
         </section>
@@ -55,7 +58,7 @@ export default function LandingPage() {
               {'\n'}nginx  0.0.0.0:80-&gt;80/tcp{'\n'}
               <span className="p">root@node1:~#</span> <span className="c">curl -s localhost | grep title</span>
               {'\n'}&lt;title&gt;Welcome to nginx!&lt;/title&gt;{'\n'}
-              <span className="a"># port 80 is now live at a public URL ↗</span>
+              <span className="a"># {t('demoComment')}</span>
               {'\n'}
               <span className="p">root@node1:~#</span> <span className="cursor" />
             </pre>
@@ -63,8 +66,8 @@ export default function LandingPage() {
         </section>
       </main>
       <footer className="landing-foot">
-        <span>Playground — open source, self-hostable.</span>
-        <span>Each session: up to a few instances, 4 hours.</span>
+        <span>{t('footerProject')}</span>
+        <span>{t('footerLimits')}</span>
       </footer>
     </div>
   );

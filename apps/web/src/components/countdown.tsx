@@ -1,5 +1,6 @@
 'use client';
 
+import { useFormatter, useTranslations } from 'next-intl';
 import { useEffect, useState } from 'react';
 import { expiryWarning, formatRemaining } from '@/lib/format-remaining';
 
@@ -11,6 +12,8 @@ const WARNING_MS = 10 * 60_000;
  * surprise.
  */
 export function Countdown({ expiresAt }: { expiresAt: string }) {
+  const t = useTranslations('countdown');
+  const format = useFormatter();
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
@@ -25,24 +28,23 @@ export function Countdown({ expiresAt }: { expiresAt: string }) {
     {due !== null && dismissed !== due && (
       <div className="expiry-warning" role="alert" data-testid="expiry-warning">
         <span>
-          This session ends in {due === 15 ? 'about 15' : 'less than 5'} minutes; everything in it is deleted then. Copy out anything you
-          want to keep.
+          {due === 15 ? t('warning15') : t('warning5')}
         </span>
-        <button type="button" className="btn btn-ghost" onClick={() => setDismissed(due)} aria-label="Dismiss">
+        <button type="button" className="btn btn-ghost" onClick={() => setDismissed(due)} aria-label={t('dismiss')}>
           ✕
         </button>
       </div>
     )}
     <div
       className={`countdown${warning ? ' warning' : ''}`}
-      title={`Session ends at ${new Date(expiresAt).toLocaleTimeString()}`}
+      title={t('endsAt', { time: format.dateTime(new Date(expiresAt), { timeStyle: 'short' }) })}
       data-warning={warning ? 'true' : 'false'}
     >
       <span className="dot" aria-hidden="true" />
       <span data-testid="countdown" suppressHydrationWarning>
         {formatRemaining(remaining)}
       </span>
-      <span className="label">left</span>
+      <span className="label">{t('left')}</span>
     </div>
     </>
   );

@@ -1,6 +1,7 @@
 'use client';
 
 import type { InstanceView } from '@playground/contracts';
+import { useTranslations } from 'next-intl';
 import { useState, type FormEvent } from 'react';
 import { parsePort } from '@/lib/format-remaining';
 import { ExternalIcon } from './icons';
@@ -8,6 +9,7 @@ import { SshCommand } from './ssh-command';
 
 /** The selected instance's name and address, its open ports, and a way to open any port. */
 export function InstanceBar({ instance }: { instance: InstanceView }) {
+  const t = useTranslations('instance');
   const [portText, setPortText] = useState('');
   const [portError, setPortError] = useState<string | null>(null);
 
@@ -15,7 +17,7 @@ export function InstanceBar({ instance }: { instance: InstanceView }) {
     event.preventDefault();
     const parsed = parsePort(portText);
     if ('error' in parsed) {
-      setPortError(parsed.error);
+      setPortError(t(parsed.error));
       return;
     }
     setPortError(null);
@@ -25,12 +27,14 @@ export function InstanceBar({ instance }: { instance: InstanceView }) {
   return (
     <div className="instance-bar">
       <div className="instance-header" data-testid="instance-header">
-        <span className="host">{instance.hostname}</span>
-        <span className="ip">{instance.ip ?? 'no IP yet'}</span>
+        <span className="host" translate="no">
+          {instance.hostname}
+        </span>
+        <span className="ip">{instance.ip ?? t('noIp')}</span>
       </div>
       <SshCommand command={instance.ssh} />
-      <div className="ports" aria-label="Open ports">
-        {instance.ports.length > 0 ? <span className="label">Ports</span> : null}
+      <div className="ports" aria-label={t('openPorts')}>
+        {instance.ports.length > 0 ? <span className="label">{t('ports')}</span> : null}
         {instance.ports.map((port) => (
           <a
             key={port.port}
@@ -51,8 +55,8 @@ export function InstanceBar({ instance }: { instance: InstanceView }) {
           inputMode="numeric"
           min={1}
           max={65535}
-          placeholder="port"
-          aria-label="Port number"
+          placeholder={t('portPlaceholder')}
+          aria-label={t('portNumber')}
           data-testid="open-port-input"
           value={portText}
           aria-invalid={portError ? 'true' : 'false'}
@@ -62,7 +66,7 @@ export function InstanceBar({ instance }: { instance: InstanceView }) {
           }}
         />
         <button type="submit" className="btn" data-testid="open-port-button">
-          Open port <ExternalIcon />
+          {t('openPort')} <ExternalIcon />
         </button>
         {portError ? (
           <div className="open-port-error" role="alert" data-testid="open-port-error">

@@ -1,17 +1,9 @@
 'use client';
 
 import type { InstanceView } from '@playground/contracts';
+import { useLocale, useTranslations } from 'next-intl';
 import { CloseIcon, WarningIcon } from './icons';
 import { InstanceMeters } from './instance-meters';
-
-const STATUS_TEXT: Record<InstanceView['status'], string> = {
-  creating: 'starting',
-  running: 'running',
-  deleting: 'deleting',
-  deleted: 'deleted',
-  failed: 'failed',
-  lost: 'stopped',
-};
 
 export function InstanceList(props: {
   instances: InstanceView[];
@@ -23,8 +15,12 @@ export function InstanceList(props: {
   onDelete: (id: string) => void;
 }) {
   const { instances, selectedId, pending, deletingIds, onSelect, onDelete } = props;
+  const t = useTranslations('instance');
+  // The server's reasons and warnings are English: other languages show the translated status.
+  const english = useLocale() === 'en';
+  const statusText = (status: InstanceView['status']) => t(`status.${status}`);
   return (
-    <ul className="instance-list" aria-label="Instances">
+    <ul className="instance-list" aria-label={t('list')}>
       {instances.map((instance) => {
         const selected = instance.id === selectedId;
         const status = deletingIds.has(instance.id) ? 'deleting' : instance.status;
@@ -45,17 +41,19 @@ export function InstanceList(props: {
               }
             }}
           >
-            <span className={`status-dot ${status}`} title={STATUS_TEXT[status]} aria-label={STATUS_TEXT[status]} />
+            <span className={`status-dot ${status}`} title={statusText(status)} aria-label={statusText(status)} />
             <span className="meta">
-              <span className="host">{instance.hostname}</span>
+              <span className="host" translate="no">
+                {instance.hostname}
+              </span>
               {/* An instance that ended says why here, in place of its address. */}
-              <span className="ip" title={instance.reason ?? undefined} data-testid="instance-status-text">
-                {status === 'running' || status === 'creating' ? (instance.ip ?? STATUS_TEXT[status]) : (instance.reason ?? STATUS_TEXT[status])}
+              <span className="ip" title={(english && instance.reason) || undefined} data-testid="instance-status-text">
+                {status === 'running' || status === 'creating' ? (instance.ip ?? statusText(status)) : ((english && instance.reason) || statusText(status))}
               </span>
               {status === 'running' && instance.usage ? <InstanceMeters hostname={instance.hostname} usage={instance.usage} /> : null}
             </span>
             {instance.warning ? (
-              <span className="warning-badge" data-testid="instance-warning-badge" title={instance.warning} aria-label={instance.warning}>
+              <span className="warning-badge" data-testid="instance-warning-badge" title={english ? instance.warning : t('cpuWarning')} aria-label={english ? instance.warning : t('cpuWarning')}>
                 <WarningIcon />
               </span>
             ) : null}
@@ -63,8 +61,8 @@ export function InstanceList(props: {
               type="button"
               className="delete"
               data-testid="delete-instance"
-              title={`Delete ${instance.hostname}`}
-              aria-label={`Delete ${instance.hostname}`}
+              title={t('delete', { hostname: instance.hostname })}
+              aria-label={t('delete', { hostname: instance.hostname })}
               disabled={deletingIds.has(instance.id)}
               onClick={(event) => {
                 event.stopPropagation();
@@ -80,8 +78,8 @@ export function InstanceList(props: {
         <li className="instance-item pending" data-testid="pending-instance" aria-busy="true">
           <span className="spinner" aria-hidden="true" />
           <span className="meta">
-            <span className="host">Creating an instance…</span>
-            <span className="ip">docker engine booting</span>
+            <span className="host">{t('creating')}</span>
+            <span className="ip">{t('booting')}</span>
           </span>
         </li>
       ) : null}

@@ -1,7 +1,9 @@
 'use client';
 
 import type { InstanceView } from '@playground/contracts';
+import { useLocale, useTranslations } from 'next-intl';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { ApiError, closeSession, createInstance, deleteInstance } from '@/lib/api-client';
 import { nearLimitWarning } from '@/lib/usage-meters';
 import { useSession } from '@/lib/use-session';
@@ -12,6 +14,7 @@ import { FilesWorkspace } from './files/files-workspace';
 import { InstanceBar } from './instance-bar';
 import { PlusIcon, WarningIcon } from './icons';
 import { InstanceList } from './instance-list';
+import { LanguageMenu } from './language-menu';
 import { SessionEnded } from './session-ended';
 import { SessionLost } from './session-lost';
 import { TerminalView } from './terminal-view';
@@ -25,11 +28,10 @@ function hasShell(instance: InstanceView): boolean {
   return instance.status === 'running' || instance.status === 'deleting';
 }
 
-function messageOf(err: unknown, fallback: string): string {
-  return err instanceof ApiError || err instanceof Error ? err.message : fallback;
-}
-
 export function Playground({ sessionId }: { sessionId: string }) {
+  const t = useTranslations('playground');
+  const locale = useLocale();
+  const messageOf = useDescribeError();
   const { state, refresh, markEnded, markLost } = useSession(sessionId);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
@@ -83,16 +85,16 @@ export function Playground({ sessionId }: { sessionId: string }) {
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) markEnded(err.code === 'session_ended' ? err.message : undefined);
       else if (err instanceof ApiError && err.code === 'session_lost') markLost();
-      else setError(messageOf(err, 'Could not start an instance.'));
+      else setError(messageOf(err, 'playground.addFailed'));
     } finally {
       setAdding(false);
     }
-  }, [sessionId, markEnded, markLost]);
+  }, [sessionId, markEnded, markLost, messageOf]);
 
   const removeInstance = useCallback(
     async (instanceId: string) => {
-      const hostname = instances.find((i) => i.id === instanceId)?.hostname ?? 'this instance';
-      if (!window.confirm(`Delete ${hostname}? Its containers and files are lost.`)) return;
+      const hostname = instances.find((i) => i.id === instanceId)?.hostname ?? '';
+      if (!window.confirm(t('confirmDelete', { hostname }))) return;
       setError(null);
       setDeletingIds((prev) => new Set(prev).add(instanceId));
       try {
@@ -101,7 +103,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
         await refresh();
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) setRemovedIds((prev) => new Set(prev).add(instanceId));
-        else setError(messageOf(err, 'Could not delete the instance.'));
+        else setError(messageOf(err, 'playground.deleteFailed'));
         await refresh();
       } finally {
         setDeletingIds((prev) => {
@@ -111,11 +113,11 @@ export function Playground({ sessionId }: { sessionId: string }) {
         });
       }
     },
-    [instances, sessionId, refresh],
+    [instances, sessionId, refresh, t, messageOf],
   );
 
   const close = useCallback(async () => {
-    if (!window.confirm('Close this session? Every instance in it is deleted.')) return;
+    if (!window.confirm(t('confirmClose'))) return;
     setError(null);
     setClosing(true);
     try {
@@ -123,11 +125,11 @@ export function Playground({ sessionId }: { sessionId: string }) {
       markEnded();
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) markEnded();
-      else setError(messageOf(err, 'Could not close the session.'));
+      else setError(messageOf(err, 'playground.closeFailed'));
     } finally {
       setClosing(false);
     }
-  }, [sessionId, markEnded]);
+  }, [sessionId, markEnded, t, messageOf]);
 
   if (state.kind === 'ended') return <SessionEnded reason={state.message} />;
   if (state.kind === 'lost') return <SessionLost />;
@@ -137,19 +139,20 @@ export function Playground({ sessionId }: { sessionId: string }) {
     <div className="pg">
       <header className="pg-header">
         <Brand />
-        <span className="session-chip" title="Session id">
+        <span className="session-chip" title={t('sessionId')} translate="no">
           {sessionId.slice(0, 8)}
         </span>
         <span className="spacer" />
         {state.kind === 'active' && state.stale ? (
           <span className="offline-pill" role="status">
-            <span className="spinner" aria-hidden="true" /> Reconnecting…
+            <span className="spinner" aria-hidden="true" /> {t('reconnecting')}
           </span>
         ) : null}
         {session ? <Countdown expiresAt={session.expiresAt} /> : <span className="skeleton" style={{ width: 120, height: 32 }} />}
+        <LanguageMenu />
         <button type="button" className="btn btn-danger" data-testid="close-session" onClick={close} disabled={closing || !session}>
           {closing ? <span className="spinner" aria-hidden="true" /> : null}
-          Close session
+          {t('close')}
         </button>
       </header>
       <LearnerWorkshop sessionId={sessionId} />
@@ -162,7 +165,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
         <aside className="sidebar">
           <div className="sidebar-top">
             <div className="sidebar-title">
-              <span>Instances</span>
+              <span>{t('instances')}</span>
               {session ? (
                 <span>
                   {instances.length}/{session.limits.maxInstances}
@@ -175,10 +178,10 @@ export function Playground({ sessionId }: { sessionId: string }) {
               data-testid="add-instance"
               onClick={addInstance}
               disabled={!session || adding}
-              title={atLimit ? `This session can hold ${session?.limits.maxInstances} instances.` : undefined}
+              title={atLimit ? t('atLimit', { max: session?.limits.maxInstances ?? 0 }) : undefined}
             >
               {adding ? <span className="spinner" aria-hidden="true" /> : <PlusIcon />}
-              Add new instance
+              {t('add')}
             </button>
           </div>
           <InstanceList
@@ -189,7 +192,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
             onSelect={setSelectedId}
             onDelete={removeInstance}
           />
-          <div className="sidebar-foot">Instances are deleted when the session ends.</div>
+          <div className="sidebar-foot">{t('sidebarFoot')}</div>
         </aside>
 
         <main className="main">
@@ -197,7 +200,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
           {selected?.warning && selected.status === 'running' ? (
             <div className="instance-warning" role="alert" data-testid="instance-warning">
               <WarningIcon />
-              <span>{selected.warning}</span>
+              <span>{locale === 'en' ? selected.warning : t('cpuWarning')}</span>
             </div>
           ) : null}
           {fullWarning ? (
@@ -222,10 +225,11 @@ export function Playground({ sessionId }: { sessionId: string }) {
 }
 
 function NoInstance({ loading, pending, onAdd }: { loading: boolean; pending: boolean; onAdd: () => void }) {
+  const t = useTranslations('playground');
   if (loading) {
     return (
       <div className="empty">
-        <span className="spinner" aria-label="Loading" />
+        <span className="spinner" aria-label={t('loading')} />
       </div>
     );
   }
@@ -233,11 +237,11 @@ function NoInstance({ loading, pending, onAdd }: { loading: boolean; pending: bo
     <div className="empty">
       <div>
         <div className="big">&gt;_</div>
-        <h2>{pending ? 'Starting your first instance…' : 'No instances yet'}</h2>
-        <p>An instance is a fresh Linux host with its own Docker engine. Add one to get a terminal.</p>
+        <h2>{pending ? t('firstStarting') : t('empty')}</h2>
+        <p>{t('emptyText')}</p>
         {pending ? null : (
           <button type="button" className="btn btn-primary" onClick={onAdd}>
-            <PlusIcon /> Add new instance
+            <PlusIcon /> {t('add')}
           </button>
         )}
       </div>
@@ -247,13 +251,15 @@ function NoInstance({ loading, pending, onAdd }: { loading: boolean; pending: bo
 
 /** What the main pane says about an instance without a shell: starting, or why it failed or stopped. */
 function InstanceNotReady({ instance }: { instance: InstanceView }) {
+  const t = useTranslations('playground');
+  const locale = useLocale();
   if (instance.status === 'creating') {
     return (
       <div className="empty">
         <div>
           <span className="spinner" style={{ display: 'inline-block', marginBottom: 14 }} aria-hidden="true" />
-          <h2>Starting {instance.hostname}…</h2>
-          <p>Its Docker engine is booting; the terminal opens in a moment.</p>
+          <h2>{t('instanceStarting', { hostname: instance.hostname })}</h2>
+          <p>{t('instanceBooting')}</p>
         </div>
       </div>
     );
@@ -262,9 +268,10 @@ function InstanceNotReady({ instance }: { instance: InstanceView }) {
   return (
     <div className="empty" data-testid="instance-ended">
       <div>
-        <h2>{failed ? `${instance.hostname} failed to start` : `${instance.hostname} is no longer running`}</h2>
-        {instance.reason ? <p data-testid="instance-reason">{capitalised(instance.reason)}.</p> : null}
-        <p>{failed ? 'Delete it and add a new instance to try again.' : 'Its containers and files are gone. Delete it and add a new instance to go on.'}</p>
+        <h2>{failed ? t('instanceFailed', { hostname: instance.hostname }) : t('instanceStopped', { hostname: instance.hostname })}</h2>
+        {/* The server's reason is English: other languages show the general advice only. */}
+        {instance.reason && locale === 'en' ? <p data-testid="instance-reason">{capitalised(instance.reason)}.</p> : null}
+        <p>{failed ? t('instanceFailedText') : t('instanceStoppedText')}</p>
       </div>
     </div>
   );

@@ -1,5 +1,6 @@
 'use client';
 
+import { useTranslations } from 'next-intl';
 import { useEffect, useRef, useState } from 'react';
 
 /**
@@ -8,6 +9,7 @@ import { useEffect, useRef, useState } from 'react';
  * beyond localhost), the command is selected instead, for Ctrl+C.
  */
 export function SshCommand({ command }: { command: string }) {
+  const t = useTranslations('ssh');
   const [state, setState] = useState<'idle' | 'copied' | 'selected'>('idle');
   const text = useRef<HTMLElement>(null);
 
@@ -30,11 +32,11 @@ export function SshCommand({ command }: { command: string }) {
 
   return (
     <div className="ssh-command" data-testid="ssh-command">
-      <code ref={text} title="Run this in a terminal on your own machine to reach this instance">
+      <code ref={text} title={t('hint')}>
         {command}
       </code>
       <button type="button" className="btn" data-testid="ssh-copy" onClick={() => void copy()}>
-        {state === 'copied' ? 'Copied' : state === 'selected' ? 'Press Ctrl+C' : 'Copy'}
+        {state === 'copied' ? t('copied') : state === 'selected' ? t('pressCtrlC') : t('copy')}
       </button>
     </div>
   );

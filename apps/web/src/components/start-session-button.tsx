@@ -1,9 +1,11 @@
 'use client';
 
 import type { TemplateView } from '@playground/contracts';
+import { useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { createSession, listTemplates } from '@/lib/api-client';
+import { useDescribeError } from '@/i18n/describe-error';
 import { ErrorBanner } from './error-banner';
 
 /**
@@ -12,7 +14,7 @@ import { ErrorBanner } from './error-banner';
  * until the templates are loaded (or if they cannot be), it starts an empty session.
  */
 export function StartSessionButton({
-  label = 'Start',
+  label,
   className = 'btn btn-primary btn-lg',
   offerTemplates = false,
 }: {
@@ -20,6 +22,8 @@ export function StartSessionButton({
   className?: string;
   offerTemplates?: boolean;
 }) {
+  const t = useTranslations('start');
+  const describeError = useDescribeError();
   const router = useRouter();
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -49,7 +53,7 @@ export function StartSessionButton({
       router.push(`/p/${session.id}`);
       // Stay "starting" until the next page replaces this one.
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not start a session. Please try again.');
+      setError(describeError(err, 'start.failed'));
       setStarting(false);
     }
   }
@@ -58,12 +62,12 @@ export function StartSessionButton({
     <>
       {templates.length > 1 && (
         <fieldset className="template-picker" data-testid="template-picker" disabled={starting}>
-          <legend>Start with</legend>
+          <legend>{t('with')}</legend>
           {templates.map((entry) => (
             <label key={entry.id} className={entry.id === template ? 'template-option selected' : 'template-option'}>
               <input type="radio" name="template" value={entry.id} checked={entry.id === template} onChange={() => setTemplate(entry.id)} />
-              <b>{entry.title}</b>
-              <span>{entry.description}</span>
+              <b>{t.has(`templates.${entry.id}.title`) ? t(`templates.${entry.id}.title`) : entry.title}</b>
+              <span>{t.has(`templates.${entry.id}.description`) ? t(`templates.${entry.id}.description`) : entry.description}</span>
             </label>
           ))}
         </fieldset>
@@ -71,7 +75,7 @@ export function StartSessionButton({
       <div className="cta-row">
         <button type="button" className={className} data-testid="start-session" onClick={start} disabled={starting}>
           {starting ? <span className="spinner" aria-hidden="true" /> : <span aria-hidden="true">▶</span>}
-          {starting ? 'Starting…' : label}
+          {starting ? t('starting') : (label ?? t('start'))}
         </button>
       </div>
       <ErrorBanner message={error} onDismiss={() => setError(null)} />

@@ -1,7 +1,9 @@
 'use client';
 
 import type { TerminalAuth } from '@playground/contracts';
+import { useLocale } from 'next-intl';
 import { useCallback, useEffect } from 'react';
+import { isLocale } from '@/i18n/locales';
 import { splitInput } from '@/lib/split-input';
 import { onTypedInput } from '@/lib/terminal-input';
 import { TerminalOverlay } from './terminal/terminal-overlay';
@@ -33,9 +35,12 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
     },
     [instanceId],
   );
+  // The shell's welcome text is in the page's language (the first viewer's, when it starts).
+  const locale = useLocale();
+  const lang = isLocale(locale) ? locale : undefined;
   const { hostRef, status, restart, fit, focus } = useTerminalSocket({
     key: `${sessionId}/${instanceId}`,
-    auth: ({ cols, rows }) => ({ sessionId, instanceId, cols, rows }) satisfies TerminalAuth,
+    auth: ({ cols, rows }) => ({ sessionId, instanceId, cols, rows, lang }) satisfies TerminalAuth,
     sendsResize: true,
     attach,
   });

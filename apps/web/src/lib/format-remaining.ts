@@ -7,12 +7,12 @@ export function formatRemaining(ms: number): string {
   return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
 }
 
-/** A port number typed by the learner, or an explanation of what is wrong with it. */
-export function parsePort(text: string): { port: number } | { error: string } {
+/** A port number typed by the learner, or what is wrong with it (a key of the `instance` messages). */
+export function parsePort(text: string): { port: number } | { error: 'portNotNumber' | 'portOutOfRange' } {
   const trimmed = text.trim();
-  if (!/^\d+$/.test(trimmed)) return { error: 'Enter a port number between 1 and 65535.' };
+  if (!/^\d+$/.test(trimmed)) return { error: 'portNotNumber' };
   const port = Number(trimmed);
-  if (port < 1 || port > 65535) return { error: 'Ports go from 1 to 65535.' };
+  if (port < 1 || port > 65535) return { error: 'portOutOfRange' };
   return { port };
 }
 

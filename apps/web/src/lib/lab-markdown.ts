@@ -9,9 +9,20 @@ import MarkdownIt from 'markdown-it';
 const markdown = new MarkdownIt({ html: false, linkify: true });
 const defaultFence = markdown.renderer.rules.fence!;
 
+/** The page's words on a runnable block (in the page's language, not the lab's). */
+export interface BlockLabels {
+  /** Its title: where it runs. */
+  runIn: (instance: string) => string;
+  /** The label of its run marker. */
+  run: string;
+}
+
+const ENGLISH_LABELS: BlockLabels = { runIn: (instance) => `Run in ${instance}`, run: 'Run' };
+
 interface RenderEnv {
   blocks?: LabStep['blocks'];
   next?: number;
+  labels?: BlockLabels;
 }
 
 markdown.renderer.rules.fence = (tokens, index, options, renderEnv, self) => {
@@ -23,14 +34,16 @@ markdown.renderer.rules.fence = (tokens, index, options, renderEnv, self) => {
   if (!block) return defaultFence(tokens, index, options, renderEnv, self);
   const code = markdown.utils.escapeHtml(token.content);
   const where = markdown.utils.escapeHtml(block.instance);
+  const labels = env.labels ?? ENGLISH_LABELS;
+  const title = markdown.utils.escapeHtml(labels.runIn(block.instance));
   return (
-    `<div class="lab-block" data-block="${block.id}" role="button" tabindex="0" title="Run in ${where}">` +
+    `<div class="lab-block" data-block="${block.id}" role="button" tabindex="0" title="${title}">` +
     `<span class="lab-block-where">${where}</span><pre><code>${code}</code></pre>` +
-    `<span class="lab-block-run" aria-hidden="true">▶ Run</span></div>\n`
+    `<span class="lab-block-run" aria-hidden="true">▶ ${markdown.utils.escapeHtml(labels.run)}</span></div>\n`
   );
 };
 
 /** HTML of one step (its runnable blocks clickable), or of the introduction (no blocks). */
-export function renderLabMarkdown(source: string, blocks?: LabStep['blocks']): string {
-  return markdown.render(source, { blocks, next: 0 } satisfies RenderEnv);
+export function renderLabMarkdown(source: string, blocks?: LabStep['blocks'], labels?: BlockLabels): string {
+  return markdown.render(source, { blocks, next: 0, labels } satisfies RenderEnv);
 }

@@ -22,13 +22,13 @@ describe('presenceOf', () => {
 
 describe('formatAgo', () => {
   it('says minutes and hours', () => {
-    assert.equal(formatAgo(ago(20_000), NOW), 'just now');
-    assert.equal(formatAgo(ago(4 * 60_000 + 59_000), NOW), '4 min ago');
-    assert.equal(formatAgo(ago(60 * 60_000), NOW), '1 h ago');
-    assert.equal(formatAgo(ago(125 * 60_000), NOW), '2 h 5 min ago');
+    assert.deepEqual(formatAgo(ago(20_000), NOW), { key: 'justNow', values: {} });
+    assert.deepEqual(formatAgo(ago(4 * 60_000 + 59_000), NOW), { key: 'minutes', values: { minutes: 4 } });
+    assert.deepEqual(formatAgo(ago(60 * 60_000), NOW), { key: 'hours', values: { hours: 1 } });
+    assert.deepEqual(formatAgo(ago(125 * 60_000), NOW), { key: 'hoursMinutes', values: { hours: 2, minutes: 5 } });
   });
 
   it('reads a time a little ahead (clock skew) as just now', () => {
-    assert.equal(formatAgo(new Date(NOW + 5_000).toISOString(), NOW), 'just now');
+    assert.deepEqual(formatAgo(new Date(NOW + 5_000).toISOString(), NOW), { key: 'justNow', values: {} });
   });
 });

@@ -14,12 +14,21 @@ export function presenceOf(learner: Pick<LearnerView, 'status' | 'connected' | '
   return learner.connected ? 'connected' : 'offline';
 }
 
-/** "just now", "4 min ago", "2 h 5 min ago". */
-export function formatAgo(at: string, now: number): string {
+/**
+ * How long ago, as a message of `learners.ago` and its values: "just now", "4 min ago",
+ * "2 h 5 min ago" (방금, 4분 전, 2시간 5분 전).
+ */
+export type Ago =
+  | { key: 'justNow'; values: Record<string, never> }
+  | { key: 'minutes'; values: { minutes: number } }
+  | { key: 'hours'; values: { hours: number } }
+  | { key: 'hoursMinutes'; values: { hours: number; minutes: number } };
+
+export function formatAgo(at: string, now: number): Ago {
   const minutes = Math.floor(Math.max(0, now - Date.parse(at)) / 60_000);
-  if (minutes < 1) return 'just now';
-  if (minutes < 60) return `${minutes} min ago`;
+  if (minutes < 1) return { key: 'justNow', values: {} };
+  if (minutes < 60) return { key: 'minutes', values: { minutes } };
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
-  return rest ? `${hours} h ${rest} min ago` : `${hours} h ago`;
+  return rest ? { key: 'hoursMinutes', values: { hours, minutes: rest } } : { key: 'hours', values: { hours } };
 }

@@ -1,7 +1,9 @@
 'use client';
 
 import type { LabView } from '@playground/labs/model';
+import { useTranslations } from 'next-intl';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { ApiError, createInstance, createSession, getSession, runScript } from './api-client';
 
 // The session a lab runs in: its template's instances, their files written and setup run.
@@ -60,27 +62,29 @@ function writeFileScript(file: LabView['template']['instances'][number]['files']
   return `mkdir -p "$(dirname ${path})" && printf '%s' '${base64}' | base64 -d > ${path} && chmod ${file.mode ?? '0644'} ${path}`;
 }
 
-async function startWorkspace(lab: LabView, report: (step: string) => void): Promise<Stored> {
-  report('Starting a session…');
+type Translate = ReturnType<typeof useTranslations<'labWorkspace'>>;
+
+async function startWorkspace(lab: LabView, report: (step: string) => void, t: Translate): Promise<Stored> {
+  report(t('session'));
   const session = await createSession();
   const instances: Record<string, string> = {};
   for (const template of lab.template.instances) {
-    report(`Starting ${template.hostname}…`);
+    report(t('instance', { hostname: template.hostname }));
     const created = await createInstance(session.id, template.hostname);
-    if (!created) throw new Error(`The playground did not start ${template.hostname}.`);
+    if (!created) throw new Error(t('instanceMissing', { hostname: template.hostname }));
     instances[template.hostname] = created.id;
   }
   for (const template of lab.template.instances) {
     const instanceId = instances[template.hostname]!;
     for (const file of template.files) {
-      report(`Writing ${file.path} in ${template.hostname}…`);
+      report(t('writing', { path: file.path, hostname: template.hostname }));
       const result = await runScript(session.id, instanceId, writeFileScript(file));
-      if (result.exitCode !== 0) throw new Error(`Could not write ${file.path} in ${template.hostname}: ${result.output.trim()}`);
+      if (result.exitCode !== 0) throw new Error(`${t('writeFailed', { path: file.path, hostname: template.hostname })}: ${result.output.trim()}`);
     }
     if (template.setup) {
-      report(`Preparing ${template.hostname}…`);
+      report(t('preparing', { hostname: template.hostname }));
       const result = await runScript(session.id, instanceId, template.setup);
-      if (result.exitCode !== 0) throw new Error(`The lab's setup failed in ${template.hostname}: ${result.output.trim()}`);
+      if (result.exitCode !== 0) throw new Error(`${t('setupFailed', { hostname: template.hostname })}: ${result.output.trim()}`);
     }
   }
   const stored = { sessionId: session.id, instances };
@@ -89,16 +93,22 @@ async function startWorkspace(lab: LabView, report: (step: string) => void): Pro
 }
 
 export function useLabWorkspace(lab: LabView | null) {
-  const [workspace, setWorkspace] = useState<Workspace>({ kind: 'starting', step: 'Loading the lab…' });
+  const t = useTranslations('labWorkspace');
+  const describeError = useDescribeError();
+  // Kept in a ref: a language switch must not start the lab again.
+  const words = useRef({ t, describeError });
+  words.current = { t, describeError };
+  const [workspace, setWorkspace] = useState<Workspace>({ kind: 'starting', step: t('loading') });
   const started = useRef<string | null>(null);
 
   const start = useCallback(async (target: LabView, fresh: boolean) => {
     try {
       const stored = fresh ? null : await resumable(target);
-      const ready = stored ?? (await startWorkspace(target, (step) => setWorkspace({ kind: 'starting', step })));
+      const ready = stored ?? (await startWorkspace(target, (step) => setWorkspace({ kind: 'starting', step }), words.current.t));
       setWorkspace({ kind: 'ready', ...ready });
     } catch (err) {
-      setWorkspace({ kind: 'failed', message: err instanceof Error ? err.message : 'Could not start the lab.' });
+      // Our own steps' errors are already in the page's language; the API's are translated here.
+      setWorkspace({ kind: 'failed', message: err instanceof ApiError ? words.current.describeError(err) : err instanceof Error ? err.message : words.current.t('failed') });
     }
   }, []);
 
@@ -112,7 +122,7 @@ export function useLabWorkspace(lab: LabView | null) {
   const restart = useCallback(() => {
     if (!lab) return;
     localStorage.removeItem(storageKey(lab.slug));
-    setWorkspace({ kind: 'starting', step: 'Starting again…' });
+    setWorkspace({ kind: 'starting', step: words.current.t('again') });
     void start(lab, true);
   }, [lab, start]);
 

@@ -2,6 +2,7 @@
 
 import type { SessionView } from '@playground/contracts';
 import { useCallback, useRef, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { ApiError, getSession } from './api-client';
 import { usePoll } from './use-poll';
 
@@ -22,6 +23,10 @@ export type SessionState =
  */
 export function useSession(sessionId: string) {
   const [state, setState] = useState<SessionState>({ kind: 'loading', error: null });
+  // In a ref: a language switch must not restart the poll.
+  const describe = useDescribeError();
+  const describeError = useRef(describe);
+  describeError.current = describe;
   const endedRef = useRef(false);
   // Polls and explicit refreshes may overlap; only the newest answer is applied.
   const issued = useRef(0);
@@ -63,7 +68,7 @@ export function useSession(sessionId: string) {
         markLost();
         return;
       }
-      const message = err instanceof Error ? err.message : 'Could not load the session.';
+      const message = describeError.current(err, 'playground.loadFailed');
       setState((prev) => (prev.kind === 'active' ? { ...prev, stale: true } : { kind: 'loading', error: message }));
     }
   }, [sessionId, markEnded, markLost]);

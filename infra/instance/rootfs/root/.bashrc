@@ -25,7 +25,11 @@ alias ll='ls -alF'
 alias la='ls -A'
 alias grep='grep --color=auto'
 
-# Greeting, once per top-level shell.
-if [ "${SHLVL:-1}" = 1 ] && [ -r /etc/motd ] && [ -z "${PLAYGROUND_NO_MOTD:-}" ]; then
-  cat /etc/motd
+# Greeting, once per top-level shell, in the page's language (PLAYGROUND_LANG, set by the
+# node agent from the page that opened the terminal: /etc/motd.<lang>, else /etc/motd).
+if [ "${SHLVL:-1}" = 1 ] && [ -z "${PLAYGROUND_NO_MOTD:-}" ]; then
+  motd=/etc/motd
+  case "${PLAYGROUND_LANG:-}" in [a-z][a-z]) [ -r "/etc/motd.$PLAYGROUND_LANG" ] && motd=/etc/motd.$PLAYGROUND_LANG ;; esac
+  [ -r "$motd" ] && cat "$motd"
+  unset motd
 fi

@@ -1,7 +1,7 @@
-import type { Metadata } from 'next';
 import { InstructorHome } from '@/components/instructor/instructor-home';
+import { titled } from '@/i18n/metadata';
 
-export const metadata: Metadata = { title: 'Instructor', robots: { index: false, follow: false } };
+export const generateMetadata = () => titled('instructor', { robots: { index: false, follow: false } });
 
 export default function InstructorPage() {
   return <InstructorHome />;

@@ -1,23 +1,26 @@
-import type { Metadata } from 'next';
+import { getLocale, getTranslations } from 'next-intl/server';
 import { Brand } from '@/components/brand';
 import { LabList } from '@/components/lab/lab-list';
+import { LanguageMenu } from '@/components/language-menu';
+import { titled } from '@/i18n/metadata';
 
-export const metadata: Metadata = { title: 'Labs' };
+export const generateMetadata = () => titled('labs');
 
 export default async function LabsPage({ searchParams }: { searchParams: Promise<{ lang?: string }> }) {
   const { lang } = await searchParams;
+  const t = await getTranslations('labs');
+  // The labs' own language: the one asked for in the URL, else the page's.
+  const language = lang === 'en' || lang === 'ko' ? lang : await getLocale();
   return (
     <div className="landing">
       <nav className="landing-nav">
         <Brand />
-        <span>
-          <a href="/labs?lang=en" hrefLang="en">English</a> · <a href="/labs?lang=ko" hrefLang="ko">한국어</a>
-        </span>
+        <LanguageMenu />
       </nav>
       <main className="labs-index">
-        <h1>Labs</h1>
-        <p className="pitch">Step-by-step lessons beside a real terminal. Click a block to run it; each step checks your work.</p>
-        <LabList language={lang === 'en' || lang === 'ko' ? lang : undefined} />
+        <h1>{t('title')}</h1>
+        <p className="pitch">{t('pitch')}</p>
+        <LabList language={language} />
       </main>
     </div>
   );

@@ -1,7 +1,9 @@
 'use client';
 
 import type { AdminSessionView, AuditEventView, NodeView } from '@playground/contracts';
+import { useFormatter, useTranslations } from 'next-intl';
 import { useCallback, useEffect, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { ApiError, listAuditEvents, listLiveSessions, listNodes, setNodeDrained } from '@/lib/api-client';
 import { ErrorBanner } from '../error-banner';
 
@@ -19,6 +21,10 @@ interface Snapshot {
 }
 
 export function OperatorPanel() {
+  const t = useTranslations('operator');
+  const format = useFormatter();
+  const describeError = useDescribeError();
+  const time = (at: string) => format.dateTime(new Date(at), { timeStyle: 'medium' });
   const [token, setToken] = useState<string | null>(null);
   const [typed, setTyped] = useState('');
   const [filter, setFilter] = useState('');
@@ -41,12 +47,12 @@ export function OperatorPanel() {
       if (err instanceof ApiError && err.status === 401) {
         sessionStorage.removeItem(TOKEN_KEY);
         setToken(null);
-        setError('That admin token was refused.');
+        setError(t('refused'));
         return;
       }
-      setError(err instanceof Error ? err.message : 'The admin API did not answer.');
+      setError(describeError(err, 'operator.noAnswer'));
     }
-  }, [token, filter]);
+  }, [token, filter, t, describeError]);
 
   useEffect(() => {
     void refresh();
@@ -64,11 +70,11 @@ export function OperatorPanel() {
           setToken(typed.trim());
         }}
       >
-        <h1>Operator</h1>
-        <p>The admin token (ADMIN_TOKEN; `npm start` keeps it in .playground/secrets.json).</p>
-        <input type="password" value={typed} onChange={(event) => setTyped(event.target.value)} aria-label="Admin token" data-testid="admin-token" />
+        <h1>{t('title')}</h1>
+        <p>{t('tokenHelp')}</p>
+        <input type="password" value={typed} onChange={(event) => setTyped(event.target.value)} aria-label={t('token')} data-testid="admin-token" />
         <button type="submit" className="btn btn-primary" disabled={!typed.trim()}>
-          Open
+          {t('open')}
         </button>
         <ErrorBanner message={error} onDismiss={() => setError(null)} />
       </form>
@@ -80,7 +86,7 @@ export function OperatorPanel() {
       await setNodeDrained(token, node.id, drained);
       await refresh();
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'The node could not be changed.');
+      setError(describeError(err, 'operator.drainFailed'));
     }
   };
 
@@ -88,22 +94,22 @@ export function OperatorPanel() {
     <>
       <ErrorBanner message={error} onDismiss={() => setError(null)} />
       <section>
-        <h2>Nodes</h2>
+        <h2>{t('nodes')}</h2>
         <table className="operator-table" data-testid="operator-nodes">
           <thead>
-            <tr><th>node</th><th>status</th><th>instances</th><th>sessions</th><th>last heard</th><th /></tr>
+            <tr><th>{t('node')}</th><th>{t('status')}</th><th>{t('instances')}</th><th>{t('sessions')}</th><th>{t('lastHeard')}</th><th /></tr>
           </thead>
           <tbody>
             {snapshot?.nodes.map((node) => (
               <tr key={node.id} data-node={node.id}>
                 <td>{node.name} <small>{node.id}</small></td>
-                <td>{node.status}{node.drained && node.status === 'down' ? ' (drained)' : ''}</td>
+                <td>{t(`nodeStatus.${node.status}`)}{node.drained && node.status === 'down' ? ` ${t('drainedNote')}` : ''}</td>
                 <td>{node.usage.instances} / {node.capacity.instances}</td>
                 <td>{node.usage.sessions}</td>
-                <td>{node.lastSeenAt ? new Date(node.lastSeenAt).toLocaleTimeString() : 'never'}</td>
+                <td>{node.lastSeenAt ? time(node.lastSeenAt) : t('never')}</td>
                 <td>
                   <button type="button" className="btn" onClick={() => void drain(node, !node.drained)}>
-                    {node.drained ? 'Undrain' : 'Drain'}
+                    {node.drained ? t('undrain') : t('drain')}
                   </button>
                 </td>
               </tr>
@@ -112,49 +118,49 @@ export function OperatorPanel() {
         </table>
       </section>
       <section>
-        <h2>Live sessions</h2>
+        <h2>{t('liveSessions')}</h2>
         <table className="operator-table" data-testid="operator-sessions">
           <thead>
-            <tr><th>session</th><th>status</th><th>client</th><th>node</th><th>instances</th><th>started</th><th>ends</th></tr>
+            <tr><th>{t('session')}</th><th>{t('status')}</th><th>{t('client')}</th><th>{t('node')}</th><th>{t('instances')}</th><th>{t('started')}</th><th>{t('ends')}</th></tr>
           </thead>
           <tbody>
             {snapshot?.sessions.map((session) => (
               <tr key={session.id}>
                 <td>
-                  <button type="button" className="link" onClick={() => setFilter(session.id)} title="Show its audit events">
+                  <button type="button" className="link" onClick={() => setFilter(session.id)} title={t('showEvents')}>
                     {session.id.slice(0, 8)}…
                   </button>{' '}
-                  <a href={`/p/${session.id}`} target="_blank" rel="noreferrer">open</a>
+                  <a href={`/p/${session.id}`} target="_blank" rel="noreferrer">{t('openSession')}</a>
                 </td>
-                <td>{session.status}</td>
+                <td>{t(`sessionStatus.${session.status}`)}</td>
                 <td>{session.client}</td>
                 <td>{session.nodeId ?? '—'}</td>
                 <td>{session.instances}</td>
-                <td>{new Date(session.createdAt).toLocaleTimeString()}</td>
-                <td>{new Date(session.expiresAt).toLocaleTimeString()}</td>
+                <td>{time(session.createdAt)}</td>
+                <td>{time(session.expiresAt)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       </section>
       <section>
-        <h2>Audit events</h2>
+        <h2>{t('audit')}</h2>
         <input
           className="operator-filter"
-          placeholder="session id (empty: all)"
+          placeholder={t('filterPlaceholder')}
           value={filter}
           onChange={(event) => setFilter(event.target.value)}
-          aria-label="Filter by session"
+          aria-label={t('filter')}
           data-testid="audit-filter"
         />
         <table className="operator-table" data-testid="operator-audit">
           <thead>
-            <tr><th>when</th><th>event</th><th>session</th><th>instance</th><th>node</th><th>details</th></tr>
+            <tr><th>{t('when')}</th><th>{t('event')}</th><th>{t('session')}</th><th>{t('instance')}</th><th>{t('node')}</th><th>{t('details')}</th></tr>
           </thead>
           <tbody>
             {snapshot?.events.map((event) => (
               <tr key={event.id}>
-                <td>{new Date(event.at).toLocaleTimeString()}</td>
+                <td>{time(event.at)}</td>
                 <td>{event.type}</td>
                 <td>{event.sessionId?.slice(0, 8) ?? ''}</td>
                 <td>{event.instanceId?.slice(0, 8) ?? ''}</td>

@@ -1,7 +1,9 @@
 'use client';
 
+import { useTranslations } from 'next-intl';
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, createInstance, createSession } from '@/lib/api-client';
+import { useDescribeError } from '@/i18n/describe-error';
+import { createInstance, createSession } from '@/lib/api-client';
 import { isRunMessage, statusMessage } from '@/lib/embed-messages';
 import { asKeystrokes, typeIntoTerminal } from '@/lib/terminal-input';
 import { TerminalView } from '../terminal-view';
@@ -10,6 +12,8 @@ type Attached = { sessionId: string; instanceId: string };
 
 /** A terminal filling its frame; blocks posted by the embedding page are typed into it. */
 export function EmbeddedTerminal({ attach }: { attach?: Attached }) {
+  const t = useTranslations('embed');
+  const describeError = useDescribeError();
   const [attached, setAttached] = useState<Attached | null>(attach ?? null);
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -42,14 +46,14 @@ export function EmbeddedTerminal({ attach }: { attach?: Attached }) {
     try {
       const session = await createSession();
       const instance = await createInstance(session.id);
-      if (!instance) throw new Error('The playground did not start an instance.');
+      if (!instance) throw new Error('no instance in the answer');
       setAttached({ sessionId: session.id, instanceId: instance.id });
     } catch (err) {
-      setError(err instanceof ApiError || err instanceof Error ? err.message : 'Could not start a terminal.');
+      setError(describeError(err, 'embed.failed'));
     } finally {
       setStarting(false);
     }
-  }, []);
+  }, [describeError]);
 
   return (
     <div className="embedded-terminal">
@@ -60,7 +64,7 @@ export function EmbeddedTerminal({ attach }: { attach?: Attached }) {
             {error ? <span data-testid="embed-error">{error}</span> : null}
             <button type="button" className="btn btn-primary" onClick={start} disabled={starting} data-testid="start-terminal">
               {starting ? <span className="spinner" aria-hidden="true" /> : <span aria-hidden="true">▶</span>}
-              {starting ? 'Starting…' : 'Start a terminal'}
+              {starting ? t('starting') : t('start')}
             </button>
           </div>
         ) : null}

@@ -1,7 +1,9 @@
 'use client';
 
 import { formatBytes } from '@playground/contracts/files';
+import { useTranslations } from 'next-intl';
 import { useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { uploadFiles, type InstanceRef } from '@/lib/files-client';
 import styles from './files.module.css';
 
@@ -34,6 +36,8 @@ export function FileDropZone({
   onUploaded: () => void;
   children: ReactNode;
 }) {
+  const t = useTranslations('files');
+  const describeError = useDescribeError();
   const [dragging, setDragging] = useState(false);
   const [upload, setUpload] = useState<UploadState>({ kind: 'idle' });
   // dragenter/dragleave fire for every child crossed: count them to know when the pointer left.
@@ -71,7 +75,7 @@ export function FileDropZone({
     if (files.length === 0) return;
     const tooBig = maxBytes === undefined ? undefined : files.find((file) => file.size > maxBytes);
     if (tooBig && maxBytes !== undefined) {
-      setUpload({ kind: 'error', message: `"${tooBig.name}" is larger than the upload limit of ${formatBytes(maxBytes)}.` });
+      setUpload({ kind: 'error', message: t('tooLarge', { name: tooBig.name, limit: formatBytes(maxBytes) }) });
       return;
     }
     const names = files.map((file) => file.name).join(', ');
@@ -81,36 +85,37 @@ export function FileDropZone({
     setUpload({ kind: 'uploading', names, fraction: 0, abort: handle.abort });
     handle.done.then(
       (written) => {
-        setUpload({ kind: 'done', message: `Uploaded ${written.map((file) => file.path).join(', ')}` });
+        setUpload({ kind: 'done', message: t('uploaded', { paths: written.map((file) => file.path).join(', ') }) });
         onUploaded();
       },
-      (error: Error) => setUpload({ kind: 'error', message: error.message }),
+      (error: Error) => setUpload({ kind: 'error', message: describeError(error, 'files.uploadFailed') }),
     );
   }
 
   return (
     <div className={styles.dropZone} data-testid="file-drop-zone" onDragEnter={onDragEnter} onDragLeave={onDragLeave} onDragOver={onDragOver} onDrop={onDrop}>
       {children}
-      {dragging ? <div className={styles.dropOverlay}>Drop to upload into /root</div> : null}
+      {dragging ? <div className={styles.dropOverlay}>{t('drop', { path: '/root' })}</div> : null}
       <UploadStatus upload={upload} onDismiss={() => setUpload({ kind: 'idle' })} />
     </div>
   );
 }
 
 function UploadStatus({ upload, onDismiss }: { upload: UploadState; onDismiss: () => void }) {
+  const t = useTranslations('files');
   if (upload.kind === 'idle') return null;
   return (
     <div className={styles.uploadStatus} data-state={upload.kind} data-testid="upload-status" role={upload.kind === 'error' ? 'alert' : 'status'}>
       <div className={styles.statusRow}>
         <span>
-          {upload.kind === 'uploading' ? `Uploading ${upload.names}… ${Math.round(upload.fraction * 100)}%` : upload.message}
+          {upload.kind === 'uploading' ? t('uploading', { names: upload.names, percent: Math.round(upload.fraction * 100) }) : upload.message}
         </span>
         {upload.kind === 'uploading' ? (
           <button type="button" className={styles.linkButton} onClick={upload.abort}>
-            Cancel
+            {t('cancel')}
           </button>
         ) : (
-          <button type="button" className={styles.linkButton} onClick={onDismiss} aria-label="Dismiss">
+          <button type="button" className={styles.linkButton} onClick={onDismiss} aria-label={t('dismiss')}>
             ×
           </button>
         )}

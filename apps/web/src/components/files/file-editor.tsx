@@ -1,6 +1,8 @@
 'use client';
 
+import { useTranslations } from 'next-intl';
 import { useEffect, useRef, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import type { Extension } from '@codemirror/state';
 import type { EditorView } from '@codemirror/view';
 import { readText, writeText, type InstanceRef } from '@/lib/files-client';
@@ -23,6 +25,11 @@ export function FileEditor({ instance, path, onClose }: { instance: InstanceRef;
   const hostRef = useRef<HTMLDivElement>(null);
   const viewRef = useRef<EditorView | null>(null);
   const saveRef = useRef<() => void>(() => undefined);
+  const t = useTranslations('files');
+  const describeError = useDescribeError();
+  // Read inside the editor's callbacks, which outlive a render.
+  const words = useRef({ t, describeError });
+  words.current = { t, describeError };
   const [state, setState] = useState<State>({ kind: 'loading' });
 
   useEffect(() => {
@@ -32,7 +39,7 @@ export function FileEditor({ instance, path, onClose }: { instance: InstanceRef;
       try {
         content = (await readText(instance, path)).content;
       } catch (error) {
-        if (!disposed) setState({ kind: 'refused', message: (error as Error).message });
+        if (!disposed) setState({ kind: 'refused', message: words.current.describeError(error, 'files.openFailed') });
         return;
       }
       // CodeMirror touches the DOM: loaded in the browser only, and only when a file opens.
@@ -71,19 +78,19 @@ export function FileEditor({ instance, path, onClose }: { instance: InstanceRef;
     if (!view || state.kind !== 'ready' || state.saving) return;
     setState({ ...state, saving: true, message: undefined });
     writeText(instance, path, view.state.doc.toString()).then(
-      () => setState({ kind: 'ready', dirty: false, saving: false, message: 'Saved' }),
-      (error: Error) => setState({ kind: 'ready', dirty: true, saving: false, message: error.message }),
+      () => setState({ kind: 'ready', dirty: false, saving: false, message: words.current.t('saved') }),
+      (error: Error) => setState({ kind: 'ready', dirty: true, saving: false, message: words.current.describeError(error, 'files.saveFailed') }),
     );
   };
 
   // Unsaved changes are lost only when the learner says so.
   const close = () => {
-    if (state.kind === 'ready' && state.dirty && !window.confirm(`Discard your changes to ${path}?`)) return;
+    if (state.kind === 'ready' && state.dirty && !window.confirm(t('discard', { path }))) return;
     onClose();
   };
 
   return (
-    <div className={styles.dialog} role="dialog" aria-modal="true" aria-label={`Edit ${path}`} onKeyDown={(event) => event.key === 'Escape' && close()}>
+    <div className={styles.dialog} role="dialog" aria-modal="true" aria-label={t('edit', { path })} onKeyDown={(event) => event.key === 'Escape' && close()}>
       <div className={styles.editor} data-testid="file-editor">
         <div className={styles.editorHead}>
           <code>
@@ -92,13 +99,13 @@ export function FileEditor({ instance, path, onClose }: { instance: InstanceRef;
           </code>
           {state.kind === 'ready' && state.message ? <span data-testid="editor-message" role="status">{state.message}</span> : null}
           <button type="button" className="btn btn-primary" data-testid="editor-save" disabled={state.kind !== 'ready' || state.saving} onClick={() => saveRef.current()}>
-            {state.kind === 'ready' && state.saving ? 'Saving…' : 'Save'}
+            {state.kind === 'ready' && state.saving ? t('saving') : t('save')}
           </button>
           <button type="button" className="btn" data-testid="editor-close" onClick={close}>
-            Close
+            {t('close')}
           </button>
         </div>
-        {state.kind === 'loading' ? <div className={styles.editorMessage}>Opening…</div> : null}
+        {state.kind === 'loading' ? <div className={styles.editorMessage}>{t('opening')}</div> : null}
         {state.kind === 'refused' ? (
           <div className={styles.editorMessage} role="alert" data-testid="editor-refused">
             {state.message}

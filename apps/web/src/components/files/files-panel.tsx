@@ -1,7 +1,9 @@
 'use client';
 
 import type { FileEntry, FileListView } from '@playground/contracts';
+import { useTranslations } from 'next-intl';
 import { useCallback, useEffect, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { downloadUrl, listFiles, type InstanceRef } from '@/lib/files-client';
 import styles from './files.module.css';
 
@@ -31,6 +33,8 @@ export function FilesPanel({
   /** The server's limits, from each listing's answer. */
   onLimits: (limits: FileListView['limits']) => void;
 }) {
+  const t = useTranslations('files');
+  const describeError = useDescribeError();
   const [listings, setListings] = useState<Record<string, Listing>>({});
   const [expanded, setExpanded] = useState<Set<string>>(() => new Set([ROOT]));
   const [reloads, setReloads] = useState(0);
@@ -42,10 +46,10 @@ export function FilesPanel({
         onLimits(listing.limits);
         setListings((current) => ({ ...current, [path]: { entries: listing.entries, truncated: listing.truncated } }));
       } catch (error) {
-        setListings((current) => ({ ...current, [path]: { error: (error as Error).message } }));
+        setListings((current) => ({ ...current, [path]: { error: describeError(error, 'files.listFailed') } }));
       }
     },
-    [instance, onLimits],
+    [instance, onLimits, describeError],
   );
 
   // Every open folder again, on refresh, after an upload, or for another instance.
@@ -68,17 +72,17 @@ export function FilesPanel({
   }
 
   return (
-    <aside className={styles.panel} data-testid="files-panel" aria-label="Files">
+    <aside className={styles.panel} data-testid="files-panel" aria-label={t('files')}>
       <div className={styles.panelHead}>
-        <strong>Files</strong>
-        <button type="button" className={styles.linkButton} onClick={() => setReloads((n) => n + 1)} data-testid="files-refresh" title="Refresh">
-          ↻ Refresh
+        <strong>{t('files')}</strong>
+        <button type="button" className={styles.linkButton} onClick={() => setReloads((n) => n + 1)} data-testid="files-refresh" title={t('refresh')}>
+          ↻ {t('refresh')}
         </button>
-        <button type="button" className={styles.linkButton} onClick={onCollapse} aria-label="Hide files" title="Hide files">
+        <button type="button" className={styles.linkButton} onClick={onCollapse} aria-label={t('hide')} title={t('hide')}>
           »
         </button>
       </div>
-      <div className={styles.hint}>{ROOT} — drop files on the terminal to upload</div>
+      <div className={styles.hint}>{t('hint', { path: ROOT })}</div>
       <ul className={styles.tree} role="tree">
         <Folder path={ROOT} listings={listings} expanded={expanded} instance={instance} onToggle={toggle} onOpen={onOpen} />
       </ul>
@@ -96,10 +100,11 @@ interface FolderProps {
 }
 
 function Folder({ path, listings, expanded, instance, onToggle, onOpen }: FolderProps) {
+  const t = useTranslations('files');
   const listing = listings[path];
-  if (!listing) return <li className={styles.hint}>Loading…</li>;
+  if (!listing) return <li className={styles.hint}>{t('loading')}</li>;
   if ('error' in listing) return <li className={styles.error} role="alert">{listing.error}</li>;
-  if (listing.entries.length === 0) return <li className={styles.hint}>(empty)</li>;
+  if (listing.entries.length === 0) return <li className={styles.hint}>{t('empty')}</li>;
   const activate = (entry: FileEntry) => (isFolder(entry) ? onToggle(entry.path) : onOpen(entry.path));
   return (
     <>
@@ -125,7 +130,7 @@ function Folder({ path, listings, expanded, instance, onToggle, onOpen }: Folder
               {entry.kind === 'symlink' ? ' →' : ''}
             </span>
             {isFolder(entry) ? null : (
-              <a className={styles.download} href={downloadUrl(instance, entry.path)} download={entry.name} onClick={(event) => event.stopPropagation()} data-testid="file-download" title="Download">
+              <a className={styles.download} href={downloadUrl(instance, entry.path)} download={entry.name} onClick={(event) => event.stopPropagation()} data-testid="file-download" title={t('download')}>
                 ⤓
               </a>
             )}
@@ -137,7 +142,7 @@ function Folder({ path, listings, expanded, instance, onToggle, onOpen }: Folder
           ) : null}
         </li>
       ))}
-      {listing.truncated ? <li className={styles.hint}>More entries than shown; use the terminal.</li> : null}
+      {listing.truncated ? <li className={styles.hint}>{t('truncated')}</li> : null}
     </>
   );
 }

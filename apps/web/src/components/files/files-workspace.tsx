@@ -1,6 +1,7 @@
 'use client';
 
 import type { FileListView } from '@playground/contracts';
+import { useTranslations } from 'next-intl';
 import { useCallback, useMemo, useState, type ReactNode } from 'react';
 import type { InstanceRef } from '@/lib/files-client';
 import { FileDropZone } from './file-drop-zone';
@@ -13,6 +14,7 @@ import styles from './files.module.css';
  * panel beside them, the editor over them. Without a running instance, just the terminals.
  */
 export function FilesWorkspace({ sessionId, instanceId, children }: { sessionId: string; instanceId?: string; children: ReactNode }) {
+  const t = useTranslations('files');
   const [panelOpen, setPanelOpen] = useState(true);
   const [refreshKey, setRefreshKey] = useState(0);
   const [editing, setEditing] = useState<string | null>(null);
@@ -31,7 +33,7 @@ export function FilesWorkspace({ sessionId, instanceId, children }: { sessionId:
       {instance && !panelOpen ? (
         <div className={styles.collapsed}>
           <button type="button" className="btn" data-testid="files-show" onClick={() => setPanelOpen(true)}>
-            Files
+            {t('files')}
           </button>
         </div>
       ) : null}

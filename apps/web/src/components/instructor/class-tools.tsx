@@ -1,6 +1,7 @@
 'use client';
 
 import type { LearnerResult } from '@playground/contracts';
+import { useTranslations } from 'next-intl';
 import { useState, type ReactNode } from 'react';
 import { bytesToBase64, textToBase64 } from '@/lib/base64';
 import { useAction } from '@/lib/use-action';
@@ -32,23 +33,24 @@ function ToolForm({ title, testId, action, disabled, children, submitLabel }: { 
 }
 
 export function BroadcastForm({ workshopId, disabled }: { workshopId: string; disabled: boolean }) {
+  const t = useTranslations('classTools');
   const [message, setMessage] = useState('');
   const [delivered, setDelivered] = useState<number | null>(null);
   return (
     <ToolForm
-      title="Broadcast a message"
+      title={t('broadcastTitle')}
       testId="broadcast-form"
-      submitLabel="Send to everyone"
+      submitLabel={t('broadcastSubmit')}
       disabled={disabled || !message.trim()}
       action={async () => {
         setDelivered((await broadcast(workshopId, message.trim())).delivered);
         setMessage('');
       }}
     >
-      <textarea rows={2} maxLength={500} value={message} onChange={(e) => setMessage(e.target.value)} placeholder="Shown as a banner in every learner's page" aria-label="Message" data-testid="broadcast-message" />
+      <textarea rows={2} maxLength={500} value={message} onChange={(e) => setMessage(e.target.value)} placeholder={t('broadcastPlaceholder')} aria-label={t('message')} data-testid="broadcast-message" />
       {delivered !== null ? (
         <p className="muted" role="status" data-testid="broadcast-delivered">
-          Shown to {delivered} learner{delivered === 1 ? '' : 's'}.
+          {t('delivered', { count: delivered })}
         </p>
       ) : null}
     </ToolForm>
@@ -56,25 +58,26 @@ export function BroadcastForm({ workshopId, disabled }: { workshopId: string; di
 }
 
 export function PushFileForm({ workshopId, disabled }: { workshopId: string; disabled: boolean }) {
+  const t = useTranslations('classTools');
   const [path, setPath] = useState('');
   const [text, setText] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [results, setResults] = useState<LearnerResult[] | null>(null);
   return (
     <ToolForm
-      title="Push a file"
+      title={t('pushTitle')}
       testId="push-file-form"
-      submitLabel="Push to every learner"
+      submitLabel={t('pushSubmit')}
       disabled={disabled || !path.trim() || (!file && !text)}
       action={async () => {
         const content = file ? bytesToBase64(new Uint8Array(await file.arrayBuffer())) : textToBase64(text);
         setResults((await pushFile(workshopId, path.trim(), content)).results);
       }}
     >
-      <input value={path} onChange={(e) => setPath(e.target.value)} placeholder="Path, e.g. compose.yaml (relative to /root)" aria-label="Path" data-testid="push-file-path" />
+      <input value={path} onChange={(e) => setPath(e.target.value)} placeholder={t('pathPlaceholder')} aria-label={t('path')} data-testid="push-file-path" />
       <input
         type="file"
-        aria-label="File"
+        aria-label={t('file')}
         data-testid="push-file-picker"
         onChange={(e) => {
           const picked = e.target.files?.[0] ?? null;
@@ -82,24 +85,25 @@ export function PushFileForm({ workshopId, disabled }: { workshopId: string; dis
           if (picked && !path.trim()) setPath(picked.name);
         }}
       />
-      {file ? null : <textarea rows={3} value={text} onChange={(e) => setText(e.target.value)} placeholder="…or type its content" aria-label="Content" data-testid="push-file-content" />}
+      {file ? null : <textarea rows={3} value={text} onChange={(e) => setText(e.target.value)} placeholder={t('contentPlaceholder')} aria-label={t('content')} data-testid="push-file-content" />}
       {results ? <LearnerResults results={results} testId="push-file-results" /> : null}
     </ToolForm>
   );
 }
 
 export function RunCommandForm({ workshopId, disabled }: { workshopId: string; disabled: boolean }) {
+  const t = useTranslations('classTools');
   const [command, setCommand] = useState('');
   const [results, setResults] = useState<LearnerResult[] | null>(null);
   return (
     <ToolForm
-      title="Run a command"
+      title={t('runTitle')}
       testId="run-command-form"
-      submitLabel="Run in every first instance"
+      submitLabel={t('runSubmit')}
       disabled={disabled || !command.trim()}
       action={async () => setResults((await execEverywhere(workshopId, command)).results)}
     >
-      <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} placeholder="docker ps" aria-label="Command" data-testid="run-command" />
+      <input className="mono" value={command} onChange={(e) => setCommand(e.target.value)} placeholder="docker ps" aria-label={t('command')} data-testid="run-command" />
       {results ? <LearnerResults results={results} testId="run-command-results" /> : null}
     </ToolForm>
   );

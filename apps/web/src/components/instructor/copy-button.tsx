@@ -1,9 +1,11 @@
 'use client';
 
+import { useTranslations } from 'next-intl';
 import { useState } from 'react';
 
 /** Copies `text`; says "Copied" for a moment. Where the clipboard is not allowed, the text stays selectable beside it. */
-export function CopyButton({ text, label = 'Copy', testId }: { text: string; label?: string; testId?: string }) {
+export function CopyButton({ text, label, testId }: { text: string; label?: string; testId?: string }) {
+  const t = useTranslations('common');
   const [copied, setCopied] = useState(false);
   return (
     <button
@@ -20,7 +22,7 @@ export function CopyButton({ text, label = 'Copy', testId }: { text: string; lab
           .catch(() => setCopied(false));
       }}
     >
-      {copied ? 'Copied' : label}
+      {copied ? t('copied') : (label ?? t('copy'))}
     </button>
   );
 }

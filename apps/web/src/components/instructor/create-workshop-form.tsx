@@ -2,6 +2,7 @@
 
 import type { WorkshopView } from '@playground/contracts';
 import type { LabSummaryView } from '@playground/labs/model';
+import { useTranslations } from 'next-intl';
 import { useEffect, useState } from 'react';
 import { listLabs } from '@/lib/api-client';
 import { useAction } from '@/lib/use-action';
@@ -19,6 +20,7 @@ const MAX_INSTANCES = 10;
  * created the preview shows where the link will live; then it shows the real one.
  */
 export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: WorkshopView) => void }) {
+  const t = useTranslations('createWorkshop');
   const [form, setForm] = useState<WorkshopForm>(emptyWorkshopForm);
   const { busy, error, setError, run } = useAction();
   const [created, setCreated] = useState<WorkshopView | null>(null);
@@ -44,49 +46,49 @@ export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: Worksh
     <div className="create-workshop">
       <form className="panel workshop-form" onSubmit={submit} data-testid="create-workshop-form">
         <label className="field">
-          <span>Title</span>
-          <input required maxLength={120} value={form.title} onChange={(e) => set('title', e.target.value)} placeholder="Docker: containers, images, Compose" data-testid="workshop-title" />
+          <span>{t('title')}</span>
+          <input required maxLength={120} value={form.title} onChange={(e) => set('title', e.target.value)} placeholder={t('titlePlaceholder')} data-testid="workshop-title" />
         </label>
         <div className="field-row">
           <label className="field">
-            <span>Seats</span>
+            <span>{t('seats')}</span>
             <input type="number" min={1} max={500} required value={form.seats} onChange={(e) => set('seats', e.target.value)} data-testid="workshop-seats" />
           </label>
           <label className="field">
-            <span>Starts (optional)</span>
+            <span>{t('startsAt')}</span>
             <input type="datetime-local" value={form.startsAt} onChange={(e) => set('startsAt', e.target.value)} data-testid="workshop-starts-at" />
           </label>
           <label className="field">
-            <span>Minutes per learner</span>
+            <span>{t('minutes')}</span>
             <input type="number" min={5} max={1440} value={form.durationMinutes} onChange={(e) => set('durationMinutes', e.target.value)} data-testid="workshop-duration" />
           </label>
         </div>
         <label className="field">
-          <span>Follow a lab (optional)</span>
+          <span>{t('lab')}</span>
           <select value={form.lab} onChange={(e) => set('lab', e.target.value)} data-testid="workshop-lab">
-            <option value="">No lab: the instances below</option>
+            <option value="">{t('noLab')}</option>
             {labs.map((candidate) => (
               <option key={candidate.slug} value={candidate.slug}>
-                {candidate.title} ({candidate.steps} steps, {candidate.instances} instance{candidate.instances === 1 ? '' : 's'})
+                {t('labOption', { title: candidate.title, steps: candidate.steps, instances: candidate.instances })}
               </option>
             ))}
           </select>
         </label>
         {lab ? (
           <p className="muted" data-testid="workshop-lab-note">
-            Every seat gets the lab&apos;s instances and files; learners land on its steps.
+            {t('labNote')}
           </p>
         ) : (
           <fieldset className="instance-rows">
-            <legend>Instances of every seat</legend>
+            <legend>{t('instances')}</legend>
             {form.instances.map((row, index) => (
               <div className="instance-row" key={row.key} data-testid="instance-row">
                 <label className="field">
-                  <span>Hostname</span>
+                  <span>{t('hostname')}</span>
                   <input value={row.hostname} onChange={(e) => setRow(row.key, { hostname: e.target.value })} placeholder={`node${index + 1}`} data-testid="instance-hostname" />
                 </label>
                 <label className="field grow">
-                  <span>Setup script (runs as root before the learner arrives)</span>
+                  <span>{t('setup')}</span>
                   <textarea rows={2} value={row.setup} onChange={(e) => setRow(row.key, { setup: e.target.value })} placeholder="docker pull busybox" data-testid="instance-setup" />
                 </label>
                 <button
@@ -94,9 +96,9 @@ export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: Worksh
                   className="btn btn-sm"
                   onClick={() => set('instances', form.instances.filter((other) => other.key !== row.key))}
                   disabled={form.instances.length === 1}
-                  aria-label={`Remove instance ${index + 1}`}
+                  aria-label={t('removeInstance', { number: index + 1 })}
                 >
-                  Remove
+                  {t('remove')}
                 </button>
               </div>
             ))}
@@ -107,14 +109,14 @@ export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: Worksh
               disabled={form.instances.length >= MAX_INSTANCES}
               data-testid="add-instance-row"
             >
-              Add instance
+              {t('addInstance')}
             </button>
           </fieldset>
         )}
         <ErrorBanner message={error} onDismiss={() => setError(null)} />
         <button type="submit" className="btn btn-primary" disabled={busy || !form.title.trim()} data-testid="create-workshop">
           {busy ? <span className="spinner" aria-hidden="true" /> : null}
-          Create workshop
+          {t('create')}
         </button>
       </form>
       <aside className="panel join-preview" data-testid="join-preview">
@@ -123,14 +125,14 @@ export function CreateWorkshopForm({ onCreated }: { onCreated: (workshop: Worksh
             <h3>{created.title}</h3>
             <JoinLink joinUrl={created.joinUrl} code={created.code} />
             <a className="btn btn-primary" href={`/instructor/workshops/${encodeURIComponent(created.id)}`} data-testid="open-dashboard">
-              Open its dashboard
+              {t('openDashboard')}
             </a>
           </>
         ) : (
           <>
-            <h3>{form.title.trim() || 'Your workshop'}</h3>
+            <h3>{form.title.trim() || t('yourWorkshop')}</h3>
             <p className="muted">
-              {form.seats || '?'} seats · {lab ? `the lab "${lab.title}"` : `${form.instances.length} instance${form.instances.length === 1 ? '' : 's'} each`}
+              {t('previewSeats', { seats: form.seats || '?' })} · {lab ? t('previewLab', { title: lab.title }) : t('previewInstances', { instances: form.instances.length })}
             </p>
             <PreviewLink />
           </>
@@ -153,6 +155,7 @@ function useLabs(): LabSummaryView[] {
 
 /** Where the link will live before the server has given the workshop its code. */
 function PreviewLink() {
+  const t = useTranslations('createWorkshop');
   const [origin, setOrigin] = useState('');
   // The page is served where learners will reach it; known only in the browser.
   useEffect(() => setOrigin(window.location.origin), []);
@@ -161,11 +164,11 @@ function PreviewLink() {
     <div className="join-link dimmed">
       {origin ? <QrCode text={`${origin}/w/`} size={148} /> : null}
       <div className="join-link-text">
-        <span className="join-label">Learners will join at</span>
+        <span className="join-label">{t('joinAt')}</span>
         <span className="join-url" data-testid="join-url-preview">
           {preview}
         </span>
-        <span className="muted">The 8-character code is given when you create the workshop.</span>
+        <span className="muted">{t('codeLater')}</span>
       </div>
     </div>
   );

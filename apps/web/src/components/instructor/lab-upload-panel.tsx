@@ -1,6 +1,9 @@
 'use client';
 
+import { useFormatter, useTranslations } from 'next-intl';
 import { useCallback, useEffect, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
+import { ApiError } from '@/lib/api-client';
 import { deleteLab, listMyLabs, uploadLab } from '@/lib/workshop-api';
 import { ErrorBanner } from '../error-banner';
 
@@ -22,6 +25,9 @@ function slugOf(fileName: string): string {
  * and may be followed by a workshop.
  */
 export function LabUploadPanel({ onChanged }: { onChanged?: () => void }) {
+  const t = useTranslations('labUpload');
+  const format = useFormatter();
+  const describeError = useDescribeError();
   const [labs, setLabs] = useState<MyLab[] | null>(null);
   const [slug, setSlug] = useState('');
   const [markdown, setMarkdown] = useState('');
@@ -32,9 +38,9 @@ export function LabUploadPanel({ onChanged }: { onChanged?: () => void }) {
     try {
       setLabs((await listMyLabs()).labs);
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not list your labs.');
+      setError(describeError(err, 'labUpload.listFailed'));
     }
-  }, []);
+  }, [describeError]);
   useEffect(() => void load(), [load]);
 
   const pick = async (file: File | undefined) => {
@@ -49,33 +55,33 @@ export function LabUploadPanel({ onChanged }: { onChanged?: () => void }) {
     setDone(null);
     try {
       const lab = await uploadLab(slug.trim(), markdown);
-      setDone(`"${lab.title}" is at /labs/${lab.slug}.`);
+      setDone(t('uploaded', { title: lab.title, path: `/labs/${lab.slug}` }));
       setMarkdown('');
       setSlug('');
       await load();
       onChanged?.();
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not upload the lab.');
+      // The validator's message names the line that is wrong: kept whatever the page's language.
+      setError(err instanceof ApiError && err.code === 'bad_request' ? t('invalid', { reason: err.message }) : describeError(err, 'labUpload.uploadFailed'));
     }
   };
 
   const remove = async (lab: MyLab) => {
-    if (!window.confirm(`Remove the lab "${lab.slug}" (${lab.language})?`)) return;
+    if (!window.confirm(t('confirmRemove', { slug: lab.slug, language: lab.language }))) return;
     setError(null);
     try {
       await deleteLab(lab.slug, lab.language);
       await load();
       onChanged?.();
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not remove the lab.');
+      setError(describeError(err, 'labUpload.removeFailed'));
     }
   };
 
   return (
     <div className="panel" data-testid="lab-upload-panel">
       <p className="muted">
-        A lab is one Markdown file with front matter (see <code>labs/README.md</code>). Yours are listed at <a href="/labs">/labs</a> beside the
-        shipped ones, and a workshop can follow one.
+        {t.rich('intro', { readme: () => <code>labs/README.md</code>, labs: () => <a href="/labs">/labs</a> })}
       </p>
       <ErrorBanner message={error} onDismiss={() => setError(null)} />
       {done ? (
@@ -87,9 +93,9 @@ export function LabUploadPanel({ onChanged }: { onChanged?: () => void }) {
         <table className="data-table" data-testid="my-labs">
           <thead>
             <tr>
-              <th>slug</th>
-              <th>language</th>
-              <th>updated</th>
+              <th>{t('slug')}</th>
+              <th>{t('language')}</th>
+              <th>{t('updated')}</th>
               <th />
             </tr>
           </thead>
@@ -100,10 +106,10 @@ export function LabUploadPanel({ onChanged }: { onChanged?: () => void }) {
                   <a href={`/labs/${lab.slug}?lang=${lab.language}`}>{lab.slug}</a>
                 </td>
                 <td>{lab.language}</td>
-                <td>{new Date(lab.updatedAt).toLocaleString()}</td>
+                <td>{format.dateTime(new Date(lab.updatedAt), { dateStyle: 'medium', timeStyle: 'short' })}</td>
                 <td>
                   <button type="button" className="btn btn-sm btn-danger" onClick={() => void remove(lab)}>
-                    Remove
+                    {t('remove')}
                   </button>
                 </td>
               </tr>
@@ -111,14 +117,14 @@ export function LabUploadPanel({ onChanged }: { onChanged?: () => void }) {
           </tbody>
         </table>
       ) : labs ? (
-        <p className="muted">You have not uploaded a lab yet.</p>
+        <p className="muted">{t('none')}</p>
       ) : null}
       <form className="tool-form lab-upload-form" onSubmit={upload}>
-        <input type="file" accept=".md,text/markdown" aria-label="Lab file" data-testid="lab-file" onChange={(e) => void pick(e.target.files?.[0])} />
-        <input value={slug} maxLength={63} onChange={(e) => setSlug(e.target.value)} placeholder="slug, e.g. docker-networks" aria-label="Lab slug" data-testid="lab-slug" />
-        <textarea value={markdown} onChange={(e) => setMarkdown(e.target.value)} rows={8} placeholder="---&#10;title: …" aria-label="Lab Markdown" data-testid="lab-markdown" />
+        <input type="file" accept=".md,text/markdown" aria-label={t('file')} data-testid="lab-file" onChange={(e) => void pick(e.target.files?.[0])} />
+        <input value={slug} maxLength={63} onChange={(e) => setSlug(e.target.value)} placeholder={t('slugPlaceholder')} aria-label={t('slugLabel')} data-testid="lab-slug" />
+        <textarea value={markdown} onChange={(e) => setMarkdown(e.target.value)} rows={8} placeholder="---&#10;title: …" aria-label={t('markdown')} data-testid="lab-markdown" />
         <button type="submit" className="btn" disabled={!slug.trim() || !markdown.trim()} data-testid="upload-lab">
-          Upload lab
+          {t('upload')}
         </button>
       </form>
     </div>

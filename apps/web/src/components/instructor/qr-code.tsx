@@ -1,6 +1,7 @@
 'use client';
 
 import QRCode from 'qrcode';
+import { useTranslations } from 'next-intl';
 import { useEffect, useState } from 'react';
 
 /**
@@ -8,6 +9,7 @@ import { useEffect, useState } from 'react';
  * comes from the qrcode library and holds only paths (the text is encoded, never embedded).
  */
 export function QrCode({ text, size, testId }: { text: string; size: number; testId?: string }) {
+  const t = useTranslations('joinLink');
   const [svg, setSvg] = useState<string | null>(null);
   useEffect(() => {
     let current = true;
@@ -23,7 +25,7 @@ export function QrCode({ text, size, testId }: { text: string; size: number; tes
       className="qr-code"
       style={{ width: size, height: size }}
       role="img"
-      aria-label={`QR code of ${text}`}
+      aria-label={t('qr', { text })}
       data-testid={testId}
       data-text={text}
       dangerouslySetInnerHTML={svg ? { __html: svg } : undefined}

@@ -1,6 +1,7 @@
 'use client';
 
 import type { WorkshopView } from '@playground/contracts';
+import { useFormatter, useLocale, useTranslations } from 'next-intl';
 import { ApiError } from '@/lib/api-client';
 import { useAction } from '@/lib/use-action';
 import { prepareSeats } from '@/lib/workshop-api';
@@ -8,6 +9,9 @@ import { ErrorBanner } from '../error-banner';
 
 /** Seats made ahead of time: how many are ready, being made, failed; and Prepare. */
 export function SeatsPanel({ workshop, onChanged }: { workshop: WorkshopView; onChanged: () => void }) {
+  const t = useTranslations('seats');
+  const format = useFormatter();
+  const english = useLocale() === 'en';
   const { busy, error, setError, run } = useAction();
   const ended = workshop.status === 'ended';
 
@@ -17,26 +21,26 @@ export function SeatsPanel({ workshop, onChanged }: { workshop: WorkshopView; on
         await prepareSeats(workshop.id);
         onChanged();
       },
-      (err) => refusalMessage(err, workshop.seats),
+      (err) => refusalMessage(err, workshop.seats, t, english),
     );
 
   return (
     <div className="panel seats-panel" data-testid="seats-panel">
       <div className="seat-counts">
-        <Count label="ready" value={workshop.seatsReady} testId="seats-ready" tone="good" />
-        <Count label="being made" value={workshop.seatsPreparing} testId="seats-preparing" tone="busy" />
-        <Count label="failed" value={workshop.seatsFailed} testId="seats-failed" tone={workshop.seatsFailed ? 'bad' : 'none'} />
-        <Count label="joined" value={workshop.learners.length} testId="seats-joined" tone="none" suffix={` / ${workshop.seats}`} />
+        <Count label={t('ready')} value={workshop.seatsReady} testId="seats-ready" tone="good" />
+        <Count label={t('preparing')} value={workshop.seatsPreparing} testId="seats-preparing" tone="busy" />
+        <Count label={t('failed')} value={workshop.seatsFailed} testId="seats-failed" tone={workshop.seatsFailed ? 'bad' : 'none'} />
+        <Count label={t('joined')} value={workshop.learners.length} testId="seats-joined" tone="none" suffix={` / ${workshop.seats}`} />
       </div>
       <p className="muted">
         {workshop.startsAt && workshop.status === 'scheduled'
-          ? `Seats are made automatically shortly before ${new Date(workshop.startsAt).toLocaleString()}; you can make them now.`
-          : 'Prepared seats give every learner a prompt the moment they join.'}
+          ? t('scheduled', { when: format.dateTime(new Date(workshop.startsAt), { dateStyle: 'medium', timeStyle: 'short' }) })
+          : t('why')}
       </p>
       <ErrorBanner message={error} onDismiss={() => setError(null)} />
       <button type="button" className="btn btn-primary" onClick={() => void prepare()} disabled={busy || ended} data-testid="prepare-seats">
         {busy ? <span className="spinner" aria-hidden="true" /> : null}
-        Prepare seats
+        {t('prepare')}
       </button>
     </div>
   );
@@ -55,8 +59,9 @@ function Count({ label, value, testId, tone, suffix = '' }: { label: string; val
 }
 
 /** insufficient_capacity says how many seats the cluster can guarantee; say that plainly. */
-function refusalMessage(err: unknown, seats: number): string | undefined {
+function refusalMessage(err: unknown, seats: number, t: ReturnType<typeof useTranslations<'seats'>>, english: boolean): string | undefined {
   if (!(err instanceof ApiError) || err.code !== 'insufficient_capacity') return undefined;
   const guaranteed = err.details.guaranteed;
-  return typeof guaranteed === 'number' ? `Not enough room: the playground can guarantee ${guaranteed} of ${seats} seats right now. ${err.message}` : err.message;
+  if (typeof guaranteed !== 'number') return undefined;
+  return english ? `${t('noRoom', { guaranteed, seats })} ${err.message}` : t('noRoom', { guaranteed, seats });
 }

@@ -1,13 +1,19 @@
 'use client';
 
 import type { CreatedTokenView, TokenView } from '@playground/contracts';
+import { useFormatter, useTranslations } from 'next-intl';
 import { useCallback, useEffect, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { createToken, listTokens, revokeToken } from '@/lib/workshop-api';
 import { ErrorBanner } from '../error-banner';
 import { CopyButton } from './copy-button';
 
 /** API tokens for course platforms: list, create (the token is shown once), revoke. */
 export function TokenPanel() {
+  const t = useTranslations('tokens');
+  const format = useFormatter();
+  const describeError = useDescribeError();
+  const when = (at: string) => format.dateTime(new Date(at), { dateStyle: 'medium', timeStyle: 'short' });
   const [tokens, setTokens] = useState<TokenView[] | null>(null);
   const [name, setName] = useState('');
   const [fresh, setFresh] = useState<CreatedTokenView | null>(null);
@@ -17,9 +23,9 @@ export function TokenPanel() {
     try {
       setTokens((await listTokens()).tokens);
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not list your tokens.');
+      setError(describeError(err, 'tokens.listFailed'));
     }
-  }, []);
+  }, [describeError]);
   useEffect(() => void load(), [load]);
 
   const create = async (event: React.FormEvent) => {
@@ -30,30 +36,30 @@ export function TokenPanel() {
       setName('');
       await load();
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not create the token.');
+      setError(describeError(err, 'tokens.createFailed'));
     }
   };
 
   const revoke = async (token: TokenView) => {
-    if (!window.confirm(`Revoke "${token.name}"? Anything using it stops working.`)) return;
+    if (!window.confirm(t('confirmRevoke', { name: token.name }))) return;
     setError(null);
     try {
       await revokeToken(token.id);
       if (fresh?.id === token.id) setFresh(null);
       await load();
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Could not revoke the token.');
+      setError(describeError(err, 'tokens.revokeFailed'));
     }
   };
 
   return (
     <div className="panel" data-testid="token-panel">
       <p className="muted">
-        A course platform can run workshops with <code>Authorization: Bearer &lt;token&gt;</code>.
+        {t.rich('intro', { header: () => <code>Authorization: Bearer &lt;token&gt;</code> })}
       </p>
       {fresh ? (
         <div className="token-once" role="status" data-testid="new-token">
-          <span>Copy it now: it is not shown again.</span>
+          <span>{t('copyNow')}</span>
           <code data-testid="new-token-value">{fresh.token}</code>
           <CopyButton text={fresh.token} />
         </div>
@@ -63,10 +69,10 @@ export function TokenPanel() {
         <table className="data-table" data-testid="token-list">
           <thead>
             <tr>
-              <th>name</th>
-              <th>starts with</th>
-              <th>created</th>
-              <th>last used</th>
+              <th>{t('name')}</th>
+              <th>{t('prefix')}</th>
+              <th>{t('created')}</th>
+              <th>{t('lastUsed')}</th>
               <th />
             </tr>
           </thead>
@@ -75,11 +81,11 @@ export function TokenPanel() {
               <tr key={token.id} data-token={token.id}>
                 <td>{token.name}</td>
                 <td className="mono">{token.prefix}…</td>
-                <td>{new Date(token.createdAt).toLocaleString()}</td>
-                <td>{token.lastUsedAt ? new Date(token.lastUsedAt).toLocaleString() : 'never'}</td>
+                <td>{when(token.createdAt)}</td>
+                <td>{token.lastUsedAt ? when(token.lastUsedAt) : t('never')}</td>
                 <td>
                   <button type="button" className="btn btn-sm btn-danger" onClick={() => void revoke(token)}>
-                    Revoke
+                    {t('revoke')}
                   </button>
                 </td>
               </tr>
@@ -87,12 +93,12 @@ export function TokenPanel() {
           </tbody>
         </table>
       ) : tokens ? (
-        <p className="muted">No tokens.</p>
+        <p className="muted">{t('none')}</p>
       ) : null}
       <form className="inline-form" onSubmit={create}>
-        <input value={name} maxLength={80} onChange={(e) => setName(e.target.value)} placeholder="Token name, e.g. LMS" aria-label="Token name" data-testid="token-name" />
+        <input value={name} maxLength={80} onChange={(e) => setName(e.target.value)} placeholder={t('namePlaceholder')} aria-label={t('nameLabel')} data-testid="token-name" />
         <button type="submit" className="btn" disabled={!name.trim()} data-testid="create-token">
-          Create token
+          {t('create')}
         </button>
       </form>
     </div>

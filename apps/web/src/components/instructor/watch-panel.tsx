@@ -1,19 +1,21 @@
 'use client';
 
 import type { LearnerView } from '@playground/contracts';
+import { useTranslations } from 'next-intl';
 import { useState } from 'react';
 import { CloseIcon } from '../icons';
 import { WatchTerminal } from './watch-terminal';
 
 /** The learner being watched: their name, which instance, the live terminal. */
 export function WatchPanel({ learner, onAskToHelp, onClose }: { learner: LearnerView; onAskToHelp: () => void; onClose: () => void }) {
+  const t = useTranslations('watch');
   const [instanceId, setInstanceId] = useState(learner.instances[0]?.id ?? null);
   const instance = learner.instances.find((i) => i.id === instanceId) ?? learner.instances[0];
   return (
     <section className="panel watch-panel" data-testid="watch-panel" data-learner={learner.id}>
       <header className="watch-head">
         <h2>
-          Watching <span data-testid="watch-learner-name">{learner.name}</span>
+          {t.rich('watching', { name: () => <span data-testid="watch-learner-name">{learner.name}</span> })}
         </h2>
         {learner.instances.length > 1 ? (
           <div className="lab-tabs" role="tablist">
@@ -29,14 +31,14 @@ export function WatchPanel({ learner, onAskToHelp, onClose }: { learner: Learner
         <span className="spacer" />
         {learner.help === 'none' ? (
           <button type="button" className="btn btn-sm" onClick={onAskToHelp} data-testid="watch-ask-help">
-            Ask to help
+            {t('askToHelp')}
           </button>
         ) : null}
-        <button type="button" className="btn btn-sm" onClick={onClose} aria-label="Stop watching" data-testid="stop-watching">
+        <button type="button" className="btn btn-sm" onClick={onClose} aria-label={t('stop')} data-testid="stop-watching">
           <CloseIcon />
         </button>
       </header>
-      {instance ? <WatchTerminal key={instance.id} instanceId={instance.id} helpGranted={learner.help === 'granted'} /> : <p className="muted">No instance to watch.</p>}
+      {instance ? <WatchTerminal key={instance.id} instanceId={instance.id} helpGranted={learner.help === 'granted'} /> : <p className="muted">{t('noInstance')}</p>}
     </section>
   );
 }

@@ -1,6 +1,7 @@
 'use client';
 
 import type { TerminalWatchAuth } from '@playground/contracts';
+import { useLocale, useTranslations } from 'next-intl';
 import { useCallback, useEffect, useState } from 'react';
 import { TerminalOverlay } from '../terminal/terminal-overlay';
 import { useTerminalSocket, type TerminalSocket } from '../terminal/use-terminal-socket';
@@ -11,6 +12,9 @@ import { useTerminalSocket, type TerminalSocket } from '../terminal/use-terminal
  * the learner said yes) answers with its reason when they do not reach the shell.
  */
 export function WatchTerminal({ instanceId, helpGranted }: { instanceId: string; helpGranted: boolean }) {
+  const t = useTranslations('watch');
+  // The server's notices are English: other languages say the translated general case.
+  const english = useLocale() === 'en';
   const [canType, setCanType] = useState(helpGranted);
   const [notice, setNotice] = useState<string | null>(null);
   /** The server's word on keystrokes it did not pass on; cleared when the learner allows typing. */
@@ -44,11 +48,11 @@ export function WatchTerminal({ instanceId, helpGranted }: { instanceId: string;
   return (
     <div className="watch-terminal">
       <div className={`watch-mode${canType ? ' can-type' : ''}`} role="status" data-testid="watch-mode" data-can-type={canType ? 'true' : 'false'}>
-        <b>{canType ? 'You can type' : 'Read-only'}</b>
-        <span data-testid="watch-notice">{notice ?? (canType ? 'The learner allowed you to type in their terminal.' : 'Ask to help: the learner decides.')}</span>
+        <b>{canType ? t('canType') : t('readOnly')}</b>
+        <span data-testid="watch-notice">{(english && notice) || (canType ? t('allowed') : t('askFirst'))}</span>
         {refused && !canType ? (
           <span className="watch-refused" role="alert" data-testid="watch-refused">
-            Not typed: {refused}
+            {english ? t('notTyped', { reason: refused }) : t('notTypedPlain')}
           </span>
         ) : null}
       </div>

@@ -1,7 +1,9 @@
 'use client';
 
 import type { LearnerView, WorkshopView } from '@playground/contracts';
+import { useFormatter, useTranslations } from 'next-intl';
 import { useCallback, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { ApiError } from '@/lib/api-client';
 import { usePoll } from '@/lib/use-poll';
 import { askToHelp, attendanceUrl, endLearner, endWorkshop, extend, getWorkshop } from '@/lib/workshop-api';
@@ -18,12 +20,17 @@ const EXTEND_MINUTES = 30;
 
 /** /instructor/workshops/:id: the live dashboard of one workshop. */
 export function WorkshopDashboard({ workshopId }: { workshopId: string }) {
-  return <InstructorGate title="Instructor">{() => <Dashboard workshopId={workshopId} />}</InstructorGate>;
+  const t = useTranslations('instructor');
+  return <InstructorGate title={t('title')}>{() => <Dashboard workshopId={workshopId} />}</InstructorGate>;
 }
 
 type Loaded = { kind: 'loading' } | { kind: 'missing'; message: string } | { kind: 'ready'; workshop: WorkshopView; stale: boolean };
 
 function Dashboard({ workshopId }: { workshopId: string }) {
+  const t = useTranslations('dashboard');
+  const states = useTranslations('workshopList.state');
+  const format = useFormatter();
+  const describeError = useDescribeError();
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' });
   const [error, setError] = useState<string | null>(null);
   const [watchingId, setWatchingId] = useState<string | null>(null);
@@ -39,14 +46,14 @@ function Dashboard({ workshopId }: { workshopId: string }) {
           setLoaded((previous) =>
             previous.kind === 'ready' && err.status === 404
               ? { kind: 'ready', workshop: { ...previous.workshop, status: 'ended' }, stale: false }
-              : { kind: 'missing', message: err.message },
+              : { kind: 'missing', message: describeError(err) },
           );
           return 'stop';
         }
         setLoaded((previous) => (previous.kind === 'ready' ? { ...previous, stale: true } : previous));
-        setError(err instanceof Error ? err.message : 'Could not load the workshop.');
+        setError(describeError(err, 'dashboard.loadFailed'));
       }
-    }, [workshopId]),
+    }, [workshopId, describeError]),
     POLL_MS,
   );
 
@@ -57,22 +64,22 @@ function Dashboard({ workshopId }: { workshopId: string }) {
       try {
         await what();
       } catch (err) {
-        setError(err instanceof Error ? err.message : 'That did not work.');
+        setError(describeError(err));
       }
       await refresh();
     },
-    [refresh],
+    [refresh, describeError],
   );
 
-  if (loaded.kind === 'loading') return <span className="spinner" aria-label="Loading" />;
-  if (loaded.kind === 'missing') return <ErrorBanner message={`This workshop cannot be shown: ${loaded.message}`} />;
+  if (loaded.kind === 'loading') return <span className="spinner" aria-label={t('loading')} />;
+  if (loaded.kind === 'missing') return <ErrorBanner message={t('missing', { reason: loaded.message })} />;
   const { workshop } = loaded;
   const ended = workshop.status === 'ended';
   const watching = workshop.learners.find((learner) => learner.id === watchingId) ?? null;
   const help = (learner: LearnerView) => void act(() => askToHelp(workshop.id, learner.id));
 
   const endAll = () => {
-    if (!window.confirm(`End "${workshop.title}"? Every learner's session and every prepared seat is removed, with all their containers.`)) return;
+    if (!window.confirm(t('confirmEnd', { title: workshop.title }))) return;
     setWatchingId(null);
     void act(() => endWorkshop(workshop.id));
   };
@@ -83,35 +90,38 @@ function Dashboard({ workshopId }: { workshopId: string }) {
         <div>
           <h1 data-testid="dashboard-title">{workshop.title}</h1>
           <p className="muted">
-            <span className={`status-pill ${workshop.status}`} data-testid="workshop-status">
-              {workshop.status}
+            <span className={`status-pill ${workshop.status}`} data-testid="workshop-status" data-status={workshop.status}>
+              {states(workshop.status)}
             </span>{' '}
-            {workshop.startsAt ? `starts ${new Date(workshop.startsAt).toLocaleString()} · ` : ''}
+            {workshop.startsAt ? `${t('starts', { when: format.dateTime(new Date(workshop.startsAt), { dateStyle: 'medium', timeStyle: 'short' }) })} · ` : ''}
             {workshop.lab ? (
               <>
-                follows the lab <a href={`/labs/${encodeURIComponent(workshop.lab.slug)}?lang=${encodeURIComponent(workshop.lab.language)}`}>{workshop.lab.slug}</a> ·{' '}
+                {t.rich('followsLab', {
+                  lab: () => <a href={`/labs/${encodeURIComponent(workshop.lab!.slug)}?lang=${encodeURIComponent(workshop.lab!.language)}`}>{workshop.lab!.slug}</a>,
+                })}{' '}
+                ·{' '}
               </>
             ) : null}
-            {workshop.durationMinutes} min per learner · {workshop.template.instances.length} instance{workshop.template.instances.length === 1 ? '' : 's'} each
-            {loaded.stale ? <span className="offline-pill"> · reconnecting…</span> : null}
+            {t('perLearner', { minutes: workshop.durationMinutes, instances: workshop.template.instances.length })}
+            {loaded.stale ? <span className="offline-pill"> · {t('reconnecting')}</span> : null}
           </p>
         </div>
         <div className="dashboard-actions">
           <a className="btn" href={attendanceUrl(workshop.id)} download data-testid="attendance-csv">
-            Attendance CSV
+            {t('attendance')}
           </a>
           <button type="button" className="btn" onClick={() => void act(() => extend(workshop.id, EXTEND_MINUTES))} disabled={ended} data-testid="extend-all">
-            +{EXTEND_MINUTES} min for everyone
+            {t('extendAll', { minutes: EXTEND_MINUTES })}
           </button>
           <button type="button" className="btn btn-danger" onClick={endAll} disabled={ended} data-testid="end-workshop">
-            End workshop
+            {t('end')}
           </button>
         </div>
       </header>
       <ErrorBanner message={error} onDismiss={() => setError(null)} />
       {ended ? (
         <p className="ended-note" role="status" data-testid="workshop-ended">
-          This workshop has ended: every learner&apos;s session and prepared seat is gone.
+          {t('ended')}
         </p>
       ) : null}
 
@@ -125,7 +135,7 @@ function Dashboard({ workshopId }: { workshopId: string }) {
       {watching ? <WatchPanel key={watching.id} learner={watching} onAskToHelp={() => help(watching)} onClose={() => setWatchingId(null)} /> : null}
 
       <section>
-        <h2>Learners</h2>
+        <h2>{t('learners')}</h2>
         <LearnersTable
           learners={workshop.learners}
           watchingId={watchingId}
@@ -134,7 +144,7 @@ function Dashboard({ workshopId }: { workshopId: string }) {
             askToHelp: help,
             extend: (learner) => void act(() => extend(workshop.id, EXTEND_MINUTES, learner.id)),
             end: (learner) => {
-              if (!window.confirm(`End ${learner.name}'s session? Their instances are removed.`)) return;
+              if (!window.confirm(t('confirmEndLearner', { name: learner.name }))) return;
               if (learner.id === watchingId) setWatchingId(null);
               void act(() => endLearner(workshop.id, learner.id));
             },

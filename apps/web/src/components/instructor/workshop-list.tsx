@@ -1,23 +1,26 @@
 'use client';
 
 import type { WorkshopListView } from '@playground/contracts';
+import { useFormatter, useTranslations } from 'next-intl';
 
 type Listed = WorkshopListView['workshops'][number];
 
 /** The instructor's workshops, newest first as the server lists them; each opens its dashboard. */
 export function WorkshopList({ workshops }: { workshops: Listed[] | null }) {
-  if (!workshops) return <span className="spinner" aria-label="Loading" />;
-  if (workshops.length === 0) return <p className="muted">No workshops yet. Create one below.</p>;
+  const t = useTranslations('workshopList');
+  const format = useFormatter();
+  if (!workshops) return <span className="spinner" aria-label={t('loading')} />;
+  if (workshops.length === 0) return <p className="muted">{t('empty')}</p>;
   return (
     <table className="data-table" data-testid="workshop-list">
       <thead>
         <tr>
-          <th>title</th>
-          <th>code</th>
-          <th>status</th>
-          <th>learners</th>
-          <th>seats ready</th>
-          <th>starts</th>
+          <th>{t('title')}</th>
+          <th>{t('code')}</th>
+          <th>{t('status')}</th>
+          <th>{t('learners')}</th>
+          <th>{t('seatsReady')}</th>
+          <th>{t('starts')}</th>
         </tr>
       </thead>
       <tbody>
@@ -28,13 +31,15 @@ export function WorkshopList({ workshops }: { workshops: Listed[] | null }) {
             </td>
             <td className="mono">{workshop.code}</td>
             <td>
-              <span className={`status-pill ${workshop.status}`}>{workshop.status}</span>
+              <span className={`status-pill ${workshop.status}`} data-status={workshop.status}>
+                {t(`state.${workshop.status}`)}
+              </span>
             </td>
             <td>
               {workshop.learnersJoined} / {workshop.seats}
             </td>
             <td>{workshop.seatsReady}</td>
-            <td>{workshop.startsAt ? new Date(workshop.startsAt).toLocaleString() : 'now'}</td>
+            <td>{workshop.startsAt ? format.dateTime(new Date(workshop.startsAt), { dateStyle: 'medium', timeStyle: 'short' }) : t('now')}</td>
           </tr>
         ))}
       </tbody>

@@ -1,25 +1,30 @@
 'use client';
 
 import type { LabStep as Step, LabView } from '@playground/labs/model';
+import { useLocale, useTranslations } from 'next-intl';
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
+import { LOCALE_NAMES, type Locale } from '@/i18n/locales';
 import { ApiError, getLab, runScript } from '@/lib/api-client';
 import { renderLabMarkdown } from '@/lib/lab-markdown';
 import { asKeystrokes, typeIntoTerminal } from '@/lib/terminal-input';
 import { useLabProgress } from '@/lib/use-lab-progress';
 import { useLabWorkspace } from '@/lib/use-lab-workspace';
 import { Brand } from '../brand';
+import { LanguageMenu } from '../language-menu';
 import { ErrorBanner } from '../error-banner';
 import { TerminalView } from '../terminal-view';
 import { LabStep, type CheckState } from './lab-step';
 import { LearnerWorkshop } from '../workshop/learner-workshop';
-
-const LANGUAGE_NAMES: Record<string, string> = { en: 'English', ko: '한국어' };
 
 /**
  * A lab: its steps beside the terminals of its template's instances. `embedded` (in another
  * site's iframe, /embed/labs/<slug>): no site navigation, links stay inside the frame.
  */
 export function LabRunner({ slug, language, embedded = false }: { slug: string; language?: string; embedded?: boolean }) {
+  const t = useTranslations('lab');
+  const locale = useLocale();
+  const describeError = useDescribeError();
   const labPath = embedded ? '/embed/labs' : '/labs';
   const [lab, setLab] = useState<LabView | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -31,8 +36,8 @@ export function LabRunner({ slug, language, embedded = false }: { slug: string; 
   useEffect(() => {
     getLab(slug, language)
       .then(setLab)
-      .catch((err: unknown) => setLoadError(err instanceof ApiError && err.status === 404 ? `There is no lab "${slug}".` : err instanceof Error ? err.message : 'Could not load the lab.'));
-  }, [slug, language]);
+      .catch((err: unknown) => setLoadError(err instanceof ApiError && err.status === 404 ? t('noSuchLab', { slug }) : describeError(err, 'lab.loadFailed')));
+  }, [slug, language, t, describeError]);
 
   const hostnames = useMemo(() => lab?.template.instances.map((instance) => instance.hostname) ?? [], [lab]);
   const shownHost = selectedHost ?? hostnames[0] ?? null;
@@ -60,21 +65,21 @@ export function LabRunner({ slug, language, embedded = false }: { slug: string; 
         }
         return { kind: 'failed', output: result.output };
       } catch (err) {
-        return { kind: 'failed', output: '', error: err instanceof Error ? err.message : 'The check could not run.' };
+        return { kind: 'failed', output: '', error: describeError(err, 'lab.checkFailed') };
       }
     },
-    [ready, markPassed],
+    [ready, markPassed, describeError],
   );
 
   if (loadError) {
     return (
       <div className="center-card">
         <div className="card">
-          <h1>Lab not found</h1>
+          <h1>{t('notFound')}</h1>
           <p>{loadError}</p>
           {embedded ? null : (
             <a className="btn" href="/labs">
-              All labs
+              {t('allLabs')}
             </a>
           )}
         </div>
@@ -84,26 +89,30 @@ export function LabRunner({ slug, language, embedded = false }: { slug: string; 
 
   const done = lab ? lab.steps.filter((step) => passed.has(step.number)).length : 0;
   return (
-    <div className={`pg lab${embedded ? ' embedded' : ''}`} lang={lab?.language}>
+    <div className={`pg lab${embedded ? ' embedded' : ''}`}>
       <header className="pg-header">
         {embedded ? null : (
           <>
             <Brand />
             <a href="/labs" className="lab-crumb">
-              Labs
+              {t('labs')}
             </a>
           </>
         )}
-        <h1 className="lab-title">{lab?.title ?? ''}</h1>
+        <h1 className="lab-title" lang={lab?.language}>
+          {lab?.title ?? ''}
+        </h1>
         <span className="spacer" />
         {lab && lab.languages.length > 1 ? (
-          <nav className="lab-languages" aria-label="Language">
+          <nav className="lab-languages" aria-label={t('labLanguage')}>
             {lab.languages.map((code) =>
               code === lab.language ? (
-                <b key={code}>{LANGUAGE_NAMES[code] ?? code}</b>
+                <b key={code} lang={code}>
+                  {LOCALE_NAMES[code as Locale] ?? code}
+                </b>
               ) : (
-                <a key={code} href={`${labPath}/${lab.slug}?lang=${code}`} hrefLang={code}>
-                  {LANGUAGE_NAMES[code] ?? code}
+                <a key={code} href={`${labPath}/${lab.slug}?lang=${code}`} hrefLang={code} lang={code}>
+                  {LOCALE_NAMES[code as Locale] ?? code}
                 </a>
               ),
             )}
@@ -114,30 +123,31 @@ export function LabRunner({ slug, language, embedded = false }: { slug: string; 
             {done} / {lab.steps.length}
           </span>
         ) : null}
+        {embedded ? null : <LanguageMenu />}
       </header>
       {ready ? <LearnerWorkshop sessionId={ready.sessionId} /> : null}
       <div className="pg-banner">
         <ErrorBanner message={workspace.kind === 'failed' ? workspace.message : null} />
         {workspace.kind === 'failed' ? (
           <button type="button" className="btn" onClick={restart}>
-            Try again
+            {t('retry')}
           </button>
         ) : null}
       </div>
       <div className="lab-body">
-        <article className="lab-steps" data-testid="lab-steps">
+        <article className="lab-steps" data-testid="lab-steps" lang={lab?.language}>
           {lab ? (
             <>
-              <p className="lab-meta">
-                {lab.duration} min · {lab.steps.length} steps
+              <p className="lab-meta" lang={locale}>
+                {t('meta', { minutes: lab.duration, steps: lab.steps.length })}
               </p>
               <div className="lab-markdown" dangerouslySetInnerHTML={{ __html: renderLabMarkdown(lab.introduction) }} />
               {lab.steps.map((step) => (
                 <LabStep key={`${lab.language}-${step.number}`} step={step} passed={passed.has(step.number)} canRun={Boolean(ready)} onRunBlock={runBlock} onCheck={check} />
               ))}
               {done === lab.steps.length ? (
-                <p className="lab-finished" role="status">
-                  Every step is done. Well done!
+                <p className="lab-finished" role="status" lang={locale}>
+                  {t('finished')}
                 </p>
               ) : null}
             </>

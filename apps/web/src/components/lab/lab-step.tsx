@@ -1,6 +1,7 @@
 'use client';
 
 import type { LabStep as Step } from '@playground/labs/model';
+import { useLocale, useTranslations } from 'next-intl';
 import { useMemo, useState } from 'react';
 import { renderLabMarkdown } from '@/lib/lab-markdown';
 
@@ -20,7 +21,12 @@ export function LabStep({
   onRunBlock: (blockId: string) => void;
   onCheck: (step: Step) => Promise<CheckState>;
 }) {
-  const html = useMemo(() => renderLabMarkdown(step.markdown, step.blocks), [step]);
+  const t = useTranslations('lab');
+  const locale = useLocale();
+  const html = useMemo(
+    () => renderLabMarkdown(step.markdown, step.blocks, { runIn: (instance) => t('runIn', { instance }), run: t('run') }),
+    [step, t],
+  );
   const [check, setCheck] = useState<CheckState>({ kind: 'idle' });
   const verdict = passed ? 'passed' : check.kind;
 
@@ -49,7 +55,7 @@ export function LabStep({
         dangerouslySetInnerHTML={{ __html: html }}
       />
       {step.check ? (
-        <div className="lab-check">
+        <div className="lab-check" lang={locale}>
           <button
             type="button"
             className="btn"
@@ -61,11 +67,11 @@ export function LabStep({
             }}
           >
             {check.kind === 'checking' ? <span className="spinner" aria-hidden="true" /> : null}
-            Check
+            {t('check')}
           </button>
           <span className="lab-verdict" role="status" data-testid={`verdict-step-${step.number}`}>
-            {verdict === 'passed' ? 'Done: the check passed.' : null}
-            {check.kind === 'failed' && !passed ? (check.error ?? 'Not yet: the check did not pass.') : null}
+            {verdict === 'passed' ? t('passed') : null}
+            {check.kind === 'failed' && !passed ? (check.error ?? t('notYet')) : null}
           </span>
         </div>
       ) : null}

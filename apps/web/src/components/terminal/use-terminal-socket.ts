@@ -3,6 +3,7 @@
 import type { TerminalClientToServer, TerminalServerToClient } from '@playground/contracts';
 import type { Terminal } from '@xterm/xterm';
 import type { FitAddon } from '@xterm/addon-fit';
+import { useLocale, useTranslations } from 'next-intl';
 import { io, type Socket } from 'socket.io-client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { splitInput } from '@/lib/split-input';
@@ -53,6 +54,13 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
   /** Our own retry (Socket.IO does not retry a refused handshake or a server-side close). */
   const retryRef = useRef<{ timer?: ReturnType<typeof setTimeout>; attempt: number }>({ attempt: 0 });
   const [status, setStatus] = useState<TerminalStatus>({ kind: 'connecting' });
+  // The server's reasons are English: other languages say the translated general case.
+  const t = useTranslations('terminal');
+  const english = useLocale() === 'en';
+  const wordsRef = useRef({ t, english });
+  wordsRef.current = { t, english };
+  const said = (reason: string | undefined, fallback: 'ended' | 'disconnected' | 'refused') =>
+    reason && wordsRef.current.english ? reason : wordsRef.current.t(fallback);
 
   const fit = useCallback(() => {
     const host = hostRef.current;
@@ -106,7 +114,7 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
       const retry = retryRef.current;
       const scheduleRetry = (message?: string) => {
         clearTimeout(retry.timer);
-        setStatus({ kind: 'reconnecting', message });
+        setStatus({ kind: 'reconnecting', message: wordsRef.current.english ? message : undefined });
         retry.timer = setTimeout(() => {
           if (disposed) return;
           if (socket.connected) socket.disconnect(); // the server's own close may still be on its way
@@ -137,21 +145,21 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
         exited = true;
         // The link to the node broke, the shell probably lives: come back by ourselves.
         if (isRetryableExit(info)) return scheduleRetry(reason);
-        const suffix = code === null || code === undefined ? '' : ` (exit code ${code})`;
-        setStatus({ kind: 'ended', message: `${reason || 'The shell ended.'}${suffix}` });
+        const suffix = code === null || code === undefined ? '' : ` ${wordsRef.current.t('exitCode', { code })}`;
+        setStatus({ kind: 'ended', message: `${said(reason, 'ended')}${suffix}` });
       });
       socket.on('disconnect', (reason) => {
         if (exited || reason === 'io client disconnect') return;
         if (isRetryableDisconnect(reason, exited)) return scheduleRetry();
         if (socket.active) setStatus({ kind: 'reconnecting' });
-        else setStatus({ kind: 'ended', message: 'The terminal was disconnected.' });
+        else setStatus({ kind: 'ended', message: said(undefined, 'disconnected') });
       });
       socket.on('connect_error', (err) => {
         // `active` false means the server refused us (not a network blip): no auto-retry,
         // unless it said the refusal is passing (the node is reconnecting).
         if (socket.active) setStatus({ kind: 'reconnecting' });
         else if (isRetryableRefusal(err)) scheduleRetry(err.message);
-        else setStatus({ kind: 'ended', message: err.message || 'The terminal could not connect.' });
+        else setStatus({ kind: 'ended', message: said(err.message, 'refused') });
       });
       const detach = optionsRef.current.attach?.(socket, term);
       if (detach) cleanups.push(detach);

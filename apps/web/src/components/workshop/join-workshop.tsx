@@ -1,12 +1,15 @@
 'use client';
 
 import type { InstanceView, JoinedView, WorkshopPublicView } from '@playground/contracts';
+import { useFormatter, useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { ApiError, getSession } from '@/lib/api-client';
 import { adoptLabSession } from '@/lib/use-lab-workspace';
 import { getWorkshopByCode, joinWorkshop } from '@/lib/workshop-api';
 import { Brand } from '../brand';
+import { LanguageMenu } from '../language-menu';
 import { ErrorBanner } from '../error-banner';
 
 // /w/<code>: a learner joins with a display name, no account. The server keeps the seat by a
@@ -18,6 +21,9 @@ const NAME_KEY = 'playground.workshopName';
 type Loaded = { kind: 'loading' } | { kind: 'unknown' } | { kind: 'failed'; message: string } | { kind: 'found'; workshop: WorkshopPublicView };
 
 export function JoinWorkshop({ code }: { code: string }) {
+  const t = useTranslations('join');
+  const format = useFormatter();
+  const describeError = useDescribeError();
   const router = useRouter();
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' });
   const [name, setName] = useState('');
@@ -32,9 +38,9 @@ export function JoinWorkshop({ code }: { code: string }) {
       .then((workshop) => setLoaded({ kind: 'found', workshop }))
       .catch((err) => {
         if (err instanceof ApiError && (err.status === 404 || err.status === 400)) setLoaded({ kind: 'unknown' });
-        else setLoaded({ kind: 'failed', message: err instanceof Error ? err.message : 'Could not reach the playground.' });
+        else setLoaded({ kind: 'failed', message: describeError(err) });
       });
-  }, [code]);
+  }, [code, describeError]);
 
   const join = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -44,9 +50,9 @@ export function JoinWorkshop({ code }: { code: string }) {
       const joined = await joinWorkshop(code, name.trim());
       localStorage.setItem(NAME_KEY, name.trim());
       if (joined.lab) setWaiting(true);
-      router.push(await learnerPage(joined));
+      router.push(await learnerPage(joined, t));
     } catch (err) {
-      setError(err instanceof ApiError || err instanceof Error ? { code: err instanceof ApiError ? err.code : 'failed', message: err.message } : { code: 'network', message: 'Could not join.' });
+      setError({ code: err instanceof ApiError ? err.code : 'failed', message: err instanceof ApiError ? describeError(err) : err instanceof Error ? err.message : t('failed') });
       setBusy(false);
       setWaiting(false);
     }
@@ -55,37 +61,38 @@ export function JoinWorkshop({ code }: { code: string }) {
   return (
     <main className="center-card" data-testid="join-page">
       <div className="card join-card">
-        <Brand />
-        {loaded.kind === 'loading' ? <span className="spinner" aria-label="Loading" style={{ margin: '24px auto', display: 'block' }} /> : null}
+        <div className="card-top">
+          <Brand />
+          <LanguageMenu />
+        </div>
+        {loaded.kind === 'loading' ? <span className="spinner" aria-label={t('loading')} style={{ margin: '24px auto', display: 'block' }} /> : null}
         {loaded.kind === 'failed' ? <ErrorBanner message={loaded.message} /> : null}
         {loaded.kind === 'unknown' ? (
           <div data-testid="join-unknown">
-            <h1>No workshop has this code</h1>
-            <p>
-              <code>{code}</code> is not a workshop&apos;s code. Check the link or the code your instructor shows.
-            </p>
+            <h1>{t('unknownTitle')}</h1>
+            <p>{t.rich('unknownText', { code: () => <code>{code}</code> })}</p>
           </div>
         ) : null}
         {loaded.kind === 'found' ? (
           <>
             <h1 data-testid="join-title">{loaded.workshop.title}</h1>
-            <p>with {loaded.workshop.instructor}</p>
+            <p>{t('with', { instructor: loaded.workshop.instructor })}</p>
             {loaded.workshop.status === 'ended' ? (
               <p className="join-state" role="status" data-testid="join-ended">
-                This workshop has ended.
+                {t('ended')}
               </p>
             ) : (
               <form className="join-form" onSubmit={join}>
                 {!loaded.workshop.open ? (
                   <p className="join-state" role="status" data-testid="join-full">
-                    Every seat is taken. If you joined before in this browser, continue to your seat.
+                    {t('full')}
                   </p>
                 ) : null}
                 {loaded.workshop.status === 'scheduled' && loaded.workshop.startsAt ? (
-                  <p className="muted">Starts {new Date(loaded.workshop.startsAt).toLocaleString()}.</p>
+                  <p className="muted">{t('starts', { when: format.dateTime(new Date(loaded.workshop.startsAt), { dateStyle: 'medium', timeStyle: 'short' }) })}</p>
                 ) : null}
                 <label className="field">
-                  <span>Your name, as your instructor will see it</span>
+                  <span>{t('name')}</span>
                   <input required maxLength={60} autoFocus value={name} onChange={(e) => setName(e.target.value)} data-testid="join-name" />
                 </label>
                 {error ? (
@@ -95,7 +102,7 @@ export function JoinWorkshop({ code }: { code: string }) {
                 ) : null}
                 <button type="submit" className="btn btn-primary btn-block" disabled={busy || !name.trim()} data-testid="join-submit">
                   {busy ? <span className="spinner" aria-hidden="true" /> : null}
-                  {waiting ? 'Starting your instances…' : loaded.workshop.open ? 'Join' : 'Continue to my seat'}
+                  {waiting ? t('waiting') : loaded.workshop.open ? t('join') : t('continue')}
                 </button>
               </form>
             )}
@@ -107,25 +114,27 @@ export function JoinWorkshop({ code }: { code: string }) {
 }
 
 /** The seat's page: the playground page, or the lab's steps beside the seat's instances when the workshop follows a lab. */
-async function learnerPage(joined: JoinedView): Promise<string> {
+type Translate = ReturnType<typeof useTranslations<'join'>>;
+
+async function learnerPage(joined: JoinedView, t: Translate): Promise<string> {
   if (!joined.lab) return `/p/${joined.sessionId}`;
   // The lab page resumes a session only once its instances run; a seat made just now is still starting.
-  const instances = await runningInstances(joined.sessionId);
+  const instances = await runningInstances(joined.sessionId, t);
   adoptLabSession(joined.lab.slug, joined.sessionId, Object.fromEntries(instances.map((instance) => [instance.hostname, instance.id])));
   return `/labs/${encodeURIComponent(joined.lab.slug)}?lang=${encodeURIComponent(joined.lab.language)}`;
 }
 
 const START_WAIT_MS = 3 * 60_000;
 
-async function runningInstances(sessionId: string): Promise<InstanceView[]> {
+async function runningInstances(sessionId: string, t: Translate): Promise<InstanceView[]> {
   const deadline = Date.now() + START_WAIT_MS;
   for (;;) {
     const session = await getSession(sessionId);
     const live = session.instances.filter((instance) => instance.status !== 'deleted');
     if (live.length > 0 && live.every((instance) => instance.status === 'running')) return live;
     const failed = live.find((instance) => instance.status === 'failed' || instance.status === 'lost');
-    if (failed) throw new Error(`Your instance ${failed.hostname} could not start${failed.reason ? `: ${failed.reason}` : ''}. Ask your instructor.`);
-    if (Date.now() > deadline) throw new Error('Your instances are taking too long to start. Try joining again in a moment.');
+    if (failed) throw new Error(t('instanceFailed', { hostname: failed.hostname }));
+    if (Date.now() > deadline) throw new Error(t('tooSlow'));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 }

@@ -1,7 +1,9 @@
 'use client';
 
 import type { LearnerWorkshopView } from '@playground/contracts';
+import { useFormatter, useTranslations } from 'next-intl';
 import { useCallback, useState } from 'react';
+import { useDescribeError } from '@/i18n/describe-error';
 import { ApiError } from '@/lib/api-client';
 import { usePoll } from '@/lib/use-poll';
 import { answerHelp, getLearnerWorkshop } from '@/lib/workshop-api';
@@ -14,6 +16,8 @@ import { CloseIcon } from '../icons';
 const POLL_MS = 2_000;
 
 export function LearnerWorkshop({ sessionId }: { sessionId: string }) {
+  const t = useTranslations('learnerWorkshop');
+  const describeError = useDescribeError();
   const [view, setView] = useState<LearnerWorkshopView | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -38,7 +42,7 @@ export function LearnerWorkshop({ sessionId }: { sessionId: string }) {
     try {
       setView(await answerHelp(sessionId, allow));
     } catch (err) {
-      setError(err instanceof Error ? err.message : 'Your answer did not reach the playground.');
+      setError(describeError(err, 'learnerWorkshop.answerFailed'));
       await refresh();
     }
   };
@@ -51,31 +55,31 @@ export function LearnerWorkshop({ sessionId }: { sessionId: string }) {
           {view.workshop.title}
         </span>
         <span className="muted">
-          with {view.workshop.instructor} · you are {view.learner.name}
+          {t('byline', { instructor: view.workshop.instructor, name: view.learner.name })}
         </span>
         <span className="spacer" />
         {view.watching ? (
           <span className="watching-pill" role="status" data-testid="instructor-watching">
-            <span className="dot" aria-hidden="true" /> Your instructor is watching
+            <span className="dot" aria-hidden="true" /> {t('watching')}
           </span>
         ) : null}
         {view.help === 'granted' ? (
           <span className="help-granted" role="status" data-testid="help-granted">
-            Instructor can type
+            {t('canType')}
             <button type="button" className="btn btn-sm btn-danger" onClick={() => void answer(false)} data-testid="help-revoke">
-              Revoke
+              {t('revoke')}
             </button>
           </span>
         ) : null}
       </div>
       {view.help === 'requested' ? (
         <div className="help-request" role="alert" data-testid="help-request">
-          <span>Your instructor asks to type in your terminal.</span>
+          <span>{t('asks')}</span>
           <button type="button" className="btn btn-sm btn-primary" onClick={() => void answer(true)} data-testid="help-allow">
-            Allow
+            {t('allow')}
           </button>
           <button type="button" className="btn btn-sm" onClick={() => void answer(false)} data-testid="help-decline">
-            Decline
+            {t('decline')}
           </button>
         </div>
       ) : null}
@@ -91,14 +95,16 @@ export function LearnerWorkshop({ sessionId }: { sessionId: string }) {
 
 /** The newest broadcast; dismissed, it stays away until a newer one comes. */
 function BroadcastBanner({ broadcast }: { broadcast: LearnerWorkshopView['broadcast'] }) {
+  const t = useTranslations('learnerWorkshop');
+  const format = useFormatter();
   const [dismissedAt, setDismissedAt] = useState<string | null>(null);
   if (!broadcast || broadcast.at === dismissedAt) return null;
   return (
     <div className="broadcast-banner" role="status" data-testid="broadcast-banner" data-at={broadcast.at}>
-      <b>Instructor:</b>
+      <b>{t('instructor')}</b>
       <span data-testid="broadcast-text">{broadcast.message}</span>
-      <span className="muted">{new Date(broadcast.at).toLocaleTimeString()}</span>
-      <button type="button" className="dismiss" onClick={() => setDismissedAt(broadcast.at)} aria-label="Dismiss" data-testid="broadcast-dismiss">
+      <span className="muted">{format.dateTime(new Date(broadcast.at), { timeStyle: 'short' })}</span>
+      <button type="button" className="dismiss" onClick={() => setDismissedAt(broadcast.at)} aria-label={t('dismiss')} data-testid="broadcast-dismiss">
         <CloseIcon />
       </button>
     </div>

@@ -1,8 +1,8 @@
-import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { LabRunner } from '@/components/lab/lab-runner';
+import { titled } from '@/i18n/metadata';
 
-export const metadata: Metadata = { title: 'Lab', referrer: 'no-referrer' };
+export const generateMetadata = () => titled('lab', { referrer: 'no-referrer' });
 
 export default async function LabPage({ params, searchParams }: { params: Promise<{ slug: string }>; searchParams: Promise<{ lang?: string }> }) {
   const [{ slug }, { lang }] = await Promise.all([params, searchParams]);

@@ -1,14 +1,10 @@
-import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { SessionId } from '@playground/contracts';
 import { Playground } from '@/components/playground';
+import { titled } from '@/i18n/metadata';
 
-export const metadata: Metadata = {
-  title: 'Session',
-  // The URL is the session's capability: keep it out of search engines and referrers.
-  robots: { index: false, follow: false },
-  referrer: 'no-referrer',
-};
+// The URL is the session's capability: keep it out of search engines and referrers.
+export const generateMetadata = () => titled('session', { robots: { index: false, follow: false }, referrer: 'no-referrer' });
 
 export default async function PlaygroundPage({ params }: { params: Promise<{ sessionId: string }> }) {
   const { sessionId } = await params;

@@ -1,7 +1,7 @@
-import type { Metadata } from 'next';
 import { JoinWorkshop } from '@/components/workshop/join-workshop';
+import { titled } from '@/i18n/metadata';
 
-export const metadata: Metadata = { title: 'Join a workshop', robots: { index: false, follow: false }, referrer: 'no-referrer' };
+export const generateMetadata = () => titled('join', { robots: { index: false, follow: false }, referrer: 'no-referrer' });
 
 export default async function JoinPage({ params }: { params: Promise<{ code: string }> }) {
   const { code } = await params;

@@ -1,7 +1,7 @@
-import type { Metadata } from 'next';
 import { WorkshopDashboard } from '@/components/instructor/workshop-dashboard';
+import { titled } from '@/i18n/metadata';
 
-export const metadata: Metadata = { title: 'Workshop', robots: { index: false, follow: false } };
+export const generateMetadata = () => titled('workshop', { robots: { index: false, follow: false } });
 
 export default async function WorkshopPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
