@@ -1,6 +1,7 @@
 'use client';
 
 import type { InstanceUsage } from '@playground/contracts';
+import { useTranslations } from 'next-intl';
 import { meterRows } from '@/lib/usage-meters';
 
 /**
@@ -9,9 +10,10 @@ import { meterRows } from '@/lib/usage-meters';
  * values, so screen readers read "Memory, 320 / 512 MiB".
  */
 export function InstanceMeters({ hostname, usage }: { hostname: string; usage: InstanceUsage }) {
+  const t = useTranslations('meters');
   return (
-    <div className="meters" data-testid="instance-meters" aria-label={`Use of ${hostname}'s limits`}>
-      {meterRows(usage).map((row) => (
+    <div className="meters" data-testid="instance-meters" aria-label={t('limitsOf', { hostname })}>
+      {meterRows(t, usage).map((row) => (
         <div
           key={row.key}
           className={`meter${row.near ? ' near' : ''}`}
@@ -20,7 +22,7 @@ export function InstanceMeters({ hostname, usage }: { hostname: string; usage: I
           aria-valuemin={0}
           aria-valuemax={row.max}
           aria-valuenow={Math.min(row.used, row.max)}
-          aria-valuetext={row.near ? `${row.text}, nearly full` : row.text}
+          aria-valuetext={row.near ? t('nearlyFullValue', { text: row.text }) : row.text}
           data-testid={`meter-${row.key}`}
           data-percent={row.percent}
           title={`${row.description}: ${row.text}`}

@@ -30,6 +30,7 @@ function hasShell(instance: InstanceView): boolean {
 
 export function Playground({ sessionId }: { sessionId: string }) {
   const t = useTranslations('playground');
+  const tMeters = useTranslations('meters');
   const locale = useLocale();
   const messageOf = useDescribeError();
   const { state, refresh, markEnded, markLost } = useSession(sessionId);
@@ -67,7 +68,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
   }, [session, instances, selectedId]);
 
   const selected = instances.find((i) => i.id === selectedId) ?? null;
-  const fullWarning = selected?.status === 'running' && selected.usage ? nearLimitWarning(selected.hostname, selected.usage) : null;
+  const fullWarning = selected?.status === 'running' && selected.usage ? nearLimitWarning(tMeters, selected.hostname, selected.usage) : null;
   // Once the record lists the new instance (as `creating`), it stands in for the pending row.
   // Until the API answers, the new instance has no name: the server picks it (it never reuses one).
   const pendingRow = adding && !instances.some((i) => i.status === 'creating');

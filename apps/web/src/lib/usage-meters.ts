@@ -2,9 +2,12 @@ import type { InstanceUsage, UsageMeter } from '@playground/contracts';
 
 // What the page shows of an instance's live usage: one meter per limit, with its words. Which
 // limits are nearly reached is the API's to say (`nearLimit`, from USAGE_WARN_THRESHOLD); the
-// page only words it.
+// page only words it, in its own language (`meters` in messages/*.json).
 
 export type MeterKey = 'cpu' | 'memory' | 'disk' | 'dockerData';
+
+/** The page's translator for the `meters` messages (next-intl's `useTranslations('meters')`). */
+export type MetersTranslator = (key: string, values?: Record<string, string | number>) => string;
 
 export interface MeterRow {
   key: MeterKey;
@@ -45,43 +48,48 @@ function percentOf(used: number, max: number): number {
   return max > 0 ? Math.min(100, Math.round((used / max) * 100)) : 0;
 }
 
-function bytesRow(key: MeterKey, label: string, description: string, meter: UsageMeter, near: boolean): MeterRow | null {
+function bytesRow(t: MetersTranslator, key: Exclude<MeterKey, 'cpu'>, meter: UsageMeter, near: boolean): MeterRow | null {
   // A meter needs a limit to be a meter; without one there is nothing to fill.
   if (meter.limit === null || meter.limit <= 0) return null;
-  return { key, label, description, used: meter.used, max: meter.limit, text: formatUsedOfLimit(meter.used, meter.limit), percent: percentOf(meter.used, meter.limit), near };
+  return {
+    key,
+    label: t(`label.${key}`),
+    description: t(`description.${key}`),
+    used: meter.used,
+    max: meter.limit,
+    text: formatUsedOfLimit(meter.used, meter.limit),
+    percent: percentOf(meter.used, meter.limit),
+    near,
+  };
 }
 
-export function meterRows(usage: InstanceUsage): MeterRow[] {
+export function meterRows(t: MetersTranslator, usage: InstanceUsage): MeterRow[] {
   const near = new Set<string>(usage.nearLimit);
   const cores = usage.cpu.limit ?? 0;
+  const cpuPercent = percentOf(usage.cpu.used, cores);
   const rows: (MeterRow | null)[] = [
     {
       key: 'cpu',
-      label: 'CPU',
-      description: `CPU used over the last few seconds, of this instance's ${cores} CPU`,
+      label: t('label.cpu'),
+      description: t('description.cpu', { cores }),
       used: usage.cpu.used,
       max: cores,
-      text: `${percentOf(usage.cpu.used, cores)}% of ${cores} CPU`,
-      percent: percentOf(usage.cpu.used, cores),
+      text: t('cpuText', { percent: cpuPercent, cores }),
+      percent: cpuPercent,
       near: false,
     },
-    bytesRow('memory', 'Memory', 'Memory used by everything in this instance (its containers too)', usage.memory, near.has('memory')),
-    usage.disk ? bytesRow('disk', 'Disk', 'Root file system; the instance image counts too', usage.disk, near.has('disk')) : null,
-    usage.dockerData
-      ? bytesRow('dockerData', 'Docker', "/var/lib/docker: the inner Docker's images, containers and volumes", usage.dockerData, near.has('dockerData'))
-      : null,
+    bytesRow(t, 'memory', usage.memory, near.has('memory')),
+    usage.disk ? bytesRow(t, 'disk', usage.disk, near.has('disk')) : null,
+    usage.dockerData ? bytesRow(t, 'dockerData', usage.dockerData, near.has('dockerData')) : null,
   ];
   return rows.filter((row): row is MeterRow => row !== null);
 }
 
 /** The warning for limits nearly reached, or null: what is full, and how to free it. */
-export function nearLimitWarning(hostname: string, usage: InstanceUsage): string | null {
-  const rows = meterRows(usage).filter((row) => row.near);
+export function nearLimitWarning(t: MetersTranslator, hostname: string, usage: InstanceUsage): string | null {
+  const rows = meterRows(t, usage).filter((row) => row.near);
   if (rows.length === 0) return null;
-  const what = rows.map((row) => `${row.key === 'memory' ? 'memory' : row.key === 'disk' ? 'disk' : 'Docker storage'} ${row.percent}% (${row.text})`).join(', ');
+  const what = rows.map((row) => t('fullPart', { what: t(`what.${row.key}`), percent: row.percent, text: row.text })).join(t('listSeparator'));
   const memoryOnly = rows.every((row) => row.key === 'memory');
-  const advice = memoryOnly
-    ? 'Stop containers you no longer need (docker ps, docker stop), then remove them with docker system prune.'
-    : 'Free space with docker system prune (it removes stopped containers, unused networks, dangling images and build cache).';
-  return `${hostname} is nearly full: ${what}. ${advice}`;
+  return t('nearlyFull', { hostname, what }) + ' ' + t(memoryOnly ? 'adviceMemory' : 'adviceDisk');
 }
