@@ -122,7 +122,7 @@ const link = new OrchestratorLink({
   terminals,
   commands: new InstanceCommands(docker),
   files: new InstanceFiles(docker),
-  dialPort: new PortDialer(docker, config.NODE_ID, logger).dial,
+  dialPort: new PortDialer(docker, () => provisioner.listInstances(), logger).dial,
   announcement,
   logger,
 });

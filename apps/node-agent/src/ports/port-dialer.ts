@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { ENGINE_API_PORTS, instanceContainerName, LABEL, sessionNetworkName } from '@playground/contracts';
+import { ENGINE_API_PORTS, sessionNetworkName } from '@playground/contracts';
+import type { ManagedInstance } from '../instances/instance-provisioner.ts';
 import { dialTcp, StreamOpenError, type StreamOpenRequest } from '@playground/contracts/link-streams';
 
 // Connects a port stream (contracts/link-streams.ts) to a port of one of this node's
@@ -9,26 +10,31 @@ import { dialTcp, StreamOpenError, type StreamOpenRequest } from '@playground/co
 // so a stream can only ever reach an instance this agent runs. The engine API ports are
 // refused here too, whatever the orchestrator checked.
 
+/** How long a found address is reused: a page load opens many streams to one instance. */
+const ADDRESS_TTL_MS = 3_000;
+
 export class PortDialer {
+  private readonly addresses = new Map<string, { address: string; until: number }>();
+
   constructor(
     private readonly docker: Docker,
-    private readonly nodeId: string,
+    /** This node's instances as the provisioner knows them (a claimed warm-pool member is one too). */
+    private readonly listInstances: () => Promise<ManagedInstance[]>,
     private readonly logger: Logger,
   ) {}
 
   /** The instance's address on its session network, or null when this node runs no such instance. */
   async addressOf(instanceId: string): Promise<string | null> {
-    const info = await this.docker
-      .getContainer(instanceContainerName(instanceId))
-      .inspect()
-      .catch((error: { statusCode?: number }) => {
-        if (error.statusCode === 404) return null;
-        throw error;
-      });
-    const labels = info?.Config.Labels ?? {};
-    if (!info?.State.Running || labels[LABEL.node] !== this.nodeId || labels[LABEL.instance] !== instanceId) return null;
-    const session = labels[LABEL.session];
-    return (session && info.NetworkSettings.Networks[sessionNetworkName(session)]?.IPAddress) || null;
+    const cached = this.addresses.get(instanceId);
+    if (cached && cached.until > Date.now()) return cached.address;
+    const instance = (await this.listInstances()).find((candidate) => candidate.instanceId === instanceId && candidate.running);
+    if (!instance) return null;
+    const info = await this.docker.getContainer(instance.containerId).inspect();
+    const address = info.NetworkSettings.Networks[sessionNetworkName(instance.sessionId)]?.IPAddress;
+    if (!address) return null;
+    if (this.addresses.size > 1_000) this.addresses.clear();
+    this.addresses.set(instanceId, { address, until: Date.now() + ADDRESS_TTL_MS });
+    return address;
   }
 
   readonly dial = async (request: StreamOpenRequest): Promise<Socket> => {
