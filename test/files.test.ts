@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import type { FileListView, FileTextView, InstanceView, SessionView } from '@playground/contracts';
 import { startTestStack, type TestStack } from './support/test-stack.ts';
@@ -12,6 +18,16 @@ const UPLOAD_MAX_BYTES = 2 * 1024 * 1024;
 const EDITOR_MAX_BYTES = 64 * 1024;
 
 type ErrorReply = { error: { code: string; message: string } };
+
+/** Unpacks a tar answer with the system's tar into a fresh directory: what a learner's machine would do with the download. */
+async function untar(response: Response): Promise<string> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'download-'));
+  const tar = execFile('tar', ['-x', '-C', directory]);
+  const exited = new Promise<void>((resolve, reject) => tar.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited ${code}`)))));
+  await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), tar.stdin!);
+  await exited;
+  return directory;
+}
 
 describe('instance files API', { timeout: 10 * 60_000 }, () => {
   let stack: TestStack;
@@ -203,5 +219,48 @@ describe('instance files API', { timeout: 10 * 60_000 }, () => {
     const foreignUpload = await fetch(`${stack.baseUrl}${foreign}/upload`, { method: 'POST', body: form });
     assert.equal(foreignUpload.status, 404);
     assert.equal((await exec('cat /root/a.txt')).output, 'x');
+  });
+  it('Download my work: /root as a tar streamed from the node, with the files as the learner left them', async () => {
+    await exec('mkdir -p /root/work && printf "my notes" > /root/work/notes.md && head -c 12582912 /dev/urandom > /root/work/big.bin && sha256sum /root/work/big.bin | cut -d" " -f1 > /root/work/big.sha');
+    const response = await fetch(`${stack.baseUrl}/api/v1/sessions/${sessionId}/instances/${instance.id}/download/home`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/x-tar');
+    assert.match(response.headers.get('content-disposition') ?? '', new RegExp(`attachment; filename="${instance.hostname}-root.tar"`));
+    const directory = await untar(response);
+    try {
+      assert.equal(await readFile(path.join(directory, 'root/work/notes.md'), 'utf8'), 'my notes');
+      const expected = (await readFile(path.join(directory, 'root/work/big.sha'), 'utf8')).trim();
+      assert.equal(createHash('sha256').update(await readFile(path.join(directory, 'root/work/big.bin'))).digest('hex'), expected);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('Download my work: docker save of images in the instance; missing and malformed names are refused before any byte', async () => {
+    const pulled = await exec('docker pull -q busybox >/dev/null && docker tag busybox my/app:1 && echo ok');
+    assert.equal(pulled.output.trim(), 'ok', pulled.output);
+    const images = `/api/v1/sessions/${sessionId}/instances/${instance.id}/download/images`;
+    const response = await fetch(`${stack.baseUrl}${images}?images=my/app:1`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-disposition') ?? '', /-images\.tar"/);
+    const directory = await untar(response);
+    try {
+      const manifest = JSON.parse(await readFile(path.join(directory, 'manifest.json'), 'utf8')) as { RepoTags: string[] }[];
+      assert.deepEqual(manifest.map((entry) => entry.RepoTags).flat(), ['my/app:1']);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+
+    const missing = await stack.api<ErrorReply>('GET', `${images}?images=my/app:1,nope:404`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error.message, /no such image in this instance: nope:404/);
+    for (const bad of ['', '--output=/etc/passwd', 'a b']) {
+      const refused = await stack.api<ErrorReply>('GET', `${images}?images=${encodeURIComponent(bad)}`);
+      assert.equal(refused.status, 400, `${bad}: ${JSON.stringify(refused.body)}`);
+    }
+    const stranger = await stack.api<SessionView>('POST', '/api/v1/sessions');
+    const foreign = await stack.api<ErrorReply>('GET', `/api/v1/sessions/${stranger.body.id}/instances/${instance.id}/download/home`);
+    assert.equal(foreign.status, 404);
+    await stack.api('DELETE', `/api/v1/sessions/${stranger.body.id}`);
   });
 });

@@ -16,11 +16,13 @@ import { LifecycleWorker } from './jobs/worker.ts';
 import { NodeAnnouncer } from './node-announcement.ts';
 import { OrchestratorLink } from './orchestrator-link.ts';
 import { PortDialer } from './ports/port-dialer.ts';
+import { InstanceArchives } from './instances/instance-archives.ts';
 import { PortScanner } from './ports/port-scanner.ts';
 import { reconcileNode } from './reconcile.ts';
 import { dockerShellFactory } from './terminals/shell.ts';
 import { AgentMetrics } from './metrics.ts';
 import { TerminalManager } from './terminals/terminal-manager.ts';
+import type { StreamDialer } from '@playground/contracts/link-streams';
 
 // Builds the node agent from its parts and connects them. No database credentials here: the
 // agent speaks only to Redis (its queue, heartbeats), the orchestrator and its Docker engine.
@@ -113,6 +115,11 @@ const announcer = new NodeAnnouncer({
 const announcement = () => announcer.announce();
 const heartbeat = new Heartbeat({ redis, nodeId: config.NODE_ID, intervalMs: config.HEARTBEAT_INTERVAL_MS, announcement, logger });
 
+// What a byte stream from the orchestrator connects to: a port of an instance, or an archive of it.
+const portDialer = new PortDialer(docker, () => provisioner.listInstances(), logger);
+const archives = new InstanceArchives(docker, () => provisioner.listInstances(), logger.child({ component: 'archives' }));
+const dialStream: StreamDialer = (request) => ('archive' in request ? archives.open(request) : portDialer.dial(request));
+
 // Made now, dialled last (link.connect below), once the handlers it calls exist.
 const link = new OrchestratorLink({
   url: config.ORCHESTRATOR_URL,
@@ -122,7 +129,7 @@ const link = new OrchestratorLink({
   terminals,
   commands: new InstanceCommands(docker),
   files: new InstanceFiles(docker),
-  dialPort: new PortDialer(docker, () => provisioner.listInstances(), logger).dial,
+  dialStream,
   announcement,
   logger,
 });

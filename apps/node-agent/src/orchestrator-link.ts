@@ -41,8 +41,8 @@ export interface OrchestratorLinkOptions {
   commands: InstanceCommands;
   /** The file panel's listings and reads in instances. */
   files: InstanceFiles;
-  /** Connects a byte stream the orchestrator opens (port traffic) to a port of an instance here. */
-  dialPort: StreamDialer;
+  /** Connects a byte stream the orchestrator opens: to a port of an instance here (port traffic), or to an archive of one (downloads). */
+  dialStream: StreamDialer;
   announcement: () => Promise<NodeAnnouncement>;
   logger: Logger;
 }
@@ -88,7 +88,7 @@ export class OrchestratorLink {
       autoConnect: false,
       reconnectionDelayMax: 5000,
     });
-    this.streams = acceptStreams(this.socket as unknown as StreamCarrier, opts.dialPort);
+    this.streams = acceptStreams(this.socket as unknown as StreamCarrier, opts.dialStream);
     this.wire();
   }
 

@@ -132,6 +132,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     config.EMBED_ORIGINS.any,
   );
   const api = buildApi({
+    streams: nodeStreams,
     config,
     logger,
     sessions,

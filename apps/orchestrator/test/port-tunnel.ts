@@ -1,5 +1,5 @@
 import { AGENT_NAMESPACE, encodePortTunnelPath, matchPortRequest, portHostDomains } from '@playground/contracts';
-import { acceptStreams, dialTcp, type StreamCarrier } from '@playground/contracts/link-streams';
+import { acceptStreams, dialTcp, StreamOpenError, type StreamCarrier } from '@playground/contracts/link-streams';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { TestOrchestrator } from './harness.ts';
 
@@ -21,7 +21,9 @@ export async function standInAgentLink(t: TestOrchestrator, nodeId: string): Pro
     transports: ['websocket'],
     reconnection: false,
   });
-  const streams = acceptStreams(socket as unknown as StreamCarrier, (request) => dialTcp('127.0.0.1', request.port, request.connectTimeoutMs));
+  const streams = acceptStreams(socket as unknown as StreamCarrier, (request) =>
+    'port' in request ? dialTcp('127.0.0.1', request.port, request.connectTimeoutMs) : Promise.reject(new StreamOpenError('bad_request', 'this stand-in agent makes no archives')),
+  );
   socket.on('disconnect', () => streams.closeAll('link lost'));
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);

@@ -31,7 +31,8 @@ const request = (port: number, extra: Partial<StreamOpenRequest> = {}): StreamOp
   ...extra,
 });
 
-const tcpDial = (): StreamDialer => (req) => dialTcp('127.0.0.1', req.port, req.connectTimeoutMs);
+const tcpDial = (): StreamDialer => (req) =>
+  'port' in req ? dialTcp('127.0.0.1', req.port, req.connectTimeoutMs) : Promise.reject(new StreamOpenError('bad_request', 'no archives here'));
 
 function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -28,13 +28,41 @@ const RECEIVE_LIMIT_BYTES = STREAM_WINDOW_BYTES + STREAM_CHUNK_MAX_BYTES;
 export const StreamId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 
 /** What the orchestrator asks the agent to connect to. The agent finds the address itself. */
-export const StreamOpenRequest = z.object({
+export const PortStreamOpen = z.object({
   streamId: StreamId,
   instanceId: z.string().min(1).max(64),
   port: z.number().int().min(1).max(65535),
   /** How long the agent may take to connect before it answers `connect_timeout`. */
   connectTimeoutMs: z.number().int().positive().max(120_000),
 });
+export type PortStreamOpen = z.infer<typeof PortStreamOpen>;
+
+/**
+ * An image name as `docker save` takes it (name[:tag] or name@digest). It starts with a letter
+ * or digit, so it can never be read as an option of the command it is passed to.
+ */
+export const ImageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'not an image name');
+
+/** An archive the agent streams out of an instance ("Download my work"). */
+export const InstanceArchive = z.discriminatedUnion('what', [
+  /** A tarball of the learner's home, /root. */
+  z.object({ what: z.literal('home') }),
+  /** `docker save` of images in the instance's own engine. */
+  z.object({ what: z.literal('images'), images: z.array(ImageName).min(1).max(16) }),
+]);
+export type InstanceArchive = z.infer<typeof InstanceArchive>;
+
+/** Instead of a port, an archive made by the agent: the stream carries its bytes, then ends. */
+export const ArchiveStreamOpen = z.object({
+  streamId: StreamId,
+  instanceId: z.string().min(1).max(64),
+  archive: InstanceArchive,
+  /** How long the agent may take to start the archive before it answers `connect_timeout`. */
+  connectTimeoutMs: z.number().int().positive().max(120_000),
+});
+export type ArchiveStreamOpen = z.infer<typeof ArchiveStreamOpen>;
+
+export const StreamOpenRequest = z.union([PortStreamOpen, ArchiveStreamOpen]);
 export type StreamOpenRequest = z.infer<typeof StreamOpenRequest>;
 
 /** Why a stream could not be opened; `not_connected` is the orchestrator's own (no agent link). */

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { ENGINE_API_PORTS, sessionNetworkName } from '@playground/contracts';
 import type { ManagedInstance } from '../instances/instance-provisioner.ts';
-import { dialTcp, StreamOpenError, type StreamOpenRequest } from '@playground/contracts/link-streams';
+import { dialTcp, StreamOpenError, type PortStreamOpen } from '@playground/contracts/link-streams';
 
 // Connects a port stream (contracts/link-streams.ts) to a port of one of this node's
 // instances, on this host: the orchestrator names an instance and a port, never an address,
@@ -37,7 +37,7 @@ export class PortDialer {
     return address;
   }
 
-  readonly dial = async (request: StreamOpenRequest): Promise<Socket> => {
+  readonly dial = async (request: PortStreamOpen): Promise<Socket> => {
     const { instanceId, port, connectTimeoutMs } = request;
     if (ENGINE_API_PORTS.includes(port)) throw new StreamOpenError('port_forbidden', `port ${port} is the instance's Docker engine API`);
     const address = await this.addressOf(instanceId);

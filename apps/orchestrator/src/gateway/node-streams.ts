@@ -3,6 +3,7 @@ import {
   LinkStreams,
   openStream,
   StreamOpenError,
+  type InstanceArchive,
   type LinkStream,
   type StreamCarrier,
 } from '@playground/contracts/link-streams';
@@ -56,6 +57,16 @@ export class NodeStreams implements AgentListener {
       port: target.port,
       connectTimeoutMs: target.connectTimeoutMs,
     });
+  }
+
+  /**
+   * A stream of an archive the node makes of one of its instances ("Download my work"): it
+   * carries the archive's bytes and ends. Rejects like `open` (`not_found` names missing images).
+   */
+  async openArchive(nodeId: string, instanceId: string, archive: InstanceArchive, startTimeoutMs: number): Promise<LinkStream> {
+    const streams = this.links.get(nodeId);
+    if (!streams) throw new StreamOpenError('not_connected', 'the node running this instance is not connected right now');
+    return openStream(streams, { streamId: randomBytes(12).toString('base64url'), instanceId, archive, connectTimeoutMs: startTimeoutMs });
   }
 
   /** Streams open now, per node (for logs and tests). */

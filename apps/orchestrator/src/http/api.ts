@@ -20,6 +20,8 @@ import type { InstanceUsageStore } from '../instance-usage.ts';
 import { instanceView, sessionView } from '../views.ts';
 import { createErrorHandler, sendError } from './errors.ts';
 import { registerPwdRoutes } from '../pwd/pwd-routes.ts';
+import { registerDownloadRoutes } from './download-routes.ts';
+import type { NodeStreams } from '../gateway/node-streams.ts';
 import { registerFileRoutes } from './file-routes.ts';
 import { registerLabRoutes } from './lab-routes.ts';
 import { startSession, takeInstanceAllowance } from './start-session.ts';
@@ -48,7 +50,9 @@ export interface ApiDeps {
   templateProvisioner: Pick<TemplateProvisioner, 'start'>;
   metrics: Pick<Metrics, 'registry' | 'errors'>;
   audit: Pick<AuditLog, 'recent'>;
-  commands: Pick<InstanceCommands, 'exec' | 'upload' | 'listFiles' | 'readFile'>;
+  commands: Pick<InstanceCommands, 'exec' | 'upload' | 'listFiles' | 'readFile' | 'requireRunning'>;
+  /** Byte streams over the agents' links: archives for "Download my work". */
+  streams: Pick<NodeStreams, 'openArchive'>;
   /** How long close-all waits for the nodes to confirm. */
   closeAllTimeoutMs?: number;
   /** The client's address (TRUSTED_PROXY rules), for Better Auth's rate limits. */
@@ -103,6 +107,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register((scope) =>
     registerPwdRoutes(scope, { ...deps, publicUrl: config.PUBLIC_URL, uploadMaxBytes: config.PWD_UPLOAD_MAX_BYTES }),
   );
+  registerDownloadRoutes(app, deps);
   app.register((scope) => registerFileRoutes(scope, { ...deps, uploadMaxBytes: config.FILES_UPLOAD_MAX_BYTES, editorMaxBytes: config.FILES_EDITOR_MAX_BYTES }));
 
   app.get('/api/v1/health', async (_request, reply) => {

@@ -5,10 +5,11 @@ import { useTranslations } from 'next-intl';
 import { useState, type FormEvent } from 'react';
 import { parsePort } from '@/lib/format-remaining';
 import { ExternalIcon } from './icons';
+import { DownloadMenu } from './download-menu';
 import { SshCommand } from './ssh-command';
 
 /** The selected instance's name and address, its open ports, and a way to open any port. */
-export function InstanceBar({ instance }: { instance: InstanceView }) {
+export function InstanceBar({ sessionId, instance }: { sessionId: string; instance: InstanceView }) {
   const t = useTranslations('instance');
   const [portText, setPortText] = useState('');
   const [portError, setPortError] = useState<string | null>(null);
@@ -33,6 +34,7 @@ export function InstanceBar({ instance }: { instance: InstanceView }) {
         <span className="ip">{instance.ip ?? t('noIp')}</span>
       </div>
       <SshCommand command={instance.ssh} />
+      {instance.status === 'running' ? <DownloadMenu sessionId={sessionId} instanceId={instance.id} /> : null}
       <div className="ports" aria-label={t('openPorts')}>
         {instance.ports.length > 0 ? <span className="label">{t('ports')}</span> : null}
         {instance.ports.map((port) => (

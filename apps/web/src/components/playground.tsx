@@ -197,7 +197,7 @@ export function Playground({ sessionId }: { sessionId: string }) {
         </aside>
 
         <main className="main">
-          {selected ? <InstanceBar instance={selected} /> : null}
+          {selected ? <InstanceBar sessionId={sessionId} instance={selected} /> : null}
           {selected?.warning && selected.status === 'running' ? (
             <div className="instance-warning" role="alert" data-testid="instance-warning">
               <WarningIcon />

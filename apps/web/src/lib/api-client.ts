@@ -131,3 +131,27 @@ export function listAuditEvents(token: string, sessionId?: string): Promise<{ ev
   const query = new URLSearchParams({ limit: '200', ...(sessionId ? { sessionId } : {}) });
   return request('GET', `/admin/audit?${query}`, undefined, token);
 }
+
+/** Where an instance's archives download from ("Download my work"). */
+export function downloadUrl(sessionId: string, instanceId: string, archive: { what: 'home' } | { what: 'images'; images: string }): string {
+  const base = `/api/v1/sessions/${encodeURIComponent(sessionId)}/instances/${encodeURIComponent(instanceId)}/download`;
+  return archive.what === 'home' ? `${base}/home` : `${base}/images?images=${encodeURIComponent(archive.images)}`;
+}
+
+/**
+ * Asks for a download and lets it go once it has started: an error known before the first byte
+ * (a missing image, the node away) is thrown as the API's error, so the page can say it instead
+ * of the browser saving an error as a file. The browser's own download (a link) then fetches it.
+ */
+export async function checkDownload(url: string): Promise<void> {
+  const controller = new AbortController();
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: controller.signal, cache: 'no-store' });
+  } catch {
+    throw new ApiError('network', NETWORK_MESSAGE, 0);
+  }
+  if (res.ok) return controller.abort();
+  const data = await res.json().catch(() => undefined);
+  throw apiErrorOf(res.status, res.statusText, data);
+}
