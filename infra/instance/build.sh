@@ -25,11 +25,13 @@ LOG_TAG=instance
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 
 HERE=$INFRA_DIR/instance
-# trixie splits the CLI (with its bash completion) into docker-cli; docker-compose is Compose v2 in trixie (the `docker compose` plugin, also on PATH as
-# docker-compose); iproute2 brings ss, bind9-dnsutils dig.
+# trixie splits the CLI (with its bash completion) into docker-cli; its docker-compose is
+# Compose v2 (the `docker compose` plugin, also on PATH as docker-compose); iproute2 brings
+# ss, bind9-dnsutils dig. python3 came with Compose v1; lessons (and this project's
+# port-scanner and security tests) use it.
 PACKAGES=(docker.io docker-cli docker-compose docker-buildx iptables iproute2 procps ca-certificates curl
           wget git vim nano less bash-completion iputils-ping bind9-dnsutils openssh-client
-          tini jq tree htop)
+          tini jq tree htop python3)
 : "${INSTANCE_SUITE:=trixie}"
 # lib.sh's debian_rootfs_finish writes apt sources for $DEBIAN_SUITE: the image's release,
 # not the host's.
