@@ -12,6 +12,7 @@ import { ensureFleet, sessionCreateRate } from './metrics/session-create-rate.ts
 import { timeToPromptCold } from './metrics/time-to-prompt-cold.ts';
 import { timeToPromptWarm } from './metrics/time-to-prompt-warm.ts';
 import { workshopJoinBurst } from './metrics/workshop-join-burst.ts';
+import { TEST_INSTANCE_IMAGE } from '../test/support/test-stack.ts';
 import { startBenchStack, type BenchStack } from './support/bench-stack.ts';
 import { FULL, mainInstance, QUICK, waitContainerGone, withConcurrency, type BenchContext } from './support/context.ts';
 import { DockerFloor } from './support/docker-floor.ts';
@@ -23,7 +24,8 @@ import { openStackTerminal, waitForOutput } from './support/terminal.ts';
 // playground stack, measures each metric beside its floor, prints a table and writes JSON.
 // Everything it made is removed at the end, also after a failure or Ctrl-C.
 
-const INSTANCE_IMAGE = 'playground/instance:latest';
+// The stack's agents and the floor run the same image (PLAYGROUND_TEST_IMAGE, else :latest).
+const INSTANCE_IMAGE = TEST_INSTANCE_IMAGE;
 
 interface MetricRun {
   name: string;

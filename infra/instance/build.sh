@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the instance image (a Docker-in-Docker host) OFFLINE: no container registry needed,
-# only the Debian package mirror. debootstrap makes a minimal bookworm root file system with
-# the packages below, docs and caches are stripped, the files in ./rootfs are laid on top,
+# only the Debian package mirror. debootstrap makes a minimal Debian 13 (trixie) root file
+# system with the packages below (today's Docker: Engine 26, Compose v2 as `docker compose`,
+# Buildx; the host itself stays on Debian 12), docs and caches are stripped, the files in ./rootfs are laid on top,
 # and the result is imported with `docker import`.
 #
 # Caches (in $PLAYGROUND_CACHE, default /var/cache/playground):
@@ -14,8 +15,9 @@
 #
 # Environment: PLAYGROUND_IMAGE (default playground/instance:latest), FORCE=1 (rebuild the
 # image), PLAYGROUND_REFRESH=1 (download packages again, e.g. for security updates),
-# DEBIAN_MIRROR (default: the mirror apt uses on this host), INSTANCE_UPGRADE=0 (do not
-# apply bookworm-updates/-security on top of the debootstrap).
+# DEBIAN_MIRROR (default: the mirror apt uses on this host), INSTANCE_SUITE (default trixie:
+# the Debian release the image is made from), INSTANCE_UPGRADE=0 (do not apply
+# <suite>-updates/-security on top of the debootstrap).
 set -euo pipefail
 # shellcheck disable=SC2034  # read by lib.sh
 LOG_TAG=instance
@@ -23,8 +25,17 @@ LOG_TAG=instance
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 
 HERE=$INFRA_DIR/instance
-PACKAGES=(docker.io docker-compose iptables iproute2 procps ca-certificates curl git vim less
-          bash-completion iputils-ping openssh-client nano tini jq)
+# trixie splits the CLI (with its bash completion) into docker-cli; its docker-compose is
+# Compose v2 (the `docker compose` plugin, also on PATH as docker-compose); iproute2 brings
+# ss, bind9-dnsutils dig. python3 came with Compose v1; lessons (and this project's
+# port-scanner and security tests) use it.
+PACKAGES=(docker.io docker-cli docker-compose docker-buildx iptables iproute2 procps ca-certificates curl
+          wget git vim nano less bash-completion iputils-ping bind9-dnsutils openssh-client
+          tini jq tree htop python3)
+: "${INSTANCE_SUITE:=trixie}"
+# lib.sh's debian_rootfs_finish writes apt sources for $DEBIAN_SUITE: the image's release,
+# not the host's.
+DEBIAN_SUITE=$INSTANCE_SUITE
 : "${INSTANCE_UPGRADE:=1}"
 : "${FORCE:=0}"
 : "${PLAYGROUND_REFRESH:=0}"
@@ -47,7 +58,7 @@ ROOT_KEY=$(hash_inputs -s "$DEBS_KEY" -s "upgrade=$INSTANCE_UPGRADE" -s "$(decla
 IMAGE_KEY=$(hash_inputs -s "$ROOT_KEY" "$HERE/rootfs")
 TAG="$REPO:${IMAGE_KEY:0:12}"
 DEBS_TGZ=$PLAYGROUND_CACHE/debootstrap-$DEBIAN_SUITE-${DEBS_KEY:0:12}.tgz
-ROOT_TAR=$PLAYGROUND_CACHE/instance-rootfs-${ROOT_KEY:0:12}.tar
+ROOT_TAR=$PLAYGROUND_CACHE/instance-rootfs-$DEBIAN_SUITE-${ROOT_KEY:0:12}.tar
 
 if [ "$FORCE" != 1 ] && [ "$PLAYGROUND_REFRESH" != 1 ]; then
   if [ "$(image_label "$PLAYGROUND_IMAGE" org.playground.inputs)" = "$IMAGE_KEY" ]; then
@@ -95,7 +106,7 @@ if [ ! -s "$ROOT_TAR" ]; then
   mv "$SCRATCH/rootfs.tar" "$ROOT_TAR"
   remove_tree "$ROOT"
   # Keep only the current root file system tarball.
-  find "$PLAYGROUND_CACHE" -maxdepth 1 -name 'instance-rootfs-*.tar' ! -name "$(basename "$ROOT_TAR")" -delete
+  find "$PLAYGROUND_CACHE" -maxdepth 1 -name "instance-rootfs-$DEBIAN_SUITE-*.tar" ! -name "$(basename "$ROOT_TAR")" -delete
 else
   log "using cached root file system $(basename "$ROOT_TAR")"
 fi
@@ -107,7 +118,8 @@ tar --numeric-owner --xattrs -C "$ROOT" -xf "$ROOT_TAR"
 # Lay ./rootfs on top: files owned by root, existing directories keep their modes.
 tar --owner=0 --group=0 --numeric-owner -C "$HERE/rootfs" -c . | tar --no-overwrite-dir -C "$ROOT" -x
 # Sanity checks before importing.
-for f in usr/sbin/dockerd usr/bin/docker usr/bin/docker-compose usr/bin/tini usr/bin/jq sbin/iptables usr/local/bin/playground-init; do
+for f in usr/sbin/dockerd usr/bin/docker usr/bin/docker-compose usr/libexec/docker/cli-plugins/docker-compose \
+         usr/libexec/docker/cli-plugins/docker-buildx usr/share/bash-completion/completions/docker usr/bin/tini usr/bin/jq sbin/iptables usr/local/bin/playground-init; do
   [ -e "$ROOT/$f" ] || die "built root file system lacks /$f"
 done
 

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
-import { terminalText, typeInTerminal } from '../support/page-terminal.ts';
+import { screenText, typeLine } from '../support/page-terminal.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 // A learner watches their instance's meters in the sidebar while loading it from the
@@ -49,7 +49,7 @@ describe('meters in the sidebar', { timeout: 10 * 60_000 }, () => {
     await page.waitForURL(/\/p\/[a-z2-7]{32}$/, { timeout: 30_000 });
     item = page.getByTestId('instance-item').first();
     await item.waitFor({ timeout: 90_000 });
-    await eventually(async () => (await terminalText(page)).includes('root@node1'), { timeoutMs: 90_000, description: 'the first prompt' });
+    await eventually(async () => (await screenText(page)).includes('root@node1'), { timeoutMs: 90_000, description: 'the first prompt' });
     await item.getByTestId('instance-meters').waitFor({ timeout: 30_000 });
     const cpu = await meter(item, 'CPU');
     assert.equal(cpu.max, 0.5, 'the CPU meter is against the half-core quota');
@@ -66,19 +66,19 @@ describe('meters in the sidebar', { timeout: 10 * 60_000 }, () => {
   it('the CPU meter rises under `yes` and falls when it stops', async () => {
     // A new instance is busy for a moment (its engine, the shell's start-up): from calm, then.
     await eventually(async () => (await meter(item, 'CPU')).now < 0.1, { timeoutMs: 60_000, description: 'the new instance to settle' });
-    await typeInTerminal(page, 'yes > /dev/null &');
+    await typeLine(page, 'yes > /dev/null &');
     // A third of the half-core quota at least, even on a busy shared host.
     await eventually(async () => (await meter(item, 'CPU')).now >= 0.17, { timeoutMs: 30_000, description: 'the CPU meter to rise' });
-    await typeInTerminal(page, 'pkill -x yes');
+    await typeLine(page, 'pkill -x yes');
     await eventually(async () => (await meter(item, 'CPU')).now < 0.1, { timeoutMs: 30_000, description: 'the CPU meter to fall' });
   });
 
   it('the memory meter rises while a process holds 200 MiB', async () => {
     const before = (await meter(item, 'Memory')).now;
     // dd fills one 200 MiB buffer and holds it while `sleep` never reads the pipe.
-    await typeInTerminal(page, 'dd if=/dev/zero bs=200M count=1 status=none | sleep 600 &');
+    await typeLine(page, 'dd if=/dev/zero bs=200M count=1 status=none | sleep 600 &');
     await eventually(async () => (await meter(item, 'Memory')).now >= before + 150 * MiB, { timeoutMs: 30_000, description: 'the memory meter to rise by 200 MiB' });
-    await typeInTerminal(page, 'pkill -x dd');
+    await typeLine(page, 'pkill -x dd');
     await eventually(async () => (await meter(item, 'Memory')).now < before + 100 * MiB, { timeoutMs: 30_000, description: 'the memory meter to fall' });
   });
 
@@ -87,8 +87,8 @@ describe('meters in the sidebar', { timeout: 10 * 60_000 }, () => {
     // What takes the root file system to 92 % of its limit (the image already counts).
     const count = Math.ceil((0.92 * disk.max - disk.now) / MiB);
     assert.ok(count > 0, `the disk is at ${disk.text} before the write`);
-    await typeInTerminal(page, `dd if=/dev/zero of=/root/fill bs=1M count=${count} status=none; sync; echo "filled-$?"`);
-    await eventually(async () => /filled-\d/.test(await terminalText(page)), { timeoutMs: 120_000, description: 'the write to finish' });
+    await typeLine(page, `dd if=/dev/zero of=/root/fill bs=1M count=${count} status=none; sync; echo "filled-$?"`);
+    await eventually(async () => /filled-\d/.test(await screenText(page)), { timeoutMs: 120_000, description: 'the write to finish' });
     const warning = page.getByTestId('usage-warning');
     await warning.waitFor({ timeout: 60_000 });
     const text = await warning.innerText();
@@ -100,7 +100,7 @@ describe('meters in the sidebar', { timeout: 10 * 60_000 }, () => {
     await page.screenshot({ path: shot });
     console.log(`# screenshot of the warning: ${shot}`);
 
-    await typeInTerminal(page, 'rm /root/fill; sync');
+    await typeLine(page, 'rm /root/fill; sync');
     await eventually(async () => (await page.getByTestId('usage-warning').count()) === 0, { timeoutMs: 60_000, description: 'the warning to go once the file is removed' });
   });
 });

@@ -92,8 +92,10 @@ export function escapeProbes(host: HostFacts): EscapeProbe[] {
     {
       // In the userns mode /sys is read-only and a fresh sysfs can only be mounted read-only.
       name: 'write host-wide settings in /sys/kernel (memory management, uevent_helper)',
-      attempt: `${WRITEBACK}; mount -o remount,rw /sys 2>/dev/null; d=$(mktemp -d); mount -t sysfs sysfs "$d" 2>/dev/null; writeback /sys/kernel/uevent_helper /sys/kernel/mm/ksm/pages_to_scan /sys/kernel/mm/swap/vma_ra_enabled "$d/kernel/uevent_helper" "$d/kernel/mm/ksm/pages_to_scan"`,
-      control: `d=$(mktemp -d) && mount -t sysfs -o ro sysfs "$d" && [ -n "$(cat "$d/kernel/mm/ksm/pages_to_scan")" ]`,
+      attempt: `${WRITEBACK}; mount -o remount,rw /sys 2>/dev/null; d=$(mktemp -d); { mount -t sysfs sysfs "$d" || LIBMOUNT_FORCE_MOUNT2=always mount -t sysfs sysfs "$d"; } 2>/dev/null; writeback /sys/kernel/uevent_helper /sys/kernel/mm/ksm/pages_to_scan /sys/kernel/mm/swap/vma_ra_enabled "$d/kernel/uevent_helper" "$d/kernel/mm/ksm/pages_to_scan"`,
+      // util-linux ≥ 2.39 mounts through fsmount(), which the kernel refuses here even read-only
+      // ("Mount too revealing"); mount(2) is the path that can work, so the control takes it.
+      control: `d=$(mktemp -d) && LIBMOUNT_FORCE_MOUNT2=always mount -t sysfs -o ro sysfs "$d" && [ -n "$(cat "$d/kernel/mm/ksm/pages_to_scan")" ]`,
     },
     {
       name: "raise the instance's own pids limit",

@@ -17,6 +17,12 @@ import { startPrivatePostgres, startPrivateRedis, type PrivateService } from './
 
 const run = promisify(execFile);
 
+/**
+ * The instance image the stack's agents run: PLAYGROUND_TEST_IMAGE (e.g. a new image built
+ * beside the machine's with `PLAYGROUND_IMAGE=… infra/instance/build.sh`), else the default.
+ */
+export const TEST_INSTANCE_IMAGE = process.env.PLAYGROUND_TEST_IMAGE ?? 'playground/instance:latest';
+
 export interface TestStack extends Stack {
   nodeIds: string[];
   databaseUrl: string;
@@ -128,6 +134,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
         nodeId,
         env: {
           ...(host ? { DOCKER_HOST: host } : {}),
+          INSTANCE_IMAGE: TEST_INSTANCE_IMAGE,
           ...(options.capacity ? { CAPACITY_INSTANCES: String(options.capacity) } : {}),
           ...options.nodeEnv?.(index),
         },
@@ -250,8 +257,8 @@ export async function startTestStack(name: string, options: TestStackOptions = {
 async function requireServices(nodeCount: number): Promise<void> {
   const problems: string[] = [];
   await run('docker', ['info', '--format', '{{.ServerVersion}}']).catch(() => problems.push('no Docker engine answers'));
-  await run('docker', ['image', 'inspect', 'playground/instance:latest', '--format', '{{.Id}}']).catch(() =>
-    problems.push('the instance image playground/instance:latest is missing'),
+  await run('docker', ['image', 'inspect', TEST_INSTANCE_IMAGE, '--format', '{{.Id}}']).catch(() =>
+    problems.push(`the instance image ${TEST_INSTANCE_IMAGE} is missing`),
   );
   await run('redis-server', ['--version']).catch(() => problems.push('redis-server is not installed'));
   if (problems.length) throw new Error(`${problems.join('; ')}. Run \`npm test\` (it prepares the machine) or infra/setup.sh.`);
