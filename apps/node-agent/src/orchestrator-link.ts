@@ -219,6 +219,9 @@ export class OrchestratorLink {
       this.viewers.delete(viewerId);
       opts.terminals.detach(viewerId);
     });
+    socket.on('terminal.close', (viewerId) => {
+      if (typeof viewerId === 'string') opts.terminals.close(viewerId);
+    });
 
     socket.on('instance.exec', (raw, reply) => {
       if (typeof reply !== 'function') return;

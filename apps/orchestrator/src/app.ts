@@ -102,7 +102,11 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     agents,
     links,
     logger.child({ component: 'terminals' }),
-    { inputPerSecond: config.TERMINAL_INPUT_EVENTS_PER_SECOND, resizePerSecond: config.TERMINAL_RESIZE_EVENTS_PER_SECOND },
+    {
+      inputPerSecond: config.TERMINAL_INPUT_EVENTS_PER_SECOND,
+      resizePerSecond: config.TERMINAL_RESIZE_EVENTS_PER_SECOND,
+      shellsPerInstance: config.TERMINAL_SHELLS_PER_INSTANCE,
+    },
     new WorkshopWatchAccess(db, callers),
   );
   const metrics = new Metrics(db, queues, terminals);

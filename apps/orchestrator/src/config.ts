@@ -147,6 +147,8 @@ const ConfigSchema = z
     TERMINAL_INPUT_EVENTS_PER_SECOND: positiveInt(200),
     /** Terminal `resize` events one browser connection may send per second (bursts up to twice that). */
     TERMINAL_RESIZE_EVENTS_PER_SECOND: positiveInt(10),
+    /** Shells (terminal tabs) one instance may have open at once, its main shell included. */
+    TERMINAL_SHELLS_PER_INSTANCE: positiveInt(4),
     /** Port-proxy requests and WebSockets open at once to one instance; more are answered 429. */
     PORT_PROXY_MAX_CONNECTIONS_PER_INSTANCE: positiveInt(200),
     /** How long the port proxy waits for an instance to accept a connection before answering 504. */

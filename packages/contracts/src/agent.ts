@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FilesListReply, FilesListRequest, FilesReadReply, FilesReadRequest } from './files.ts';
-import { TerminalLanguage, TerminalSize } from './terminal.ts';
+import { ShellNumber, TerminalLanguage, TerminalSize } from './terminal.ts';
 
 // Node agent <-> orchestrator, Socket.IO namespace `/agent`. The agent dials out, so nodes
 // need no inbound port. Terminal bytes are relayed per viewer (one browser socket) with
@@ -59,6 +59,8 @@ export type NodeAnnouncement = z.infer<typeof NodeAnnouncement>;
 export const AttachRequest = z.object({
   viewerId: z.string(),
   instanceId: z.string(),
+  /** Absent: the main shell. */
+  shell: ShellNumber.optional(),
   size: TerminalSize.optional(),
   /** The welcome text's language, for a shell this attach starts (see TerminalLanguage). */
   lang: TerminalLanguage.optional(),
@@ -151,6 +153,8 @@ export interface OrchestratorToAgent {
   'terminal.input': (viewerId: string, data: string) => void;
   'terminal.resize': (viewerId: string, size: TerminalSize) => void;
   'terminal.detach': (viewerId: string) => void;
+  /** Ends the (extra) shell this viewer is attached to; its viewers get `terminal.exit`. */
+  'terminal.close': (viewerId: string) => void;
   'instance.exec': (request: ExecRequest, reply: (result: ExecReply) => void) => void;
   'instance.upload': (request: UploadRequest, reply: (result: UploadReply) => void) => void;
   /** One directory of an instance (contracts: files.ts). */

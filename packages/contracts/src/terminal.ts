@@ -14,9 +14,19 @@ export const TERMINAL_NAMESPACE = '/terminal';
 export const TerminalLanguage = z.enum(['en', 'ko']);
 export type TerminalLanguage = z.infer<typeof TerminalLanguage>;
 
+/**
+ * Which of an instance's shells: 0 is the main one (prewarmed, shared by every viewer, the one
+ * an instructor watches and SSH uses); 1, 2, … are the learner's extra tabs, each started on
+ * first attach. The orchestrator refuses numbers at or above its per-instance limit.
+ */
+export const ShellNumber = z.number().int().min(0).max(99);
+export const MAIN_SHELL = 0;
+
 export const TerminalAuth = z.object({
   sessionId: SessionId,
   instanceId: InstanceId,
+  /** Absent: the main shell. */
+  shell: ShellNumber.optional(),
   /** Initial size, so the first prompt is drawn at the right width. */
   cols: z.number().int().min(2).max(1000).optional(),
   rows: z.number().int().min(2).max(1000).optional(),
@@ -67,4 +77,6 @@ export interface TerminalServerToClient {
 export interface TerminalClientToServer {
   input: (data: string) => void;
   resize: (size: TerminalSize) => void;
+  /** Ends this socket's shell for every viewer (a closed tab); ignored for the main shell. */
+  closeShell: () => void;
 }

@@ -167,6 +167,38 @@ test('the shell exiting tells its viewers; the next attach starts a new shell', 
   assert.equal(w.exits[0]?.reason, 'the instance was deleted');
 });
 
+test('extra shells are shells of their own; closing one ends it for its viewers, the main one lives on', async () => {
+  const main = viewer();
+  const second = viewer();
+  const secondToo = viewer();
+  await terminals.attach({ viewerId: 'm', instanceId }, main.sink);
+  assert.deepEqual(await terminals.attach({ viewerId: 's', instanceId, shell: 1 }, second.sink), { ok: true });
+  await terminals.attach({ viewerId: 's2', instanceId, shell: 1 }, secondToo.sink);
+  terminals.input('m', 'echo pid-$$\r');
+  terminals.input('s', 'echo pid-$$\r');
+  const pidOf = (text: string) => /[\r\n]pid-(\d+)\r\n/.exec(text)?.[1];
+  const mainPid = await eventually(() => pidOf(main.text()), { timeoutMs: 30_000, description: "the main shell's pid" });
+  const secondPid = await eventually(() => pidOf(second.text()), { timeoutMs: 30_000, description: "the second shell's pid" });
+  assert.notEqual(mainPid, secondPid);
+  await eventually(() => pidOf(secondToo.text()) === secondPid, { timeoutMs: 10_000, description: 'the second viewer of shell 1 sees its output' });
+  assert.equal(main.text().includes(`pid-${secondPid}`), false, "shell 1's output stays out of the main shell");
+  assert.deepEqual(terminals.counts(), { shells: 2, viewers: 3 });
+
+  terminals.close('m'); // the main shell is not closed this way
+  terminals.close('s');
+  assert.deepEqual(second.exits, [{ code: null, reason: 'the shell was closed' }]);
+  assert.deepEqual(secondToo.exits, [{ code: null, reason: 'the shell was closed' }]);
+  assert.equal(terminals.inspect(instanceId, 1), undefined);
+  assert.deepEqual(main.exits, []);
+  main.reset();
+  terminals.input('m', 'echo still-$((6*7))\r');
+  await eventually(() => main.text().includes('still-42'), { timeoutMs: 10_000, description: 'the main shell answers' });
+
+  await terminals.attach({ viewerId: 's3', instanceId, shell: 2 }, viewer().sink);
+  terminals.closeInstance(instanceId, 'the instance was deleted');
+  assert.deepEqual(terminals.counts(), { shells: 0, viewers: 0 }, 'every shell of the instance ended with it');
+});
+
 test('attaching to an instance that does not exist replies with an error', async () => {
   const reply = await terminals.attach({ viewerId: 'vz', instanceId: newInstanceId() }, viewer().sink);
   assert.equal(reply.ok, false);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AttachReply, TerminalLanguage, TerminalSize } from '@playground/contracts';
+import { MAIN_SHELL, type AttachReply, type TerminalLanguage, type TerminalSize } from '@playground/contracts';
 import { AgentError } from '../errors.ts';
 import { ReplayBuffer } from './replay-buffer.ts';
 import type { Shell, ShellFactory } from './shell.ts';
@@ -8,10 +8,11 @@ import { Utf8Boundary } from './utf8-boundary.ts';
 /** At most this many chunks go out to a viewer between two that ask for an ack. */
 export const ACK_EVERY_CHUNKS = 64;
 
-// The agent owns terminals (like coder's reconnectingpty): one shell per instance, started as
-// soon as the instance is ready (prewarm) or else on the first attach, living until it exits
-// or the instance goes away. Viewers come and go; a
-// new viewer first receives the replay of recent output.
+// The agent owns terminals (like coder's reconnectingpty): each instance has its main shell
+// (number 0), started as soon as the instance is ready (prewarm) or else on the first attach,
+// and may have numbered extra shells (a learner's tabs), each started on its first attach.
+// A shell lives until it exits, is closed (a tab closed), or the instance goes away. Viewers
+// come and go; a new viewer first receives the replay of recent output.
 //
 // Flow control: every byte sent to a viewer counts as unacknowledged until an ack covers it.
 // While any viewer holds more than `windowBytes` unacknowledged, the shell's output is
@@ -36,7 +37,8 @@ export interface ViewerSink {
 
 interface Viewer {
   id: string;
-  instanceId: string;
+  /** The terminal's key (instance and shell number). */
+  key: string;
   sink: ViewerSink;
   /** Bytes sent, and bytes covered by acks, since the viewer attached. */
   sent: number;
@@ -47,7 +49,9 @@ interface Viewer {
 }
 
 interface Terminal {
+  key: string;
   instanceId: string;
+  number: number;
   shell: Shell;
   replay: ReplayBuffer;
   utf8: Utf8Boundary;
@@ -62,6 +66,11 @@ interface Terminal {
 
 const INPUT_DROPPED_NOTICE =
   '\r\n\x1b[33m[playground] the shell is not reading its input (a program in the foreground ignores it?): further input was dropped.\x1b[0m\r\n';
+
+/** Where an instance's shell number `number` is kept (the main shell's key is the instance id alone). */
+function terminalKey(instanceId: string, number: number): string {
+  return number === MAIN_SHELL ? instanceId : `${instanceId}#${number}`;
+}
 
 export interface TerminalManagerOptions {
   openShell: ShellFactory;
@@ -85,18 +94,22 @@ export class TerminalManager {
     this.ackEveryBytes = Math.max(1, Math.floor(opts.windowBytes / 4));
   }
 
-  async attach(request: { viewerId: string; instanceId: string; size?: TerminalSize; lang?: TerminalLanguage }, sink: ViewerSink): Promise<AttachReply> {
+  async attach(
+    request: { viewerId: string; instanceId: string; shell?: number; size?: TerminalSize; lang?: TerminalLanguage },
+    sink: ViewerSink,
+  ): Promise<AttachReply> {
     this.detach(request.viewerId);
     const token = Symbol(request.viewerId);
     this.pendingAttach.set(request.viewerId, token);
     let terminal: Terminal;
     try {
-      terminal = await this.terminalFor(request.instanceId, request.size, request.lang);
+      const number = request.shell ?? MAIN_SHELL;
+      terminal = await this.terminalFor(request.instanceId, number, request.size, request.lang);
       // A prewarmed shell greeted in English that no one has seen yet: the first viewer's
       // language wins, so its welcome text is replaced by a shell greeting in that language.
       if (!terminal.viewed && (request.lang ?? 'en') !== (terminal.lang ?? 'en')) {
         this.discard(terminal, 'language');
-        terminal = await this.terminalFor(request.instanceId, request.size, request.lang);
+        terminal = await this.terminalFor(request.instanceId, number, request.size, request.lang);
       }
       if (this.pendingAttach.get(request.viewerId) !== token) return { ok: false, code: 'detached', message: 'the viewer left' };
     } catch (err) {
@@ -107,39 +120,42 @@ export class TerminalManager {
     } finally {
       if (this.pendingAttach.get(request.viewerId) === token) this.pendingAttach.delete(request.viewerId);
     }
-    const viewer: Viewer = { id: request.viewerId, instanceId: request.instanceId, sink, sent: 0, acked: 0, askedAt: 0, chunksSinceAsk: 0 };
+    const viewer: Viewer = { id: request.viewerId, key: terminal.key, sink, sent: 0, acked: 0, askedAt: 0, chunksSinceAsk: 0 };
     terminal.viewers.set(viewer.id, viewer);
     terminal.viewed = true;
     this.viewers.set(viewer.id, viewer);
     const replay = terminal.replay.snapshot();
     if (replay.length > 0) this.send(terminal, viewer, replay);
     if (request.size) void terminal.shell.resize(request.size).catch(() => undefined);
-    this.opts.logger.debug({ viewerId: viewer.id, instanceId: request.instanceId, replay: replay.length }, 'terminal.attached');
+    this.opts.logger.debug({ viewerId: viewer.id, instanceId: request.instanceId, shell: terminal.number, replay: replay.length }, 'terminal.attached');
     return { ok: true };
   }
 
-  private terminalFor(instanceId: string, size?: TerminalSize, lang?: TerminalLanguage): Promise<Terminal> {
-    const existing = this.terminals.get(instanceId);
+  private terminalFor(instanceId: string, number: number, size?: TerminalSize, lang?: TerminalLanguage): Promise<Terminal> {
+    const key = terminalKey(instanceId, number);
+    const existing = this.terminals.get(key);
     if (existing) return Promise.resolve(existing);
-    let pending = this.starting.get(instanceId);
+    let pending = this.starting.get(key);
     if (!pending) {
-      pending = this.start(instanceId, size, lang).finally(() => this.starting.delete(instanceId));
-      this.starting.set(instanceId, pending);
+      pending = this.start(instanceId, number, size, lang).finally(() => this.starting.delete(key));
+      this.starting.set(key, pending);
     }
     return pending;
   }
 
   /** Ends a shell no viewer holds (it leaves the map first, so its exit changes nothing). */
   private discard(terminal: Terminal, why: string): void {
-    if (this.terminals.get(terminal.instanceId) === terminal) this.terminals.delete(terminal.instanceId);
+    if (this.terminals.get(terminal.key) === terminal) this.terminals.delete(terminal.key);
     terminal.shell.close();
-    this.opts.logger.debug({ instanceId: terminal.instanceId, why }, 'terminal.discarded');
+    this.opts.logger.debug({ instanceId: terminal.instanceId, shell: terminal.number, why }, 'terminal.discarded');
   }
 
-  private async start(instanceId: string, size?: TerminalSize, lang?: TerminalLanguage): Promise<Terminal> {
+  private async start(instanceId: string, number: number, size?: TerminalSize, lang?: TerminalLanguage): Promise<Terminal> {
     const shell = await this.opts.openShell(instanceId, size, lang);
     const terminal: Terminal = {
+      key: terminalKey(instanceId, number),
       instanceId,
+      number,
       shell,
       replay: new ReplayBuffer(this.opts.replayBytes),
       utf8: new Utf8Boundary(),
@@ -156,9 +172,9 @@ export class TerminalManager {
       for (const viewer of terminal.viewers.values()) this.send(terminal, viewer, chunk);
     });
     shell.events.once('exit', ({ code }) => this.end(terminal, code, code === null ? 'the shell ended' : `the shell exited with code ${code}`));
-    this.terminals.set(instanceId, terminal);
+    this.terminals.set(terminal.key, terminal);
     shell.resume(); // subscribed: let the first bytes (motd, prompt) flow into the replay
-    this.opts.logger.info({ instanceId }, 'terminal.started');
+    this.opts.logger.info({ instanceId, shell: number }, 'terminal.started');
     return terminal;
   }
 
@@ -197,29 +213,29 @@ export class TerminalManager {
   }
 
   private end(terminal: Terminal, code: number | null, reason: string): void {
-    if (this.terminals.get(terminal.instanceId) !== terminal) return;
-    this.terminals.delete(terminal.instanceId);
+    if (this.terminals.get(terminal.key) !== terminal) return;
+    this.terminals.delete(terminal.key);
     for (const viewer of terminal.viewers.values()) {
       this.viewers.delete(viewer.id);
       viewer.sink.exit({ code, reason });
     }
     terminal.viewers.clear();
-    this.opts.logger.info({ instanceId: terminal.instanceId, code }, 'terminal.exited');
+    this.opts.logger.info({ instanceId: terminal.instanceId, shell: terminal.number, code }, 'terminal.exited');
   }
 
-  /** Starts the instance's shell with no viewer yet; its first output waits in the replay buffer. */
   /** Open shells and attached viewers (metrics). */
   counts(): { shells: number; viewers: number } {
     return { shells: this.terminals.size, viewers: this.viewers.size };
   }
 
+  /** Starts the instance's main shell with no viewer yet; its first output waits in the replay buffer. */
   prewarm(instanceId: string): void {
-    this.terminalFor(instanceId).catch((err) => this.opts.logger.debug({ instanceId, err: String(err) }, 'terminal.prewarm_failed'));
+    this.terminalFor(instanceId, MAIN_SHELL).catch((err) => this.opts.logger.debug({ instanceId, err: String(err) }, 'terminal.prewarm_failed'));
   }
 
   input(viewerId: string, data: string): void {
     const viewer = this.viewers.get(viewerId);
-    const terminal = viewer && this.terminals.get(viewer.instanceId);
+    const terminal = viewer && this.terminals.get(viewer.key);
     if (!viewer || !terminal) return;
     if (terminal.shell.write(data)) {
       terminal.inputDropped = false;
@@ -236,7 +252,7 @@ export class TerminalManager {
   /** The shell takes the size of whichever viewer resized last. */
   resize(viewerId: string, size: TerminalSize): void {
     const viewer = this.viewers.get(viewerId);
-    if (viewer) void this.terminals.get(viewer.instanceId)?.shell.resize(size).catch(() => undefined);
+    if (viewer) void this.terminals.get(viewer.key)?.shell.resize(size).catch(() => undefined);
   }
 
   /** The viewer leaves; the shell stays for the next one. */
@@ -245,30 +261,44 @@ export class TerminalManager {
     const viewer = this.viewers.get(viewerId);
     if (!viewer) return;
     this.viewers.delete(viewerId);
-    const terminal = this.terminals.get(viewer.instanceId);
+    const terminal = this.terminals.get(viewer.key);
     if (terminal?.viewers.get(viewerId) === viewer) {
       terminal.viewers.delete(viewerId);
       this.updateFlow(terminal); // a slow viewer leaving may unblock the others
     }
   }
 
-  /** The instance is going away: end its shell and tell its viewers. */
-  closeInstance(instanceId: string, reason: string): void {
-    const terminal = this.terminals.get(instanceId);
-    if (!terminal) return;
-    this.end(terminal, null, reason);
+  /**
+   * The viewer's tab was closed: its extra shell ends for every viewer of it. The main shell
+   * is the instance's own (watchers, SSH, the next reload) and is never closed this way.
+   */
+  close(viewerId: string): void {
+    const viewer = this.viewers.get(viewerId);
+    const terminal = viewer && this.terminals.get(viewer.key);
+    if (!terminal || terminal.number === MAIN_SHELL) return;
+    this.end(terminal, null, 'the shell was closed');
     terminal.shell.close();
   }
 
+  /** The instance is going away: end its shells and tell their viewers. */
+  closeInstance(instanceId: string, reason: string): void {
+    for (const terminal of [...this.terminals.values()]) {
+      if (terminal.instanceId !== instanceId) continue;
+      this.end(terminal, null, reason);
+      terminal.shell.close();
+    }
+  }
+
   closeAll(reason: string): void {
-    for (const instanceId of [...this.terminals.keys()]) this.closeInstance(instanceId, reason);
+    for (const terminal of [...this.terminals.values()]) this.closeInstance(terminal.instanceId, reason);
   }
 
   /** For tests and metrics. */
   inspect(
     instanceId: string,
+    shell = MAIN_SHELL,
   ): { paused: boolean; viewers: { id: string; unacked: number }[]; replayBytes: number; pendingInputBytes: number } | undefined {
-    const t = this.terminals.get(instanceId);
+    const t = this.terminals.get(terminalKey(instanceId, shell));
     if (!t) return undefined;
     return {
       paused: t.paused,

@@ -1,4 +1,5 @@
 import {
+  MAIN_SHELL,
   TERMINAL_NAMESPACE,
   TerminalAuth,
   TerminalWatchAuth,
@@ -35,6 +36,8 @@ interface ViewerData {
   sessionId: string;
   instanceId: string;
   nodeId: string;
+  /** Which of the instance's shells (contracts' ShellNumber); absent: the main one (a watcher, SSH and Play with Docker clients always use it). */
+  shell?: number;
   size?: { cols: number; rows: number };
   /** The page's language, for the welcome text of a shell this viewer starts. */
   lang?: TerminalLanguage;
@@ -83,6 +86,8 @@ export interface TerminalHandle {
   resize(size: unknown): void;
   /** The client caught up: release held acknowledgements. */
   drained(): void;
+  /** Ends the viewer's extra shell on its node (a closed tab); the main shell stays. */
+  closeShell(): void;
   detach(): void;
 }
 
@@ -92,6 +97,7 @@ interface Viewer {
   nodeId: string;
   sessionId: string;
   instanceId: string;
+  shell: number;
   /** Acks held back until the client's write buffer drains. */
   pendingAcks: Array<() => void>;
   /** Kinds of dropped events this viewer was already told about (told once each). */
@@ -119,6 +125,8 @@ const EARLY_INPUT_MAX = 64 * 1024;
 export interface TerminalEventLimits {
   inputPerSecond: number;
   resizePerSecond: number;
+  /** Shells one instance may have (the main one included); shell numbers at or above it are refused. */
+  shellsPerInstance: number;
 }
 
 type DropKind = 'input_oversize' | 'input_rate' | 'resize_rate';
@@ -207,11 +215,16 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     if (instance.session.status === 'lost') throw new Error(SESSION_LOST_MESSAGE);
     if (instance.session.status !== 'active') throw new Error('This session has ended.');
     if (instance.status !== 'running') throw new Error(`This instance is not running (it is ${instance.status}).`);
+    const shell = auth.data.shell ?? MAIN_SHELL;
+    if (shell >= this.limits.shellsPerInstance) {
+      const max = this.limits.shellsPerInstance;
+      throw new Error(`An instance can have at most ${max} shell${max === 1 ? '' : 's'} open. Close a tab to open another.`);
+    }
     if (!(await this.links.waitForLink(instance.nodeId, AGENT_WAIT_MS))) {
       throw retryableError('The node of this instance is not connected right now. Retrying…');
     }
     const size = auth.data.cols && auth.data.rows ? { cols: auth.data.cols, rows: auth.data.rows } : undefined;
-    socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, size, lang: auth.data.lang };
+    socket.data = { sessionId: auth.data.sessionId, instanceId: auth.data.instanceId, nodeId: instance.nodeId, shell, size, lang: auth.data.lang };
   }
 
   private async authorizeWatcher(socket: BrowserSocket, auth: TerminalWatchAuth): Promise<void> {
@@ -227,8 +240,8 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   }
 
   private onConnection(socket: BrowserSocket): void {
-    const { sessionId, instanceId, nodeId, size, lang, watcher } = socket.data;
-    const terminal = this.open({ sessionId, instanceId, nodeId, size, lang, watcher }, {
+    const { sessionId, instanceId, nodeId, shell, size, lang, watcher } = socket.data;
+    const terminal = this.open({ sessionId, instanceId, nodeId, shell, size, lang, watcher }, {
       output: (data) => socket.emit('output', data),
       control: (info) => (info.refused ? socket.emit('inputRefused', { reason: info.reason }) : socket.emit('control', { canType: info.canType, reason: info.reason })),
       exit: (info) => {
@@ -240,6 +253,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     socket.conn.on('drain', () => terminal.drained());
     socket.on('input', (data) => terminal.input(data));
     socket.on('resize', (raw) => terminal.resize(raw));
+    socket.on('closeShell', () => terminal.closeShell());
     socket.on('disconnect', () => terminal.detach());
   }
 
@@ -259,6 +273,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       nodeId,
       sessionId: target.sessionId,
       instanceId,
+      shell: target.watcher ? MAIN_SHELL : (target.shell ?? MAIN_SHELL),
       pendingAcks: [],
       noticed: new Set(),
       inputBudget: new EventBudget(this.limits.inputPerSecond),
@@ -294,6 +309,9 @@ export class TerminalGateway implements TerminalExits, AgentListener {
         viewer.link?.emit('terminal.resize', viewer.id, parsed.data);
       },
       drained: () => this.releaseAcks(viewer),
+      closeShell: () => {
+        if (this.viewers.has(viewer.id) && !viewer.watcher && viewer.shell !== MAIN_SHELL) viewer.link?.emit('terminal.close', viewer.id);
+      },
       detach: () => {
         if (!this.viewers.delete(viewer.id)) return;
         this.viewerLeft(viewer);
@@ -331,12 +349,12 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   }
 
   private async attach(viewer: Viewer, size: { cols: number; rows: number } | undefined): Promise<void> {
-    const { instanceId, nodeId } = viewer;
+    const { instanceId, nodeId, shell } = viewer;
     const agent = await this.links.waitForLink(nodeId, 0);
     if (!agent) return this.end(viewer, 'The node of this instance is not connected right now. Reconnecting…', null, true);
     let reply: AttachReply;
     try {
-      reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, size, lang: viewer.lang });
+      reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, shell, size, lang: viewer.lang });
     } catch {
       reply = { ok: false, code: 'timeout', message: 'The node did not answer in time.' };
     }

@@ -1,60 +1,170 @@
 'use client';
 
-import type { TerminalAuth } from '@playground/contracts';
-import { useLocale } from 'next-intl';
-import { useCallback, useEffect } from 'react';
-import { isLocale } from '@/i18n/locales';
-import { splitInput } from '@/lib/split-input';
-import { onTypedInput } from '@/lib/terminal-input';
-import { TerminalOverlay } from './terminal/terminal-overlay';
-import { useTerminalSocket, type TerminalSocket } from './terminal/use-terminal-socket';
-import type { Terminal } from '@xterm/xterm';
+import { MAIN_SHELL } from '@playground/contracts';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { nextShellNumber, parseOpenShells, tabLabel, tabsStorageKey } from '@/lib/terminal-tabs';
+import type { TerminalAction } from '@/lib/terminal-shortcuts';
+import { ShellTerminal } from './terminal/shell-terminal';
+import { TerminalHelp } from './terminal/terminal-help';
+import { useTerminalPreferences } from './terminal/use-terminal-preferences';
 
 /**
- * One instance's shell: xterm.js in the page, Socket.IO `/terminal` to the orchestrator.
- * Stays mounted while hidden so switching instances keeps the connection.
+ * One instance's terminals: its main shell and the learner's extra shells as tabs, with the
+ * toolbar (text size, theme, search, full screen, shortcuts). The extra tabs are remembered
+ * in the browser, so a reload re-attaches to the same shells and replays their screens.
  */
 export function TerminalView({ sessionId, instanceId, visible }: { sessionId: string; instanceId: string; visible: boolean }) {
-  // A click-to-run block arrives as if typed, while (and only while) the shell is attached,
-  // so a sender can tell from typeIntoTerminal's answer whether it was delivered.
-  const attach = useCallback(
-    (socket: TerminalSocket, term: Terminal) => {
-      let offTyped: (() => void) | undefined;
-      socket.on('connect', () => {
-        offTyped?.();
-        offTyped = onTypedInput(instanceId, (text) => {
-          for (const chunk of splitInput(text)) socket.emit('input', chunk);
-          term.focus();
-        });
-      });
-      socket.on('disconnect', () => {
-        offTyped?.();
-        offTyped = undefined;
-      });
-      return () => offTyped?.();
-    },
-    [instanceId],
-  );
-  // The shell's welcome text is in the page's language (the first viewer's, when it starts).
-  const locale = useLocale();
-  const lang = isLocale(locale) ? locale : undefined;
-  const { hostRef, status, restart, fit, focus } = useTerminalSocket({
-    key: `${sessionId}/${instanceId}`,
-    auth: ({ cols, rows }) => ({ sessionId, instanceId, cols, rows, lang }) satisfies TerminalAuth,
-    sendsResize: true,
-    attach,
-  });
+  const storageKey = tabsStorageKey(sessionId, instanceId);
+  const [extra, setExtra] = useState<number[]>([]);
+  const [front, setFront] = useState(MAIN_SHELL);
+  const [searching, setSearching] = useState<number | null>(null);
+  const [help, setHelp] = useState(false);
+  const [fullscreen, setFullscreen] = useState(false);
+  const pane = useRef<HTMLDivElement>(null);
+  const closers = useRef(new Map<number, () => void>());
+  const { preferences, stepFont, setTheme } = useTerminalPreferences();
 
+  // Read after mounting: the server render knows nothing of this browser's storage.
   useEffect(() => {
-    if (!visible) return;
-    fit();
-    focus();
-  }, [visible, fit, focus]);
+    setExtra(parseOpenShells(readStored(storageKey)));
+  }, [storageKey]);
 
+  const saveTabs = useCallback(
+    (shells: number[]) => {
+      setExtra(shells);
+      writeStored(storageKey, JSON.stringify(shells));
+    },
+    [storageKey],
+  );
+
+  const addTab = useCallback(() => {
+    const shell = nextShellNumber(extra);
+    saveTabs([...extra, shell].sort((a, b) => a - b));
+    setFront(shell);
+  }, [extra, saveTabs]);
+
+  const closeTab = (shell: number) => {
+    closers.current.get(shell)?.();
+    saveTabs(extra.filter((n) => n !== shell));
+    if (front === shell) setFront(MAIN_SHELL);
+    if (searching === shell) setSearching(null);
+  };
+
+  const registerClose = useCallback((shell: number, close: (() => void) | null) => {
+    if (close) closers.current.set(shell, close);
+    else closers.current.delete(shell);
+  }, []);
+
+  const toggleFullscreen = useCallback(() => {
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else void pane.current?.requestFullscreen().catch(() => undefined); // refused (iframe without allowfullscreen): the button does nothing
+  }, []);
+  useEffect(() => {
+    const changed = () => setFullscreen(document.fullscreenElement === pane.current);
+    document.addEventListener('fullscreenchange', changed);
+    return () => document.removeEventListener('fullscreenchange', changed);
+  }, []);
+
+  const onAction = useCallback(
+    (action: TerminalAction) => {
+      if (action === 'help') setHelp(true);
+      else if (action === 'fullscreen') toggleFullscreen();
+      else if (action === 'newTab') addTab();
+    },
+    [toggleFullscreen, addTab],
+  );
+
+  const shells = [MAIN_SHELL, ...extra];
   return (
-    <div className="terminal-shell" hidden={!visible} data-instance-id={instanceId}>
-      <div ref={hostRef} className="terminal-host" data-testid={visible ? 'terminal' : undefined} />
-      <TerminalOverlay status={status} onRestart={restart} />
+    <div ref={pane} className="terminal-pane" hidden={!visible} data-theme={preferences.theme} data-testid={visible ? 'terminal-pane' : undefined}>
+      <div className="terminal-bar">
+        <div className="terminal-tabs" role="tablist" aria-label="Shells">
+          {shells.map((shell) => (
+            <div key={shell} className={`terminal-tab${shell === front ? ' active' : ''}`}>
+              <button
+                type="button"
+                role="tab"
+                aria-selected={shell === front}
+                onClick={() => setFront(shell)}
+                data-testid="terminal-tab"
+                title={shell === MAIN_SHELL ? 'The main shell (what SSH and an instructor see)' : `Shell ${tabLabel(shell)}`}
+              >
+                {tabLabel(shell)}
+              </button>
+              {shell === MAIN_SHELL ? null : (
+                <button type="button" className="terminal-tab-close" onClick={() => closeTab(shell)} aria-label={`Close shell ${tabLabel(shell)}`} data-testid="terminal-tab-close">
+                  ×
+                </button>
+              )}
+            </div>
+          ))}
+          <button type="button" className="terminal-tab-add" onClick={addTab} aria-label="Open a new shell" title="Open a new shell (Ctrl+Shift+E)" data-testid="terminal-tab-add">
+            +
+          </button>
+        </div>
+        <div className="terminal-tools">
+          <button type="button" onClick={() => stepFont(-1)} aria-label="Smaller text" title="Smaller text (Ctrl+−)" data-testid="terminal-font-smaller">
+            A−
+          </button>
+          <span className="terminal-font-size" data-testid="terminal-font-size" title="Text size">
+            {preferences.fontSize}
+          </span>
+          <button type="button" onClick={() => stepFont(1)} aria-label="Larger text" title="Larger text (Ctrl++)" data-testid="terminal-font-bigger">
+            A+
+          </button>
+          <button
+            type="button"
+            onClick={() => setTheme(preferences.theme === 'dark' ? 'light' : 'dark')}
+            aria-label={preferences.theme === 'dark' ? 'Light theme' : 'Dark theme'}
+            title={preferences.theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'}
+            data-testid="terminal-theme"
+          >
+            {preferences.theme === 'dark' ? '☀' : '☾'}
+          </button>
+          <button type="button" onClick={() => setSearching(front)} aria-label="Search" title="Search the scrollback (Ctrl+Shift+F)" data-testid="terminal-search-open">
+            ⌕
+          </button>
+          <button type="button" onClick={toggleFullscreen} aria-label={fullscreen ? 'Leave full screen' : 'Full screen'} title="Full screen (Ctrl+Shift+Enter)" data-testid="terminal-fullscreen">
+            {fullscreen ? '⤡' : '⤢'}
+          </button>
+          <button type="button" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (Ctrl+Shift+/)" data-testid="terminal-help-open">
+            ?
+          </button>
+        </div>
+      </div>
+      <div className="terminal-body">
+        {shells.map((shell) => (
+          <ShellTerminal
+            key={shell}
+            sessionId={sessionId}
+            instanceId={instanceId}
+            shell={shell}
+            front={shell === front}
+            visible={visible && shell === front}
+            searching={searching === shell}
+            onSearch={(open) => setSearching(open ? shell : null)}
+            onAction={onAction}
+            registerClose={registerClose}
+          />
+        ))}
+      </div>
+      {help ? <TerminalHelp onClose={() => setHelp(false)} /> : null}
     </div>
   );
+}
+
+function readStored(key: string): string | null {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writeStored(key: string, value: string): void {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    // storage refused (privacy mode): the tabs last until the page is left
+  }
 }

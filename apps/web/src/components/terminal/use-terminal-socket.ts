@@ -4,11 +4,14 @@ import type { TerminalClientToServer, TerminalServerToClient } from '@playground
 import type { Terminal } from '@xterm/xterm';
 import type { FitAddon } from '@xterm/addon-fit';
 import { useLocale, useTranslations } from 'next-intl';
+import type { SearchAddon } from '@xterm/addon-search';
 import { io, type Socket } from 'socket.io-client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { splitInput } from '@/lib/split-input';
+import { shortcutFor, type TerminalAction } from '@/lib/terminal-shortcuts';
 import { isRetryableDisconnect, isRetryableExit, isRetryableRefusal, retryDelayMs } from '@/lib/terminal-retry';
-import { TERMINAL_OPTIONS } from './terminal-theme';
+import { TERMINAL_OPTIONS, TERMINAL_THEMES } from './terminal-theme';
+import { useTerminalPreferences } from './use-terminal-preferences';
 
 // xterm.js in the page joined to Socket.IO `/terminal`: what the learner's own terminal and the
 // instructor's watch view share (the screen, the connection, its retries and status). Each
@@ -32,6 +35,8 @@ export interface TerminalSocketOptions {
   sendsResize: boolean;
   /** Wires what this kind of terminal adds to its socket, once per socket; returns its cleanup. */
   attach?: (socket: TerminalSocket, term: Terminal) => () => void;
+  /** Shortcuts this kind of terminal offers beyond copy, paste and font size (search, help, tabs…). */
+  onAction?: (action: TerminalAction) => void;
 }
 
 const RESIZE_DEBOUNCE_MS = 80;
@@ -43,10 +48,24 @@ function copyToClipboard(text: string): void {
   navigator.clipboard?.writeText(text).catch(() => undefined);
 }
 
+/** Why a paste from our menu or Shift+Insert did not happen; the browser's own paste still works. */
+export const PASTE_REFUSED = 'The browser did not let the page read the clipboard. Paste with Ctrl+Shift+V instead.';
+
+/**
+ * OSC 52 from programs in the instance (tmux, vim, …): they may set the learner's clipboard,
+ * never read it, since a program in a shared playground reading whatever the learner copied
+ * elsewhere would be a leak.
+ */
+const WRITE_ONLY_CLIPBOARD = {
+  readText: () => '',
+  writeText: (_selection: string, text: string) => copyToClipboard(text),
+};
+
 export function useTerminalSocket(options: TerminalSocketOptions) {
   const hostRef = useRef<HTMLDivElement>(null);
   const termRef = useRef<Terminal | null>(null);
   const fitRef = useRef<FitAddon | null>(null);
+  const searchRef = useRef<SearchAddon | null>(null);
   const socketRef = useRef<TerminalSocket | null>(null);
   // The latest callbacks, so a re-render does not make a new terminal; only `key` does.
   const optionsRef = useRef(options);
@@ -61,6 +80,12 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
   wordsRef.current = { t, english };
   const said = (reason: string | undefined, fallback: 'ended' | 'disconnected' | 'refused') =>
     reason && wordsRef.current.english ? reason : wordsRef.current.t(fallback);
+  const [notice, setNotice] = useState<string | null>(null);
+  const { preferences, stepFont } = useTerminalPreferences();
+  const preferencesRef = useRef(preferences);
+  preferencesRef.current = preferences;
+  const stepFontRef = useRef(stepFont);
+  stepFontRef.current = stepFont;
 
   const fit = useCallback(() => {
     const host = hostRef.current;
@@ -75,6 +100,36 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
 
   const focus = useCallback(() => termRef.current?.focus(), []);
 
+  const copy = useCallback(() => {
+    const term = termRef.current;
+    if (term?.hasSelection()) copyToClipboard(term.getSelection());
+  }, []);
+
+  const paste = useCallback(async () => {
+    const term = termRef.current;
+    if (!term) return;
+    try {
+      const text = await navigator.clipboard.readText();
+      setNotice(null);
+      // paste(), not the socket: bracketed paste mode is honoured, as for a keyboard paste.
+      if (text) term.paste(text);
+    } catch {
+      setNotice(PASTE_REFUSED);
+    }
+    term.focus();
+  }, []);
+  const pasteRef = useRef(paste);
+  pasteRef.current = paste;
+
+  // The learner's size and colours, now and whenever they change (from any terminal or tab).
+  useEffect(() => {
+    const term = termRef.current;
+    if (!term) return;
+    term.options.fontSize = preferences.fontSize;
+    term.options.theme = TERMINAL_THEMES[preferences.theme];
+    fit();
+  }, [preferences, fit]);
+
   const { key } = options;
   useEffect(() => {
     let disposed = false;
@@ -82,24 +137,36 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
 
     void (async () => {
       // xterm touches `window` when loaded, so it is loaded in the browser only.
-      const [{ Terminal }, { FitAddon }, { WebLinksAddon }] = await Promise.all([
+      const [{ Terminal }, { FitAddon }, { WebLinksAddon }, { SearchAddon }, { ClipboardAddon }, { Unicode11Addon }] = await Promise.all([
         import('@xterm/xterm'),
         import('@xterm/addon-fit'),
         import('@xterm/addon-web-links'),
+        import('@xterm/addon-search'),
+        import('@xterm/addon-clipboard'),
+        import('@xterm/addon-unicode11'),
       ]);
       const host = hostRef.current;
       if (disposed || !host) return;
 
-      const term = new Terminal(TERMINAL_OPTIONS);
+      const { fontSize, theme } = preferencesRef.current;
+      const term = new Terminal({ ...TERMINAL_OPTIONS, fontSize, theme: TERMINAL_THEMES[theme] });
       const fitAddon = new FitAddon();
+      const searchAddon = new SearchAddon();
       term.loadAddon(fitAddon);
+      term.loadAddon(searchAddon);
       term.loadAddon(new WebLinksAddon());
+      term.loadAddon(new ClipboardAddon(undefined, WRITE_ONLY_CLIPBOARD));
+      // Unicode 11 widths: Hangul, CJK and emoji take the two cells bash and vim count for them.
+      term.loadAddon(new Unicode11Addon());
+      term.unicode.activeVersion = '11';
       term.open(host);
       termRef.current = term;
       fitRef.current = fitAddon;
+      searchRef.current = searchAddon;
       cleanups.push(() => {
         termRef.current = null;
         fitRef.current = null;
+        searchRef.current = null;
         term.dispose();
       });
       fit();
@@ -179,17 +246,23 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
       });
 
       term.attachCustomKeyEventHandler((event) => {
-        if (event.type !== 'keydown' || !event.ctrlKey || !event.shiftKey) return true;
-        if (event.code === 'KeyC') {
-          copyToClipboard(term.getSelection());
-          event.preventDefault(); // Chrome would open the element inspector
-          return false;
-        }
-        if (event.code === 'KeyV') {
-          // Let the browser run its own paste: xterm's paste listener sends it to the shell.
-          return false;
-        }
-        return true;
+        const action = shortcutFor(event);
+        if (!action) return true;
+        // xterm sees keyup and keypress too: only keydown acts, but none of them reaches the shell.
+        if (event.type !== 'keydown') return false;
+        // Let the browser run its own paste: xterm's paste listener sends it to the shell.
+        if (action === 'paste' && event.code === 'KeyV') return false;
+        const { onAction } = optionsRef.current;
+        const own = action === 'copy' || action === 'paste' || action.startsWith('font');
+        if (!own && !onAction) return true; // a shortcut this terminal does not offer: the key is the shell's
+        event.preventDefault(); // Chrome would zoom the page, or open the inspector on Ctrl+Shift+C
+        if (action === 'copy') copyToClipboard(term.getSelection());
+        else if (action === 'paste') void pasteRef.current();
+        else if (action === 'fontBigger') stepFontRef.current(1);
+        else if (action === 'fontSmaller') stepFontRef.current(-1);
+        else if (action === 'fontReset') stepFontRef.current(0);
+        else onAction?.(action);
+        return false;
       });
 
       let resizeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -220,5 +293,14 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
     socket.connect();
   }, []);
 
-  return { hostRef, status, restart, fit, focus };
+  const closeShell = useCallback(() => socketRef.current?.emit('closeShell'), []);
+
+  /** Text as if typed (a lab's click-to-run block). */
+  const send = useCallback((text: string) => {
+    const socket = socketRef.current;
+    if (!socket?.connected) return;
+    for (const chunk of splitInput(text)) socket.emit('input', chunk);
+  }, []);
+
+  return { hostRef, termRef, searchRef, status, notice, setNotice, restart, fit, focus, copy, paste, send, closeShell };
 }
