@@ -1,6 +1,7 @@
 'use client';
 
 import { MAIN_SHELL } from '@playground/contracts';
+import { useTranslations } from 'next-intl';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { nextShellNumber, parseOpenShells, tabLabel, tabsStorageKey } from '@/lib/terminal-tabs';
 import type { TerminalAction } from '@/lib/terminal-shortcuts';
@@ -23,6 +24,7 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
   const pane = useRef<HTMLDivElement>(null);
   const closers = useRef(new Map<number, () => void>());
   const { preferences, stepFont, setTheme } = useTerminalPreferences();
+  const t = useTranslations('terminalTools');
 
   // Read after mounting: the server render knows nothing of this browser's storage.
   useEffect(() => {
@@ -78,7 +80,7 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
   return (
     <div ref={pane} className="terminal-pane" hidden={!visible} data-theme={preferences.theme} data-testid={visible ? 'terminal-pane' : undefined}>
       <div className="terminal-bar">
-        <div className="terminal-tabs" role="tablist" aria-label="Shells">
+        <div className="terminal-tabs" role="tablist" aria-label={t('shells')}>
           {shells.map((shell) => (
             <div key={shell} className={`terminal-tab${shell === front ? ' active' : ''}`}>
               <button
@@ -87,47 +89,47 @@ export function TerminalView({ sessionId, instanceId, visible }: { sessionId: st
                 aria-selected={shell === front}
                 onClick={() => setFront(shell)}
                 data-testid="terminal-tab"
-                title={shell === MAIN_SHELL ? 'The main shell (what SSH and an instructor see)' : `Shell ${tabLabel(shell)}`}
+                title={shell === MAIN_SHELL ? t('mainShell') : t('shell', { n: tabLabel(shell) })}
               >
                 {tabLabel(shell)}
               </button>
               {shell === MAIN_SHELL ? null : (
-                <button type="button" className="terminal-tab-close" onClick={() => closeTab(shell)} aria-label={`Close shell ${tabLabel(shell)}`} data-testid="terminal-tab-close">
+                <button type="button" className="terminal-tab-close" onClick={() => closeTab(shell)} aria-label={t('closeShell', { n: tabLabel(shell) })} data-testid="terminal-tab-close">
                   ×
                 </button>
               )}
             </div>
           ))}
-          <button type="button" className="terminal-tab-add" onClick={addTab} aria-label="Open a new shell" title="Open a new shell (Ctrl+Shift+E)" data-testid="terminal-tab-add">
+          <button type="button" className="terminal-tab-add" onClick={addTab} aria-label={t('newShell')} title={t('newShellTitle')} data-testid="terminal-tab-add">
             +
           </button>
         </div>
         <div className="terminal-tools">
-          <button type="button" onClick={() => stepFont(-1)} aria-label="Smaller text" title="Smaller text (Ctrl+−)" data-testid="terminal-font-smaller">
+          <button type="button" onClick={() => stepFont(-1)} aria-label={t('smaller')} title={t('smallerTitle')} data-testid="terminal-font-smaller">
             A−
           </button>
-          <span className="terminal-font-size" data-testid="terminal-font-size" title="Text size">
+          <span className="terminal-font-size" data-testid="terminal-font-size" title={t('textSize')}>
             {preferences.fontSize}
           </span>
-          <button type="button" onClick={() => stepFont(1)} aria-label="Larger text" title="Larger text (Ctrl++)" data-testid="terminal-font-bigger">
+          <button type="button" onClick={() => stepFont(1)} aria-label={t('bigger')} title={t('biggerTitle')} data-testid="terminal-font-bigger">
             A+
           </button>
           <button
             type="button"
             onClick={() => setTheme(preferences.theme === 'dark' ? 'light' : 'dark')}
-            aria-label={preferences.theme === 'dark' ? 'Light theme' : 'Dark theme'}
-            title={preferences.theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'}
+            aria-label={preferences.theme === 'dark' ? t('lightTheme') : t('darkTheme')}
+            title={preferences.theme === 'dark' ? t('toLight') : t('toDark')}
             data-testid="terminal-theme"
           >
             {preferences.theme === 'dark' ? '☀' : '☾'}
           </button>
-          <button type="button" onClick={() => setSearching(front)} aria-label="Search" title="Search the scrollback (Ctrl+Shift+F)" data-testid="terminal-search-open">
+          <button type="button" onClick={() => setSearching(front)} aria-label={t('search')} title={t('searchTitle')} data-testid="terminal-search-open">
             ⌕
           </button>
-          <button type="button" onClick={toggleFullscreen} aria-label={fullscreen ? 'Leave full screen' : 'Full screen'} title="Full screen (Ctrl+Shift+Enter)" data-testid="terminal-fullscreen">
+          <button type="button" onClick={toggleFullscreen} aria-label={fullscreen ? t('leaveFullscreen') : t('fullscreen')} title={t('fullscreenTitle')} data-testid="terminal-fullscreen">
             {fullscreen ? '⤡' : '⤢'}
           </button>
-          <button type="button" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (Ctrl+Shift+/)" data-testid="terminal-help-open">
+          <button type="button" onClick={() => setHelp(true)} aria-label={t('shortcuts')} title={t('shortcutsTitle')} data-testid="terminal-help-open">
             ?
           </button>
         </div>

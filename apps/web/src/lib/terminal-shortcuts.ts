@@ -22,17 +22,17 @@ export interface KeyChord {
   metaKey: boolean;
 }
 
-/** For the help overlay: the keys as a person reads them, and what they do. */
-export const SHORTCUTS: ReadonlyArray<{ keys: string; does: string; action: TerminalAction }> = [
-  { keys: 'Ctrl + Shift + C  or  Ctrl + Insert', does: 'Copy the selection', action: 'copy' },
-  { keys: 'Ctrl + Shift + V  or  Shift + Insert', does: 'Paste', action: 'paste' },
-  { keys: 'Ctrl + +', does: 'Larger text', action: 'fontBigger' },
-  { keys: 'Ctrl + −', does: 'Smaller text', action: 'fontSmaller' },
-  { keys: 'Ctrl + 0', does: 'Default text size', action: 'fontReset' },
-  { keys: 'Ctrl + Shift + F', does: 'Search the scrollback', action: 'search' },
-  { keys: 'Ctrl + Shift + Enter', does: 'Full screen on or off', action: 'fullscreen' },
-  { keys: 'Ctrl + Shift + E', does: 'Open a new shell tab', action: 'newTab' },
-  { keys: 'Ctrl + Shift + /', does: 'This list of shortcuts', action: 'help' },
+/** For the help overlay: the keys as a person reads them (alternatives), for each action; what it does is in the messages (`terminalTools.does`). */
+export const SHORTCUTS: ReadonlyArray<{ keys: readonly string[]; action: TerminalAction }> = [
+  { keys: ['Ctrl + Shift + C', 'Ctrl + Insert'], action: 'copy' },
+  { keys: ['Ctrl + Shift + V', 'Shift + Insert'], action: 'paste' },
+  { keys: ['Ctrl + +'], action: 'fontBigger' },
+  { keys: ['Ctrl + −'], action: 'fontSmaller' },
+  { keys: ['Ctrl + 0'], action: 'fontReset' },
+  { keys: ['Ctrl + Shift + F'], action: 'search' },
+  { keys: ['Ctrl + Shift + Enter'], action: 'fullscreen' },
+  { keys: ['Ctrl + Shift + E'], action: 'newTab' },
+  { keys: ['Ctrl + Shift + /'], action: 'help' },
 ];
 
 /**

@@ -1,5 +1,6 @@
 'use client';
 
+import { useTranslations } from 'next-intl';
 import { useEffect, useRef } from 'react';
 
 export interface ContextMenuActions {
@@ -22,6 +23,7 @@ export function TerminalContextMenu({
   actions: ContextMenuActions;
   onClose: () => void;
 }) {
+  const t = useTranslations('terminalTools');
   const menu = useRef<HTMLDivElement>(null);
   useEffect(() => {
     menu.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus();
@@ -58,11 +60,11 @@ export function TerminalContextMenu({
       style={{ left: at.x, top: at.y }}
       onKeyDown={(event) => event.key === 'Escape' && onClose()}
     >
-      {item('Copy', actions.copy, !canCopy)}
-      {item('Paste', actions.paste)}
-      {item('Select all', actions.selectAll)}
-      {item('Search…', actions.search)}
-      {item('Clear scrollback', actions.clear)}
+      {item(t('menu.copy'), actions.copy, !canCopy)}
+      {item(t('menu.paste'), actions.paste)}
+      {item(t('menu.selectAll'), actions.selectAll)}
+      {item(t('menu.search'), actions.search)}
+      {item(t('menu.clear'), actions.clear)}
     </div>
   );
 }

@@ -1,10 +1,12 @@
 'use client';
 
+import { useTranslations } from 'next-intl';
 import { useEffect, useRef } from 'react';
 import { SHORTCUTS } from '@/lib/terminal-shortcuts';
 
 /** The terminal's keyboard shortcuts, from the same table the key handler reads. */
 export function TerminalHelp({ onClose }: { onClose: () => void }) {
+  const t = useTranslations('terminalTools');
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => close.current?.focus(), []);
   return (
@@ -18,24 +20,29 @@ export function TerminalHelp({ onClose }: { onClose: () => void }) {
         onClick={(event) => event.stopPropagation()}
         onKeyDown={(event) => event.key === 'Escape' && onClose()}
       >
-        <h2 id="terminal-help-title">Keyboard shortcuts</h2>
+        <h2 id="terminal-help-title">{t('shortcuts')}</h2>
         <table>
           <tbody>
             {SHORTCUTS.map((shortcut) => (
               <tr key={shortcut.action}>
                 <td>
-                  <kbd>{shortcut.keys}</kbd>
+                  {shortcut.keys.map((keys, i) => (
+                    <span key={keys}>
+                      {i > 0 ? ` ${t('or')} ` : null}
+                      <kbd>{keys}</kbd>
+                    </span>
+                  ))}
                 </td>
-                <td>{shortcut.does}</td>
+                <td>{t(`does.${shortcut.action}`)}</td>
               </tr>
             ))}
           </tbody>
         </table>
         <p className="terminal-help-more">
-          Selecting text copies it. Right-click for copy and paste. Click a link to open it in a new tab.
+          {t('helpMore')}
         </p>
         <button ref={close} type="button" className="btn" onClick={onClose}>
-          Close
+          {t('close')}
         </button>
       </div>
     </div>

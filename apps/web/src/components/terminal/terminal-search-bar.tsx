@@ -1,6 +1,7 @@
 'use client';
 
 import type { SearchAddon } from '@xterm/addon-search';
+import { useTranslations } from 'next-intl';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { TerminalThemeName } from '@/lib/terminal-preferences';
 import { SEARCH_DECORATIONS } from './terminal-theme';
@@ -15,6 +16,7 @@ export function TerminalSearchBar({
   theme: TerminalThemeName;
   onClose: () => void;
 }) {
+  const t = useTranslations('terminalTools');
   const [query, setQuery] = useState('');
   const [results, setResults] = useState<{ index: number; count: number } | null>(null);
   const input = useRef<HTMLInputElement>(null);
@@ -66,20 +68,20 @@ export function TerminalSearchBar({
             find('previous');
           }
         }}
-        placeholder="Search the scrollback"
-        aria-label="Search the scrollback"
+        placeholder={t('searchPlaceholder')}
+        aria-label={t('searchPlaceholder')}
         data-testid="terminal-search-input"
       />
       <span className="terminal-search-count" data-testid="terminal-search-count" aria-live="polite">
-        {results === null || !query ? '' : results.count === 0 ? 'No results' : results.index < 0 ? `${results.count}+ matches` : `${results.index + 1} of ${results.count}`}
+        {results === null || !query ? '' : results.count === 0 ? t('noResults') : results.index < 0 ? t('manyMatches', { count: results.count }) : t('matchOf', { index: results.index + 1, count: results.count })}
       </span>
-      <button type="button" className="icon-btn" onClick={() => find('previous')} aria-label="Previous match" title="Previous match (Shift+Enter)">
+      <button type="button" className="icon-btn" onClick={() => find('previous')} aria-label={t('previousMatch')} title={t('previousMatchTitle')}>
         ↑
       </button>
-      <button type="submit" className="icon-btn" aria-label="Next match" title="Next match (Enter)">
+      <button type="submit" className="icon-btn" aria-label={t('nextMatch')} title={t('nextMatchTitle')}>
         ↓
       </button>
-      <button type="button" className="icon-btn" onClick={onClose} aria-label="Close search" title="Close (Escape)">
+      <button type="button" className="icon-btn" onClick={onClose} aria-label={t('closeSearch')} title={t('closeSearchTitle')}>
         ×
       </button>
     </form>

@@ -49,7 +49,6 @@ function copyToClipboard(text: string): void {
 }
 
 /** Why a paste from our menu or Shift+Insert did not happen; the browser's own paste still works. */
-export const PASTE_REFUSED = 'The browser did not let the page read the clipboard. Paste with Ctrl+Shift+V instead.';
 
 /**
  * OSC 52 from programs in the instance (tmux, vim, …): they may set the learner's clipboard,
@@ -77,6 +76,9 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
   const t = useTranslations('terminal');
   const english = useLocale() === 'en';
   const wordsRef = useRef({ t, english });
+  const toolWords = useTranslations('terminalTools');
+  const toolWordsRef = useRef(toolWords);
+  toolWordsRef.current = toolWords;
   wordsRef.current = { t, english };
   const said = (reason: string | undefined, fallback: 'ended' | 'disconnected' | 'refused') =>
     reason && wordsRef.current.english ? reason : wordsRef.current.t(fallback);
@@ -114,7 +116,7 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
       // paste(), not the socket: bracketed paste mode is honoured, as for a keyboard paste.
       if (text) term.paste(text);
     } catch {
-      setNotice(PASTE_REFUSED);
+      setNotice(toolWordsRef.current('pasteRefused'));
     }
     term.focus();
   }, []);
