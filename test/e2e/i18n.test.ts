@@ -22,7 +22,9 @@ const VIEWPORT = { width: 1400, height: 900 };
  */
 const ALLOWED = new Set([
   'Playground', 'Docker', 'Compose', 'Swarm', 'Linux', 'SSH', 'URL', 'CPU', 'IP', 'ID', 'API', 'CSV', 'QR', 'UTF', 'LMS',
-  'Markdown', 'Dockerfile', 'Ctrl', 'C', 'MB', 'MiB', 'GB', 'GiB', 'KB', 'KiB', 'B',
+  'Markdown', 'Dockerfile', 'MB', 'MiB', 'GB', 'GiB', 'KB', 'KiB', 'B',
+  // Keys as printed on a keyboard (Ctrl+Shift+F), and the A−/A+ text-size symbols.
+  'Ctrl', 'Shift', 'Alt', 'Enter', 'Insert', 'Escape', 'A', 'C', 'E', 'F', 'V',
 ]);
 
 /** A command named in running text (`docker commit`, `docker compose up`) is a command, not English. */
