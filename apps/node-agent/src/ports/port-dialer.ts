@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { ENGINE_API_PORTS, instanceContainerName, LABEL, sessionNetworkName } from '@playground/contracts';
 import { dialTcp, StreamOpenError, type StreamOpenRequest } from '@playground/contracts/link-streams';
+import { claimRecordFromLabels, claimRecordName, POOL_LABEL } from '../instances/pool-records.ts';
 
 // Connects a port stream (contracts/link-streams.ts) to a port of one of this node's
 // instances, on this host: the orchestrator names an instance and a port, never an address,
@@ -26,9 +27,20 @@ export class PortDialer {
         throw error;
       });
     const labels = info?.Config.Labels ?? {};
-    if (!info?.State.Running || labels[LABEL.node] !== this.nodeId || labels[LABEL.instance] !== instanceId) return null;
-    const session = labels[LABEL.session];
+    if (!info?.State.Running || labels[LABEL.node] !== this.nodeId) return null;
+    // A claimed warm pool container keeps its pool labels (labels cannot change): its claim record says which instance and session it became.
+    const session = labels[POOL_LABEL.member] ? await this.claimedSession(instanceId, info.Id) : labels[LABEL.instance] === instanceId ? labels[LABEL.session] : undefined;
     return (session && info.NetworkSettings.Networks[sessionNetworkName(session)]?.IPAddress) || null;
+  }
+
+  /** The session of the instance a pool container `containerId` became, if its claim record says it became `instanceId`. */
+  private async claimedSession(instanceId: string, containerId: string): Promise<string | undefined> {
+    const volume = await this.docker
+      .getVolume(claimRecordName(instanceId))
+      .inspect()
+      .catch(() => null);
+    const record = volume?.Labels?.[LABEL.node] === this.nodeId ? claimRecordFromLabels(volume.Labels) : undefined;
+    return record?.instanceId === instanceId && record.containerId === containerId ? record.sessionId : undefined;
   }
 
   readonly dial = async (request: StreamOpenRequest): Promise<Socket> => {

@@ -5,14 +5,18 @@ import {
   StreamOpenError,
   type LinkStream,
   type StreamCarrier,
+  type StreamOpenRequest,
 } from '@playground/contracts/link-streams';
 import type { Logger } from '../logger.ts';
 import type { AgentListener, AgentSocket } from './agent-links.ts';
+import type { LinkRegistry } from './link-registry.ts';
+import type { ReplicaStreams } from './replica-streams.ts';
 
 // Byte streams to ports of instances, carried by each node agent's own link
 // (contracts/link-streams.ts): the agent connects to the port on its host, so this process
-// needs no route to any node's instance network. `open` is the one way in: when agent links
-// may live on another orchestrator replica, that is the function to route across replicas.
+// needs no route to any node's instance network. `open` is the one way in, from any replica:
+// a link this replica holds is used directly (no extra hop); a link another replica holds is
+// reached through that replica (replica-streams.ts), which the link registry names.
 
 /** What a stream is for: a port of an instance on a node. */
 export interface StreamTarget {
@@ -23,10 +27,20 @@ export interface StreamTarget {
   connectTimeoutMs: number;
 }
 
+/** How this replica reaches links other replicas hold; without it, only local links serve. */
+export interface OtherReplicas {
+  replicaId: string;
+  registry: Pick<LinkRegistry, 'holderOf'>;
+  relay: Pick<ReplicaStreams, 'open' | 'nodeUnlinkedHere'>;
+}
+
 export class NodeStreams implements AgentListener {
   private readonly links = new Map<string, LinkStreams>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly others?: OtherReplicas,
+  ) {}
 
   agentConnected(nodeId: string, socket: AgentSocket): void {
     // Any previous link of the node was dropped first (agentDisconnected), so this replaces nothing live.
@@ -40,6 +54,7 @@ export class NodeStreams implements AgentListener {
     if (streams.size) this.logger.info({ nodeId, streams: streams.size }, 'node_streams.link_lost');
     streams.closeAll("the node's agent link was lost");
     streams.detach();
+    this.others?.relay.nodeUnlinkedHere(nodeId);
   }
 
   /**
@@ -48,14 +63,23 @@ export class NodeStreams implements AgentListener {
    * `refused`, `not_found`, `port_forbidden`, `too_many_streams`.
    */
   async open(target: StreamTarget): Promise<LinkStream> {
-    const streams = this.links.get(target.nodeId);
-    if (!streams) throw new StreamOpenError('not_connected', 'the node running this instance is not connected right now');
-    return openStream(streams, {
+    const request = {
       streamId: randomBytes(12).toString('base64url'),
       instanceId: target.instanceId,
       port: target.port,
       connectTimeoutMs: target.connectTimeoutMs,
-    });
+    };
+    if (this.links.has(target.nodeId) || !this.others) return this.openHere(target.nodeId, request);
+    const holder = await this.others.registry.holderOf(target.nodeId).catch(() => undefined);
+    if (!holder || holder === this.others.replicaId) return this.openHere(target.nodeId, request);
+    return this.others.relay.open(holder, target.nodeId, request);
+  }
+
+  /** A stream on the node's link held by this replica (also what another replica's stream is carried on). */
+  openHere(nodeId: string, request: StreamOpenRequest): Promise<LinkStream> {
+    const streams = this.links.get(nodeId);
+    if (!streams) return Promise.reject(new StreamOpenError('not_connected', 'the node running this instance is not connected right now'));
+    return openStream(streams, request);
   }
 
   /** Streams open now, per node (for logs and tests). */
