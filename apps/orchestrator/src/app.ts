@@ -115,7 +115,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   agents.subscribe(new AgentReports(db, nodes, instances, usage, logger.child({ component: 'agent-reports' })));
   // Byte streams to instance ports over the agents' links (port traffic, ssh -L).
   // A node's link may be on another replica: its streams are carried through that one.
-  const replicaStreams = new ReplicaStreams(redis, redis.duplicate(), prefix, replicaId,
+  const replicaStreams = new ReplicaStreams(redis, redis.duplicate({ enableOfflineQueue: true }), prefix, replicaId,
     (nodeId, request): Promise<LinkStream> => nodeStreams.openHere(nodeId, request), logger.child({ component: 'replica-streams' }),
   );
   const nodeStreams = new NodeStreams(logger.child({ component: 'node-streams' }), { replicaId, registry: linkRegistry, relay: replicaStreams });
@@ -214,7 +214,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
       });
     });
     await ssh.listen();
-    await replicaStreams.start();
+    replicaStreams.start();
     if (options.startReaper !== false) reaper.start();
     const address = server.address() as AddressInfo;
     logger.info({ host: address.address, port: address.port }, 'orchestrator.listening');

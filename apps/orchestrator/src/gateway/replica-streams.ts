@@ -97,11 +97,17 @@ export class ReplicaStreams {
   ) {
     this.channelPrefix = `${prefix}:replica-streams:`;
     subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.received(message));
+    // Redis away: the shared connection already logs it; this one reconnects and resubscribes by itself.
+    subscriber.on('error', (error: Error) => logger.debug({ err: error.message }, 'replica_streams.redis_error'));
   }
 
-  /** Starts listening for frames from other replicas (ioredis subscribes again after a reconnect). */
-  async start(): Promise<void> {
-    await this.subscriber.subscribe(this.channelPrefix + this.replicaId);
+  /**
+   * Starts listening for frames from other replicas. Not awaited: with Redis away at start the
+   * subscription waits in the connection's offline queue (ioredis subscribes again after any
+   * reconnect), and the orchestrator serves everything else meanwhile.
+   */
+  start(): void {
+    this.subscriber.subscribe(this.channelPrefix + this.replicaId).catch((error: Error) => this.logger.warn({ err: error.message }, 'replica_streams.subscribe_failed'));
     this.timer = setInterval(() => void this.checkPeers(), PEER_CHECK_MS);
     this.timer.unref();
   }
