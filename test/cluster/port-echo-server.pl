@@ -1,7 +1,8 @@
 #!/usr/bin/perl
-# A learner's server for test/cluster/unroutable-node.test.ts, run inside an instance (whose
-# image has perl but no python or node): GET answers a small page naming the host, POST echoes
-# its body, and a WebSocket upgrade becomes an echo of every text or binary message.
+# A learner's server for the port tests of test/cluster (test/support/port-traffic.ts starts
+# it), run inside an instance (whose image has perl but no python or node): GET answers a
+# small page naming the host, POST echoes its body, and a WebSocket upgrade becomes an echo
+# of every text or binary message.
 use strict;
 use warnings;
 use IO::Socket::INET;

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InstanceView, SessionView } from '@playground/contracts';
+import { encodePortTunnelPath, type InstanceView, type SessionView } from '@playground/contracts';
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import { containersOf, createInstance, createSession } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
+import { echoOverWebSocket, httpThrough, startEchoServer } from '../support/port-traffic.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 import type { ProcessName } from '../../infra/launcher/stack.ts';
 
@@ -15,6 +17,8 @@ import type { ProcessName } from '../../infra/launcher/stack.ts';
 // holding the link moves everything to the other: the edge stops sending there, the agent
 // relinks, the terminal comes back with its screen replayed, the session stays, the sweep
 // runs on one replica at a time, and a create after the kill makes exactly one container.
+// Port URLs (HTTP and WebSocket, host and path forms) load through either replica: the one
+// without the agent's link carries the bytes through the one with it.
 
 /** Which replica answered (the orchestrator names itself in every HTTP answer). */
 async function replicaOf(url: string): Promise<string> {
@@ -83,6 +87,62 @@ async function echoes(terminal: ReturnType<typeof learnerTerminal>, what: string
   return mark;
 }
 
+/** A page, an upload, WebSockets on a port of a new instance, through the replica without the agent link and through the edge. */
+async function portUrlsThroughBoth(stack: TestStack, redis: Redis, sessionId: string): Promise<void> {
+  const instance = await createInstance(stack, sessionId);
+  await startEchoServer(stack, sessionId, instance.id);
+  const nodeId = stack.nodeIds[0]!;
+  const holderId = await eventually(async () => (await redis.hget('playground:agent-links:holders', nodeId))?.split('/')[0], {
+    timeoutMs: 30_000,
+    description: 'the agent link to be recorded',
+  });
+  const edgePort = stack.options.port;
+  const hostForm = `${instance.id}-8080.ports.localhost:${edgePort}`;
+  const forms = [
+    [hostForm, '/'],
+    [`localhost:${edgePort}`, `/ports/${instance.id}/8080/`],
+  ] as const;
+
+  // The replica without the link, addressed as the edge addresses it (its port tunnel, in
+  // both forms), serves the page, a 3 MiB upload echoed back (more than the credit windows
+  // of both hops) and WebSocket messages.
+  let other: string | undefined;
+  for (const replica of stack.orchestrators) {
+    if ((await replicaOf(replica.url)) !== holderId) other = replica.url;
+  }
+  assert.ok(other, 'a replica without the agent link');
+  const otherPort = Number(new URL(other).port);
+  for (const form of ['host', 'path'] as const) {
+    const tunnel = (rest: string) => encodePortTunnelPath({ instanceId: instance.id, port: 8080, form, bare: false, forwardPath: rest });
+    const host = `localhost:${edgePort}`;
+    const page = await httpThrough(otherPort, host, tunnel('/'));
+    assert.equal(page.status, 200, `${form} form: ${page.body}`);
+    assert.notEqual(page.replica, holderId, 'served by the replica without the link');
+    assert.match(page.body.toString(), /hello from node1/);
+    const body = randomBytes(3 * 1024 * 1024);
+    const echoed = await httpThrough(otherPort, host, tunnel('/upload'), 'POST', body);
+    assert.equal(echoed.status, 200);
+    assert.ok(echoed.body.equals(body), `${form} form: the 3 MiB body came back unchanged`);
+    assert.equal((await echoOverWebSocket(otherPort, host, tunnel('/echo'))).text, 'ping over the agent link');
+  }
+
+  // Through the edge, requests spread over both replicas and every one loads.
+  const served = new Set<string>();
+  for (let call = 0; call < 6; call++) {
+    for (const [host, path] of forms) {
+      const page = await httpThrough(edgePort, host, path);
+      assert.equal(page.status, 200, `through the edge, ${host}${path}: ${page.body}`);
+      assert.match(page.body.toString(), /hello from node1/);
+      served.add(page.replica ?? 'none');
+    }
+  }
+  assert.equal(served.size, 2, `both replicas served port URLs: ${[...served].join(', ')}`);
+  // WebSockets through the edge alternate between the replicas too.
+  for (let socket = 0; socket < 2; socket++) {
+    for (const [host, path] of forms) assert.equal((await echoOverWebSocket(edgePort, host, `${path}echo`)).text, 'ping over the agent link');
+  }
+}
+
 describe('two orchestrator replicas', { timeout: 6 * 60_000 }, () => {
   let stack: TestStack;
   let redis: Redis;
@@ -93,6 +153,16 @@ describe('two orchestrator replicas', { timeout: 6 * 60_000 }, () => {
   after(async () => {
     redis?.disconnect();
     await stack?.teardown();
+  });
+
+  it('serves port URLs from the replica without the agent link too', async () => {
+    const session = await createSession(stack);
+    try {
+      await portUrlsThroughBoth(stack, redis, session.id);
+    } finally {
+      // Ended even when an assertion failed: the next test counts every container.
+      await stack.api('DELETE', `/api/v1/sessions/${session.id}`);
+    }
   });
 
   it('serves from both, relays terminals across them, and survives kill -9 of one', async () => {

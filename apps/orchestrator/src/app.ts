@@ -11,6 +11,8 @@ import { CreationLimits } from './creation-limits.ts';
 import { createDb } from './db.ts';
 import { AgentLinks } from './gateway/agent-links.ts';
 import { NodeStreams } from './gateway/node-streams.ts';
+import { ReplicaStreams } from './gateway/replica-streams.ts';
+import type { LinkStream } from '@playground/contracts/link-streams';
 import { AgentReports } from './gateway/agent-reports.ts';
 import { LinkRegistry } from './gateway/link-registry.ts';
 import { NodeLinks } from './gateway/node-links.ts';
@@ -116,7 +118,11 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const usage = new InstanceUsageStore(redis, options.queuePrefix ?? 'playground', config.USAGE_WARN_THRESHOLD, logger.child({ component: 'usage' }));
   agents.subscribe(new AgentReports(db, nodes, instances, usage, logger.child({ component: 'agent-reports' })));
   // Byte streams to instance ports over the agents' links (port traffic, ssh -L).
-  const nodeStreams = new NodeStreams(logger.child({ component: 'node-streams' }));
+  // A node's link may be on another replica: its streams are carried through that one.
+  const replicaStreams = new ReplicaStreams(redis, redis.duplicate({ enableOfflineQueue: true }), prefix, replicaId,
+    (nodeId, request): Promise<LinkStream> => nodeStreams.openHere(nodeId, request), logger.child({ component: 'replica-streams' }),
+  );
+  const nodeStreams = new NodeStreams(logger.child({ component: 'node-streams' }), { replicaId, registry: linkRegistry, relay: replicaStreams });
   agents.subscribe(nodeStreams);
 
   const shippedLabs = await loadLabs(config.LABS_DIR);
@@ -213,6 +219,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
       });
     });
     await ssh.listen();
+    replicaStreams.start();
     if (options.startReaper !== false) reaper.start();
     const address = server.address() as AddressInfo;
     logger.info({ host: address.address, port: address.port }, 'orchestrator.listening');
@@ -228,6 +235,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     portProxy.close();
     pwdSockets.close();
     await ssh.close();
+    await replicaStreams.close();
     server.closeAllConnections();
     await closed;
     await api.close();

@@ -46,6 +46,12 @@ export class LinkRegistry {
     return value === null ? undefined : Number(value);
   }
 
+  /** The replica that holds the node's agent link now, if any does. */
+  async holderOf(nodeId: string): Promise<string | undefined> {
+    const value = await this.redis.hget(this.holdersKey, nodeId);
+    return value === null ? undefined : value.slice(0, value.indexOf('/'));
+  }
+
   private holder(linkId: string): string {
     return `${this.replicaId}/${linkId}`;
   }
