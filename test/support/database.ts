@@ -91,7 +91,7 @@ export async function createTestDatabase(prefix: string, options: CreateTestData
   const drop = async () => {
     if (dropped) return;
     dropped = true;
-    await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await dropForcefully(name);
   };
   const url = withDatabase(TEST_DATABASE_SERVER_URL, name);
   try {
@@ -101,4 +101,20 @@ export async function createTestDatabase(prefix: string, options: CreateTestData
     throw error;
   }
   return { url, name, drop };
+}
+
+/**
+ * DROP DATABASE … WITH (FORCE), again while an autovacuum worker holds the database: Postgres 15
+ * refuses to terminate it for a role that is not a superuser (42501, "must be a member of the
+ * role whose process is being terminated"), and the worker is gone a moment later.
+ */
+async function dropForcefully(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || attempt === 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
