@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodePortTunnelPath, type InstanceView, type SessionView } from '@playground/contracts';
+import { encodePortTunnelPath, REPLICA_HEADER, TERMINAL_INSTANCE_QUERY, type InstanceView, type SessionView } from '@playground/contracts';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import { io, type Socket } from 'socket.io-client';
 import { containersOf, createInstance, createSession } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
@@ -18,13 +19,33 @@ import type { ProcessName } from '../../infra/launcher/stack.ts';
 // relinks, the terminal comes back with its screen replayed, the session stays, the sweep
 // runs on one replica at a time, and a create after the kill makes exactly one container.
 // Port URLs (HTTP and WebSocket, host and path forms) load through either replica: the one
-// without the agent's link carries the bytes through the one with it.
+// without the agent's link carries the bytes through the one with it. A terminal whose
+// handshake names its instance, as the page's does, is sent by the edge to the replica holding
+// the agent's link.
 
 /** Which replica answered (the orchestrator names itself in every HTTP answer). */
 async function replicaOf(url: string): Promise<string> {
   const response = await fetch(`${url}/api/v1/health`, { signal: AbortSignal.timeout(5_000) });
   await response.arrayBuffer();
   return response.headers.get('x-playground-replica') ?? 'none';
+}
+
+/** The replica that answered a terminal's WebSocket handshake through the edge (its 101 names it). */
+function handshakeReplica(edgePort: number, instanceId: string | undefined): Promise<string> {
+  const query = instanceId ? `&${TERMINAL_INSTANCE_QUERY}=${instanceId}` : '';
+  const socket = new WebSocket(`ws://127.0.0.1:${edgePort}/socket.io/?EIO=4&transport=websocket${query}`);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no handshake within 10 s')), 10_000);
+    socket.once('upgrade', (response) => {
+      clearTimeout(timer);
+      resolve(String(response.headers[REPLICA_HEADER] ?? 'none'));
+      socket.terminate();
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }
 
 /** playground_reaper_sweeps_total of one replica. */
@@ -38,14 +59,14 @@ async function sweeps(stack: TestStack, url: string): Promise<number> {
  * A terminal as the learner's page keeps it: it reconnects by itself after a retryable exit
  * or a dropped socket, and `screen` is what it shows since its last (re)connect (the replay).
  */
-function learnerTerminal(url: string, auth: Record<string, unknown>) {
+function learnerTerminal(url: string, auth: Record<string, unknown>, query?: Record<string, string>) {
   let screen = '';
   let connects = 0;
   let closed = false;
   let socket: Socket;
   const decoder = new TextDecoder();
   const open = () => {
-    socket = io(`${url}/terminal`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+    socket = io(`${url}/terminal`, { auth, query, transports: ['websocket'], reconnection: false, forceNew: true });
     socket.on('connect', () => {
       screen = '';
       connects += 1;
@@ -161,6 +182,33 @@ describe('two orchestrator replicas', { timeout: 6 * 60_000 }, () => {
       await portUrlsThroughBoth(stack, redis, session.id);
     } finally {
       // Ended even when an assertion failed: the next test counts every container.
+      await stack.api('DELETE', `/api/v1/sessions/${session.id}`);
+    }
+  });
+
+  it('sends a terminal opened through the edge to the replica holding its node\'s agent link', async () => {
+    const session = await createSession(stack);
+    try {
+      const instance = await createInstance(stack, session.id);
+      const holderId = await eventually(async () => (await redis.hget('playground:agent-links:holders', stack.nodeIds[0]!))?.split('/')[0], {
+        timeoutMs: 30_000,
+        description: 'the agent link to be recorded',
+      });
+      const edgePort = stack.options.port;
+      // Named in the handshake URL, as the page names it: every socket lands on the holder.
+      for (let socket = 0; socket < 6; socket++) assert.equal(await handshakeReplica(edgePort, instance.id), holderId, `socket ${socket}`);
+      // Not named (an older page, or not a terminal): spread over both replicas like any request.
+      const spread = new Set<string>();
+      for (let socket = 0; socket < 6; socket++) spread.add(await handshakeReplica(edgePort, undefined));
+      assert.equal(spread.size, 2, `sockets without an instance reach both replicas: ${[...spread].join(', ')}`);
+      // A terminal opened that way works.
+      const terminal = learnerTerminal(stack.baseUrl, { sessionId: session.id, instanceId: instance.id }, { [TERMINAL_INSTANCE_QUERY]: instance.id });
+      try {
+        await echoes(terminal, 'through the edge, on the holder');
+      } finally {
+        terminal.close();
+      }
+    } finally {
       await stack.api('DELETE', `/api/v1/sessions/${session.id}`);
     }
   });

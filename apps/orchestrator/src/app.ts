@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server as EngineServer } from 'engine.io';
 import { Server as SocketIoServer } from 'socket.io';
+import { REPLICA_HEADER } from '@playground/contracts';
 import { AuditLog } from './audit.ts';
 import { createClientAddressResolver } from './client-address.ts';
 import { createClientIdentity } from './client-identity.ts';
@@ -12,6 +13,7 @@ import { createDb } from './db.ts';
 import { AgentLinks } from './gateway/agent-links.ts';
 import { NodeStreams } from './gateway/node-streams.ts';
 import { ReplicaStreams } from './gateway/replica-streams.ts';
+import { LinkAffinity } from './gateway/link-affinity.ts';
 import type { LinkStream } from '@playground/contracts/link-streams';
 import { AgentReports } from './gateway/agent-reports.ts';
 import { LinkRegistry } from './gateway/link-registry.ts';
@@ -174,9 +176,12 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
     idleTimeoutMs: config.PORT_PROXY_IDLE_TIMEOUT_MS,
   });
   const pwdSockets = new PwdSockets(db, terminals, logger.child({ component: 'pwd' }), config.PWD_WS_MAX_FRAME_BYTES);
-  const server = createHttpServer({ portProxy, engine, api, pwdSockets, logger: logger.child({ component: 'http' }) });
-  // Which replica answered: for an operator reading a trace, and for the replica tests.
-  server.prependListener('request', (_request, response) => response.setHeader('x-playground-replica', replicaId));
+  const affinity = new LinkAffinity(db, linkRegistry, replicaId, logger.child({ component: 'terminals' }));
+  const server = createHttpServer({ portProxy, engine, api, pwdSockets, affinity, logger: logger.child({ component: 'http' }) });
+  // Which replica answered: for an operator reading a trace, and for the replica tests (a
+  // WebSocket's handshake names it too).
+  server.prependListener('request', (_request, response) => response.setHeader(REPLICA_HEADER, replicaId));
+  engine.on('headers', (headers: Record<string, string>) => (headers[REPLICA_HEADER] = replicaId));
   const ssh = new SshGateway({ db, terminals, commands, audit, logger: logger.child({ component: 'ssh' }), registry: metrics.registry, streams: nodeStreams }, {
     host: config.SSH_HOST,
     port: config.SSH_PORT,

@@ -5,19 +5,28 @@ import type { Server as EngineServer } from 'engine.io';
 import type { FastifyInstance } from 'fastify';
 import { decodePortTunnelPath } from '@playground/contracts';
 import type { PortProxy } from './port-proxy.ts';
+import type { LinkAffinity } from './gateway/link-affinity.ts';
 import type { PwdSockets } from './pwd/pwd-socket.ts';
 import type { Logger } from './logger.ts';
 import { currentRequest, runAsRequest } from './request-context.ts';
 
 // One dispatcher for 'request' and 'upgrade'. Port traffic arrives already matched by the web
 // edge, under the port tunnel's prefix (contracts: PORT_TUNNEL_PREFIX); nothing here matches
-// port hosts or paths. Upgrades go to the port tunnel, Socket.IO (/socket.io/) or Play with
+// port hosts or paths. The edge asks where a terminal's socket belongs (gateway/link-affinity.ts).
+// Upgrades go to the port tunnel, Socket.IO (/socket.io/) or Play with
 // Docker's plain WebSocket (/sessions/<id>/ws/).
 
 const SOCKET_IO_PATH = '/socket.io/';
 
-export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineServer; api: FastifyInstance; pwdSockets: PwdSockets; logger: Logger }): HttpServer {
-  const { portProxy, engine, api, pwdSockets, logger } = parts;
+export function createHttpServer(parts: {
+  portProxy: PortProxy;
+  engine: EngineServer;
+  api: FastifyInstance;
+  pwdSockets: PwdSockets;
+  affinity: LinkAffinity;
+  logger: Logger;
+}): HttpServer {
+  const { portProxy, engine, api, pwdSockets, affinity, logger } = parts;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const route = decodePortTunnelPath(req.url);
     if (route) {
@@ -28,6 +37,7 @@ export function createHttpServer(parts: { portProxy: PortProxy; engine: EngineSe
       return;
     }
     if (req.url?.startsWith(SOCKET_IO_PATH)) return engine.handleRequest(req, res);
+    if (affinity.handles(req)) return affinity.handle(req, res);
     runAsRequest(req, res, () => {
       const started = performance.now();
       const { requestId } = currentRequest()!;

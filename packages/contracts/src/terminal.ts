@@ -80,3 +80,27 @@ export interface TerminalClientToServer {
   /** Ends this socket's shell for every viewer (a closed tab); ignored for the main shell. */
   closeShell: () => void;
 }
+
+/**
+ * Terminal affinity (web edge ↔ orchestrator replicas). A terminal's socket names its instance
+ * in the handshake URL (`?instance=<id>`) so that the edge can send it to the replica holding
+ * the link of that instance's node: its keystrokes and echoes then take no hop between replicas.
+ * The edge asks any replica at `GET /_edge/link-affinity?instance=<id>` (a path the edge never
+ * forwards from outside); `replica` is the replica that answered, `holder` the one to use.
+ */
+export const TERMINAL_INSTANCE_QUERY = 'instance';
+/** Every orchestrator answer (HTTP, and a WebSocket's handshake) names the replica that gave it. */
+export const REPLICA_HEADER = 'x-playground-replica';
+export const LINK_AFFINITY_PATH = '/_edge/link-affinity';
+export const LinkAffinityAnswer = z.object({
+  replica: z.string().min(1).max(100),
+  holder: z.string().min(1).max(100).nullable(),
+});
+export type LinkAffinityAnswer = z.infer<typeof LinkAffinityAnswer>;
+
+/** The instance a terminal handshake URL names for the edge, if it names a valid one. */
+export function terminalInstanceOf(url: string | undefined): string | undefined {
+  if (!url?.startsWith('/socket.io/')) return undefined;
+  const value = new URL(url, 'http://edge').searchParams.get(TERMINAL_INSTANCE_QUERY);
+  return value !== null && InstanceId.safeParse(value).success ? value : undefined;
+}

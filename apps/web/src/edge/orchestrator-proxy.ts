@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
+import { terminalInstanceOf } from '@playground/contracts';
 import { REQUEST_ID_HEADER, acceptedRequestId } from '@playground/contracts/request-id';
 import { neverReached, OrchestratorPool } from './orchestrator-pool.ts';
+import { TerminalAffinity } from './terminal-affinity.ts';
 import { wantsJson } from './route-request.ts';
 
 /**
@@ -12,7 +14,8 @@ import { wantsJson } from './route-request.ts';
  * replica serves any call; a request that could not reach one is tried on the next when that
  * is safe: a request without a body that changes nothing (GET, HEAD, OPTIONS), and a new
  * WebSocket upgrade (nothing was answered yet). Terminals' Socket.IO uses the websocket
- * transport only, so no request depends on reaching the replica of an earlier one.
+ * transport only, so no request depends on reaching the replica of an earlier one. A terminal's
+ * socket goes first to the replica holding its node's agent link (edge/terminal-affinity.ts).
  */
 export interface OrchestratorProxy {
   web(req: IncomingMessage, res: ServerResponse): void;
@@ -37,6 +40,7 @@ export function createOrchestratorProxy(options: {
 }): OrchestratorProxy {
   const { logger } = options;
   const pool = new OrchestratorPool(options.targets, logger);
+  const affinity = new TerminalAffinity(pool, logger);
   const proxy = createProxyServer({
     ws: true,
     // The Host header names the learner's app on port hosts, so it must reach the
@@ -109,7 +113,12 @@ export function createOrchestratorProxy(options: {
           }
         });
       };
-      send(pool.pick()!);
+      const instanceId = terminalInstanceOf(req.url);
+      if (!instanceId) return send(pool.pick()!);
+      affinity.targetFor(instanceId).then(
+        (target) => send(target ?? pool.pick()!),
+        () => send(pool.pick()!),
+      );
     },
     close() {
       pool.close();

@@ -36,6 +36,7 @@ export function WatchTerminal({ instanceId, helpGranted }: { instanceId: string;
   }, []);
   const { hostRef, status, restart, fit, focus } = useTerminalSocket({
     key: instanceId,
+    instanceId,
     auth: () => ({ instanceId, watch: true }) satisfies TerminalWatchAuth,
     sendsResize: false,
     attach,

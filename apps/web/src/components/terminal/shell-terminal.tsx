@@ -51,6 +51,7 @@ export function ShellTerminal({
   const lang = isLocale(locale) ? locale : undefined;
   const { hostRef, termRef, searchRef, status, notice, setNotice, restart, fit, focus, copy, paste, send, closeShell } = useTerminalSocket({
     key: `${sessionId}/${instanceId}/${shell}`,
+    instanceId,
     auth: ({ cols, rows }) => ({ sessionId, instanceId, shell, cols, rows, lang }) satisfies TerminalAuth,
     sendsResize: true,
     onAction: onTerminalAction,

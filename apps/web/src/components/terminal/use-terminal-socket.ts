@@ -1,6 +1,6 @@
 'use client';
 
-import type { TerminalClientToServer, TerminalServerToClient } from '@playground/contracts';
+import { TERMINAL_INSTANCE_QUERY, type TerminalClientToServer, type TerminalServerToClient } from '@playground/contracts';
 import type { Terminal } from '@xterm/xterm';
 import type { FitAddon } from '@xterm/addon-fit';
 import { useLocale, useTranslations } from 'next-intl';
@@ -29,6 +29,8 @@ export type TerminalStatus =
 export interface TerminalSocketOptions {
   /** The terminal is made anew when this changes (e.g. another instance). */
   key: string;
+  /** The instance whose shell this is: named in the handshake URL so the edge can send the socket to the replica holding its node's link. */
+  instanceId: string;
   /** The handshake, asked at every (re)connect with the terminal's current size. */
   auth: (size: { cols: number; rows: number }) => Record<string, unknown>;
   /** Whether this terminal's size is the shell's (a watcher must not resize the learner's shell). */
@@ -175,6 +177,7 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
 
       const socket: TerminalSocket = io('/terminal', {
         transports: ['websocket'],
+        query: { [TERMINAL_INSTANCE_QUERY]: optionsRef.current.instanceId },
         // A function, so every reconnect sends the terminal's current size.
         auth: (cb) => cb(optionsRef.current.auth({ cols: term.cols, rows: term.rows })),
       });
