@@ -50,8 +50,8 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
   }
 
   /** A long-running ssh (a shell, a tunnel): its output so far, and its end. */
-  function sshSession(args: string[]) {
-    const child = spawn('/usr/bin/ssh', [...CLIENT_OPTIONS, '-o', 'BatchMode=yes', '-p', String(sshPort), ...args], { stdio: 'pipe' });
+  function sshSession(args: string[], env: NodeJS.ProcessEnv = process.env) {
+    const child = spawn('/usr/bin/ssh', [...CLIENT_OPTIONS, '-o', 'BatchMode=yes', '-p', String(sshPort), ...args], { stdio: 'pipe', env });
     children.push(child);
     const seen = { out: '' };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (seen.out += chunk));
@@ -213,6 +213,28 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
     for (const { shell } of shells) shell.child.kill();
   });
 
+  it("greets in the client's language when it sends LANG (ssh -o SendEnv=LANG)", async () => {
+    // A new instance: its main shell is prewarmed in English and nobody has seen it yet.
+    const korean = await newInstance();
+    const shell = sshSession(['-o', 'SendEnv=LANG', '-tt', `${korean.id}@127.0.0.1`], { ...withoutLocale(), LANG: 'ko_KR.UTF-8' });
+    await eventually(() => shell.printed(KOREAN_WELCOME), { timeoutMs: 60_000, description: 'the Korean welcome through ssh' });
+    assert.ok(!shell.seen.out.includes(ENGLISH_WELCOME), 'not the English one as well');
+    shell.child.kill();
+    await shell.exited;
+  });
+
+  it('greets in the language the session was started in when the client sends no LANG', async () => {
+    const started = await stack.api<SessionView>('POST', '/api/v1/sessions', { language: 'ko' });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const created = await stack.api<InstanceView>('POST', `/api/v1/sessions/${started.body.id}/instances`, {});
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const shell = sshSession(['-tt', `${created.body.id}@127.0.0.1`], withoutLocale());
+    await eventually(() => shell.printed(KOREAN_WELCOME), { timeoutMs: 60_000, description: "the session's Korean welcome through ssh" });
+    shell.child.kill();
+    await shell.exited;
+    assert.equal((await stack.api('DELETE', `/api/v1/sessions/${started.body.id}`)).status, 204);
+  });
+
   it('closes the connections of a deleted instance with a message, and refuses its id after', async () => {
     const doomed = await newInstance();
     const shell = sshSession(['-tt', `${doomed.id}@127.0.0.1`]);
@@ -247,6 +269,15 @@ describe('SSH gateway', { timeout: 10 * 60_000 }, () => {
     assert.equal(await eventually(() => hostKey(), { timeoutMs: 30_000, description: 'the gateway to answer again' }), before);
   });
 });
+
+/** The first line of the instance image's /etc/motd.ko and /etc/motd (infra/instance/rootfs/etc). */
+const KOREAN_WELCOME = 'Playground 인스턴스에 오신 것을 환영합니다';
+const ENGLISH_WELCOME = 'Welcome to your Playground instance';
+
+/** This process's environment without any locale variable, so ssh sends none (SendEnv LANG LC_* is Debian's default). */
+function withoutLocale(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'LANG' && !name.startsWith('LC_')));
+}
 
 /** Connects, reads until the server hangs up; throws when nothing answers yet. */
 function readAll(port: number): Promise<string> {

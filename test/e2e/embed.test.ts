@@ -19,6 +19,13 @@ function tutorialPage(base: string): string {
 </body></html>`;
 }
 
+/** A Korean tutorial (its <html lang>), read in a browser whose own language is English. */
+function koreanPage(base: string): string {
+  return `<!doctype html><html lang="ko"><head><title>튜토리얼</title><script src="${base}/embed.js" defer></script></head><body>
+<h1>첫 번째 컨테이너</h1>
+<div data-playground-terminal style="height: 360px"></div>
+</body></html>`;
+}
 
 describe('embed.js on another site\'s page', { timeout: 10 * 60_000 }, () => {
   let stack: TestStack;
@@ -65,6 +72,25 @@ describe('embed.js on another site\'s page', { timeout: 10 * 60_000 }, () => {
       },
       { timeoutMs: 60_000, description: 'the port page' },
     );
+  });
+
+  it("greets in the embedding page's language, whatever the browser's", async () => {
+    allowed.show(koreanPage(stack.baseUrl));
+    const korean = await browser.newPage({ viewport: { width: 1200, height: 900 }, locale: 'en-US' });
+    try {
+      await korean.goto(allowed.origin);
+      await korean.locator('[data-playground-terminal] button').click();
+      const frame = korean.frameLocator('[data-playground-terminal] iframe');
+      await eventually(async () => (await frame.locator('.xterm-rows').innerText().catch(() => '')).includes('인스턴스에 오신 것을 환영합니다'), {
+        timeoutMs: 120_000,
+        description: 'the Korean welcome in the embedded terminal',
+      });
+      assert.doesNotMatch(await frame.locator('.xterm-rows').innerText(), /Welcome to your Playground instance/);
+      // The frame speaks the page's language too.
+      assert.equal(await frame.getByTestId('terminal-tab-add').getAttribute('aria-label'), '새 셸 열기', 'ko.json terminalTools.newShell');
+    } finally {
+      await korean.close();
+    }
   });
 
   it('tells a page from an origin that is not allowed, in words', async () => {

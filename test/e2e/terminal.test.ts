@@ -11,6 +11,8 @@ import { startTestStack, type TestStack } from '../support/test-stack.ts';
 // right cells, and extra shells in tabs that are shells of their own and survive a reload.
 
 const SHELLS = 2;
+/** TERMINAL_SHELL_IDLE_MINUTES of this stack: 15 s, far above a reload, short enough to wait out. */
+const IDLE_MINUTES = 0.25;
 
 describe('a terminal that feels native', { timeout: 10 * 60_000 }, () => {
   let stack: TestStack;
@@ -50,7 +52,7 @@ describe('a terminal that feels native', { timeout: 10 * 60_000 }, () => {
   const writeClipboard = (text: string) => page.evaluate(`navigator.clipboard.writeText(${JSON.stringify(text)})`);
 
   before(async () => {
-    stack = await startTestStack('e2e-term', { web: true, env: { TERMINAL_SHELLS_PER_INSTANCE: String(SHELLS) } });
+    stack = await startTestStack('e2e-term', { web: true, env: { TERMINAL_SHELLS_PER_INSTANCE: String(SHELLS), TERMINAL_SHELL_IDLE_MINUTES: String(IDLE_MINUTES) } });
     browser = await launchBrowser();
     context = await browser.newContext({
       viewport: { width: 1400, height: 900 },
@@ -193,5 +195,33 @@ describe('a terminal that feels native', { timeout: 10 * 60_000 }, () => {
     await page.getByTestId('terminal-tab-close').last().click();
     assert.equal(await page.getByTestId('terminal-tab').count(), 1);
     await waitForTerminal(`main-pid=${mainPid}`);
+  });
+
+  it('a tab nobody had open for TERMINAL_SHELL_IDLE_MINUTES was closed: coming back, the page says so, and Restart opens a new shell', async () => {
+    await page.getByTestId('terminal-tab-add').click();
+    await waitForTerminal(/root@node1:~#\s*$/, 60_000);
+    await typeLine('clear; echo idle-pid=$$');
+    await waitForTerminal(/^idle-pid=\d+\s*$/m);
+    const idlePid = /^idle-pid=(\d+)/m.exec(await screen())![1];
+    const sessionPage = page.url();
+
+    await page.goto('about:blank'); // every viewer of the tab leaves
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MINUTES * 60_000 + 5_000));
+    await page.goto(sessionPage);
+    await waitForTerminal('root@node1', 30_000);
+    await page.getByTestId('terminal-tab').nth(1).click();
+    const status = page.getByTestId('terminal-status').filter({ visible: true });
+    await eventually(async () => (await status.innerText().catch(() => '')).includes(`closed after ${IDLE_MINUTES} minutes with nobody using it`), {
+      timeoutMs: 30_000,
+      description: 'the idle message in the tab',
+    });
+    assert.equal(await page.getByTestId('terminal-tab').count(), 2, 'the tab is still there, with the reason');
+
+    await status.getByTestId('restart-shell').click();
+    await waitForTerminal(/root@node1:~#\s*$/, 60_000);
+    await typeLine('echo new-pid=$$');
+    await waitForTerminal(/^new-pid=\d+\s*$/m);
+    assert.notEqual(/^new-pid=(\d+)/m.exec(await screen())![1], idlePid, 'a new shell');
+    await page.getByTestId('terminal-tab-close').last().click();
   });
 });

@@ -48,6 +48,19 @@ async function typeInto(page: Page, terminal: Locator, line: string): Promise<vo
 
 const learnerTerminal = (page: Page) => page.locator('[data-testid="terminal"]:visible');
 
+/** The terminal themes' backgrounds (apps/web/src/components/terminal/terminal-theme.ts). */
+const LIGHT_BACKGROUND = 'rgb(251, 252, 253)';
+const DARK_BACKGROUND = 'rgb(5, 8, 12)';
+
+/** What the instructor sees of the watch view's colours: the frame around the screen, and the screen. */
+function watchColours(page: Page): Promise<{ frame: string; screen: string }> {
+  return page.evaluate(`(() => {
+    const frame = document.querySelector('[data-testid="watch-frame"] .terminal-stack');
+    const screen = document.querySelector('[data-testid="watch-terminal"] .xterm-viewport');
+    return { frame: getComputedStyle(frame).backgroundColor, screen: getComputedStyle(screen).backgroundColor };
+  })()`);
+}
+
 describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
   let stack: TestStack;
   let browser: Browser;
@@ -179,6 +192,12 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
     assert.equal(await instructor.getByTestId('watch-mode').getAttribute('data-can-type'), 'false');
     assert.match(await instructor.getByTestId('watch-mode').innerText(), /read-only/i);
     await grace!.page.getByTestId('instructor-watching').waitFor({ timeout: 15_000 });
+    // The view follows the watcher's terminal theme (here the system's), frame and screen alike.
+    assert.deepEqual(await watchColours(instructor), { frame: LIGHT_BACKGROUND, screen: LIGHT_BACKGROUND }, 'light on a light system');
+    await instructor.emulateMedia({ colorScheme: 'dark' });
+    await eventually(async () => (await watchColours(instructor)).screen === DARK_BACKGROUND, { timeoutMs: 5_000, description: 'the dark theme' });
+    assert.deepEqual(await watchColours(instructor), { frame: DARK_BACKGROUND, screen: DARK_BACKGROUND }, 'dark on a dark system');
+    await instructor.emulateMedia({ colorScheme: 'light' });
 
     await typeInto(instructor, watch, 'echo typed-without-leave');
     await instructor.getByTestId('watch-refused').waitFor({ timeout: 15_000 });

@@ -80,6 +80,13 @@ const ConfigSchema = z
      * ignores stdin, a stopped job). Beyond this, further input is dropped and the viewer told.
      */
     TERMINAL_MAX_PENDING_INPUT_BYTES: positiveInt(262144),
+    /**
+     * Minutes an extra shell (a terminal tab beyond the instance's main shell) may stay with no
+     * viewer before it is ended and its process and screen freed; a learner who comes back to
+     * the tab reads why. The main shell is never ended this way. Fractional allowed (0.05 = 3 s,
+     * for tests); 0: extra shells live as long as their instance.
+     */
+    TERMINAL_SHELL_IDLE_MINUTES: z.coerce.number().min(0).default(30),
     /** Port of the agent's Prometheus endpoint (GET /metrics); unset: no endpoint. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** Address the metrics endpoint binds to; loopback unless Prometheus scrapes from elsewhere. */

@@ -60,11 +60,13 @@ const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 // The parts, each built from the ones before it.
 const metrics = new AgentMetrics(config.NODE_ID);
 const terminals = new TerminalManager({
-  openShell: dockerShellFactory(docker, { maxPendingInputBytes: config.TERMINAL_MAX_PENDING_INPUT_BYTES }),
+  openShell: dockerShellFactory(docker, { maxPendingInputBytes: config.TERMINAL_MAX_PENDING_INPUT_BYTES, logger }),
   replayBytes: config.TERMINAL_REPLAY_BYTES,
   windowBytes: config.TERMINAL_WINDOW_BYTES,
   logger,
   onOutputBytes: (bytes) => metrics.terminalBytes.inc(bytes),
+  idleCloseMs: Math.round(config.TERMINAL_SHELL_IDLE_MINUTES * 60_000),
+  onIdleClosed: () => metrics.terminalsIdleClosed.inc(),
 });
 
 const resources = new InstanceResources({

@@ -22,6 +22,7 @@ export class AgentMetrics {
   readonly registry = new Registry();
   readonly jobs: Histogram<'name' | 'outcome'>;
   readonly terminalBytes: Counter;
+  readonly terminalsIdleClosed: Counter;
 
   constructor(nodeId: string) {
     const registers = [this.registry];
@@ -35,6 +36,7 @@ export class AgentMetrics {
       registers,
     });
     this.terminalBytes = new Counter({ name: 'playground_agent_terminal_output_bytes_total', help: 'Terminal output bytes sent to viewers.', registers });
+    this.terminalsIdleClosed = new Counter({ name: 'playground_agent_terminals_idle_closed_total', help: 'Extra shells (terminal tabs) ended after TERMINAL_SHELL_IDLE_MINUTES with no viewer.', registers });
   }
 
   /** The counts read at each scrape, from the parts that own them (made after the counters they feed). */

@@ -1,4 +1,4 @@
-import { CloseSessionJob, EVENT, JOB, PlaygroundError, SessionId, jobId, newSessionId, type AdminSessionView } from '@playground/contracts';
+import { CloseSessionJob, EVENT, JOB, PlaygroundError, SessionId, jobId, newSessionId, type AdminSessionView, type TerminalLanguage } from '@playground/contracts';
 import type { AuditLog } from './audit.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db.ts';
@@ -32,7 +32,7 @@ export class Sessions {
   ) {}
 
   /** `ttlMinutes` may shorten the session's life (PWD's `session-duration`), never lengthen it. */
-  async create(clientKey: string, options: { ttlMinutes?: number } = {}): Promise<Session> {
+  async create(clientKey: string, options: { ttlMinutes?: number; language?: TerminalLanguage } = {}): Promise<Session> {
     const ttlMinutes = Math.min(options.ttlMinutes ?? Infinity, this.config.SESSION_TTL_MINUTES);
     const max = this.config.MAX_SESSIONS_PER_CLIENT;
     const lockKey = `session-limit:${clientKey}`;
@@ -61,6 +61,7 @@ export class Sessions {
             clientKey,
             nodeId: node.nodeId,
             expiresAt: new Date(Date.now() + ttlMinutes * 60_000),
+            language: options.language ?? null,
           },
         });
       }),

@@ -5,6 +5,8 @@
 //   <pre data-playground="node2">…</pre>                        runs in the second instance
 //   <div data-playground-terminal></div>                         where node1's terminal goes
 //   <div data-playground-terminal="node2"></div>                 …and node2's
+//   <script src="<base>/embed.js" data-lang="ko" defer>          the terminals' language (default:
+//                                                                the page's <html lang>, else the browser's)
 //
 // Nothing starts until the reader clicks a block or a terminal's Start button: then one
 // session is created for the page (as many instances as the page names, at least one) and
@@ -20,6 +22,14 @@
   const BLOCK = '[data-playground]';
   const TERMINAL = '[data-playground-terminal]';
   const POLL_MS = 3000;
+  /** The playground's languages (apps/web/src/i18n/locales.ts); any other leaves the choice to the playground. */
+  const LANGUAGES = ['en', 'ko'];
+
+  /** The language the frames speak and the shells greet in: the script's data-lang, the page's lang, the browser's. */
+  const language = [script.dataset.lang, document.documentElement.lang, navigator.language]
+    .map((tag) => (tag || '').split(/[-_]/)[0].toLowerCase())
+    .find((primary) => primary !== '');
+  const lang = language && LANGUAGES.includes(language) ? language : undefined;
 
   /** @typedef {{ sessionId: string, instances: Map<string, { id: string, frame: HTMLIFrameElement, ready: Promise<void>, ports: HTMLElement, status: HTMLElement }> }} Workspace */
   /** @type {Promise<Workspace> | null} */
@@ -105,7 +115,7 @@
     const frame = document.createElement('iframe');
     frame.title = `Terminal of ${hostname}`;
     frame.allow = 'clipboard-read; clipboard-write';
-    frame.src = `${base}/embed/terminal?session=${encodeURIComponent(sessionId)}&instance=${encodeURIComponent(instanceId)}`;
+    frame.src = `${base}/embed/terminal?session=${encodeURIComponent(sessionId)}&instance=${encodeURIComponent(instanceId)}${lang ? `&lang=${lang}` : ''}`;
     container.append(bar, frame);
     const ready = new Promise((resolve) => {
       window.addEventListener('message', function listen(event) {
@@ -151,7 +161,7 @@
   }
 
   async function startWorkspace() {
-    const session = await api('POST', '/sessions', {});
+    const session = await api('POST', '/sessions', lang ? { language: lang } : {});
     /** @type {Workspace} */
     const current = { sessionId: session.id, instances: new Map() };
     for (const hostname of hostnames()) {

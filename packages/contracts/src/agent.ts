@@ -67,7 +67,12 @@ export const AttachRequest = z.object({
 });
 export type AttachRequest = z.infer<typeof AttachRequest>;
 
-export type AttachReply = { ok: true } | { ok: false; code: string; message: string };
+/**
+ * `idleMinutes`: set with code `shell_closed_idle` when the extra shell asked for was ended
+ * because nobody had it open for that long (the agent's TERMINAL_SHELL_IDLE_MINUTES); the
+ * next attach starts a new one.
+ */
+export type AttachReply = { ok: true } | { ok: false; code: string; message: string; idleMinutes?: number };
 
 /** Which instances this node should still have; everything else it labelled is removed. */
 export type LiveInstances = { instanceIds: string[]; sessionIds: string[] };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InstanceId, SessionId } from './ids.ts';
+import { TerminalLanguage } from './terminal.ts';
 
 // REST contract of /api/v1, shared by the orchestrator (which serves it), the web pages
 // and the tests (which call it). Request bodies are strict: an unknown field is a 400.
@@ -8,6 +9,11 @@ export const CreateSessionBody = z
   .object({
     /** What the session starts with (GET /api/v1/templates); default one empty session the learner fills. */
     template: z.string().max(64).optional(),
+    /**
+     * The starting page's language: shells opened later without one of their own (an SSH client
+     * that sends no LANG) greet in it. Absent: the request's Accept-Language.
+     */
+    language: TerminalLanguage.optional(),
   })
   .strict();
 

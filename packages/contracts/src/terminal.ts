@@ -61,7 +61,13 @@ export const TerminalInput = z.string().max(64 * 1024);
  * The same `{ retryable: true }` comes as `connect_error.data` when a handshake is refused
  * only because the node is not connected right now.
  */
-export type TerminalExitInfo = { code: number | null; reason: string; retryable?: boolean };
+export type TerminalExitInfo = {
+  code: number | null;
+  reason: string;
+  retryable?: boolean;
+  /** Set when an extra shell was ended because nobody had it open for this many minutes (the page says so in its language). */
+  idleMinutes?: number;
+};
 
 export interface TerminalServerToClient {
   /** Terminal bytes (UTF-8). The first burst after connecting replays the recent screen. */

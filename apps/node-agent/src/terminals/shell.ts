@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
+import type { Logger } from 'pino';
 import { instanceContainerName, type TerminalLanguage, type TerminalSize } from '@playground/contracts';
 import { InstanceNotFoundError, isDockerNotFound } from '../errors.ts';
 
@@ -41,6 +43,7 @@ class DockerExecShell implements Shell {
     private readonly exec: Docker.Exec,
     private readonly stream: Duplex,
     private readonly maxPendingInputBytes: number,
+    private readonly logger?: Logger,
   ) {
     stream.on('data', (chunk: Buffer) => this.events.emit('data', chunk));
     stream.pause();
@@ -88,14 +91,44 @@ class DockerExecShell implements Shell {
 
   close(): void {
     this.stream.destroy();
+    void this.hangUp();
+  }
+
+  /**
+   * Closing the attach stream does not end a `docker exec` process (the engine keeps its TTY
+   * open), so the shell is hung up as a closed terminal would be: SIGHUP (bash passes it on
+   * to its jobs), then SIGKILL if it is still there. The agent shares the host's pid namespace
+   * (as it must to read instances' /proc), where the exec's Pid lives.
+   */
+  private async hangUp(): Promise<void> {
+    for (const signal of ['SIGHUP', 'SIGKILL'] as const) {
+      let pid: number | undefined;
+      try {
+        const state = await this.exec.inspect();
+        pid = state.Running ? state.Pid : undefined;
+      } catch {
+        return; // the instance is gone, and its processes with it
+      }
+      if (!pid) return;
+      try {
+        process.kill(pid, signal);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') this.logger?.warn({ pid, signal, err: String(error) }, 'terminal.hangup_failed');
+        return;
+      }
+      await sleep(HANGUP_GRACE_MS);
+    }
   }
 }
+
+/** How long a hung-up shell has to end before it is killed. */
+const HANGUP_GRACE_MS = 2_000;
 
 /** Opens shells with `docker exec` in instance containers. */
 /** Input a shell may leave untaken before more is dropped (TERMINAL_MAX_PENDING_INPUT_BYTES). */
 export const DEFAULT_MAX_PENDING_INPUT_BYTES = 256 * 1024;
 
-export function dockerShellFactory(docker: Docker, opts: { maxPendingInputBytes?: number } = {}): ShellFactory {
+export function dockerShellFactory(docker: Docker, opts: { maxPendingInputBytes?: number; logger?: Logger } = {}): ShellFactory {
   return async (instanceId, size, lang) => {
     const container = docker.getContainer(instanceContainerName(instanceId));
     let exec: Docker.Exec;
@@ -118,7 +151,7 @@ export function dockerShellFactory(docker: Docker, opts: { maxPendingInputBytes?
       throw err;
     }
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
-    const shell = new DockerExecShell(exec, stream, opts.maxPendingInputBytes ?? DEFAULT_MAX_PENDING_INPUT_BYTES);
+    const shell = new DockerExecShell(exec, stream, opts.maxPendingInputBytes ?? DEFAULT_MAX_PENDING_INPUT_BYTES, opts.logger);
     if (size) await shell.resize(size).catch(() => undefined);
     return shell;
   };

@@ -221,3 +221,39 @@ test("the first viewer's language greets: a prewarmed shell no one saw is replac
   await eventually(() => english.text().includes('still=[first-shell/ko]'), { timeoutMs: 10_000, description: 'the same shell' });
   terminals.closeInstance(second, 'test over');
 });
+
+test('an extra shell nobody holds ends after the idle time, and the next attach is told so; the main shell and a held tab stay', async () => {
+  const idle = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: WINDOW, logger: testLogger, idleCloseMs: 1_500 });
+  try {
+    const main = viewer();
+    const left = viewer();
+    const held = viewer();
+    await idle.attach({ viewerId: 'main', instanceId }, main.sink);
+    await idle.attach({ viewerId: 'left', instanceId, shell: 1 }, left.sink);
+    await idle.attach({ viewerId: 'held', instanceId, shell: 2 }, held.sink);
+    const pidOf = (text: string) => /[\r\n]pid-(\d+)\r\n/.exec(text)?.[1];
+    idle.input('left', 'echo pid-$$\r');
+    const leftPid = await eventually(() => pidOf(left.text()), { timeoutMs: 30_000, description: "tab 1's pid" });
+    idle.detach('main');
+    idle.detach('left');
+    await new Promise((r) => setTimeout(r, 3_000));
+
+    assert.equal(idle.inspect(instanceId, 1), undefined, 'the unwatched tab ended');
+    assert.ok(idle.inspect(instanceId, 2), 'a tab with a viewer is kept');
+    assert.ok(idle.inspect(instanceId), 'the main shell is never ended for idleness');
+    assert.deepEqual(idle.counts(), { shells: 2, viewers: 1 });
+    const back = viewer();
+    await idle.attach({ viewerId: 'main2', instanceId }, back.sink);
+    idle.input('main2', `kill -0 ${leftPid} 2>/dev/null && echo alive-${leftPid} || echo gone-${leftPid}\r`);
+    await eventually(() => new RegExp(`\\rgone-${leftPid}\\r\\n`).test(back.text()), { timeoutMs: 10_000, description: "tab 1's process gone" });
+
+    const reply = await idle.attach({ viewerId: 'left2', instanceId, shell: 1 }, viewer().sink);
+    assert.deepEqual(reply, { ok: false, code: 'shell_closed_idle', message: 'this shell was closed after 0.03 minutes with nobody using it', idleMinutes: 0.03 });
+    const fresh = viewer();
+    assert.deepEqual(await idle.attach({ viewerId: 'left3', instanceId, shell: 1 }, fresh.sink), { ok: true }, 'told once; then a new shell');
+    idle.input('left3', 'echo pid-$$\r');
+    assert.notEqual(await eventually(() => pidOf(fresh.text()), { timeoutMs: 30_000, description: "the new tab 1's pid" }), leftPid);
+  } finally {
+    idle.closeInstance(instanceId, 'test over');
+  }
+});

@@ -11,8 +11,10 @@ export const ACK_EVERY_CHUNKS = 64;
 // The agent owns terminals (like coder's reconnectingpty): each instance has its main shell
 // (number 0), started as soon as the instance is ready (prewarm) or else on the first attach,
 // and may have numbered extra shells (a learner's tabs), each started on its first attach.
-// A shell lives until it exits, is closed (a tab closed), or the instance goes away. Viewers
-// come and go; a new viewer first receives the replay of recent output.
+// A shell lives until it exits, is closed (a tab closed), or the instance goes away; an extra
+// shell also ends once no viewer has held it for `idleCloseMs` (a tab nobody came back to),
+// and the next attach to it is told so before a new one starts. Viewers come and go; a new
+// viewer first receives the replay of recent output.
 //
 // Flow control: every byte sent to a viewer counts as unacknowledged until an ack covers it.
 // While any viewer holds more than `windowBytes` unacknowledged, the shell's output is
@@ -62,6 +64,8 @@ interface Terminal {
   /** Its welcome text's language (absent: English), and whether any viewer has seen it yet. */
   lang?: TerminalLanguage;
   viewed: boolean;
+  /** Runs while an extra shell has no viewer; when it fires the shell is ended for idleness. */
+  idleTimer?: NodeJS.Timeout;
 }
 
 const INPUT_DROPPED_NOTICE =
@@ -79,6 +83,10 @@ export interface TerminalManagerOptions {
   logger: Logger;
   /** Told of every chunk sent to a viewer (metrics). */
   onOutputBytes?: (bytes: number) => void;
+  /** How long an extra shell may stay with no viewer before it is ended (TERMINAL_SHELL_IDLE_MINUTES); 0 or absent: never. */
+  idleCloseMs?: number;
+  /** Told of every shell ended for idleness (metrics). */
+  onIdleClosed?: () => void;
 }
 
 export class TerminalManager {
@@ -87,6 +95,8 @@ export class TerminalManager {
   private readonly viewers = new Map<string, Viewer>();
   /** Attaches waiting for their shell; a detach meanwhile cancels the attach. */
   private readonly pendingAttach = new Map<string, symbol>();
+  /** Keys of extra shells ended for idleness whose next attach has not been told yet. */
+  private readonly idleClosed = new Set<string>();
 
   private readonly ackEveryBytes: number;
 
@@ -99,11 +109,16 @@ export class TerminalManager {
     sink: ViewerSink,
   ): Promise<AttachReply> {
     this.detach(request.viewerId);
+    const number = request.shell ?? MAIN_SHELL;
+    // Told once: the viewer that comes back reads why its tab's shell is gone; attaching again starts a new one.
+    if (this.idleClosed.delete(terminalKey(request.instanceId, number))) {
+      const idleMinutes = this.idleMinutes();
+      return { ok: false, code: 'shell_closed_idle', message: `this shell was closed after ${idleMinutes} minutes with nobody using it`, idleMinutes };
+    }
     const token = Symbol(request.viewerId);
     this.pendingAttach.set(request.viewerId, token);
     let terminal: Terminal;
     try {
-      const number = request.shell ?? MAIN_SHELL;
       terminal = await this.terminalFor(request.instanceId, number, request.size, request.lang);
       // A prewarmed shell greeted in English that no one has seen yet: the first viewer's
       // language wins, so its welcome text is replaced by a shell greeting in that language.
@@ -123,6 +138,7 @@ export class TerminalManager {
     const viewer: Viewer = { id: request.viewerId, key: terminal.key, sink, sent: 0, acked: 0, askedAt: 0, chunksSinceAsk: 0 };
     terminal.viewers.set(viewer.id, viewer);
     terminal.viewed = true;
+    clearTimeout(terminal.idleTimer);
     this.viewers.set(viewer.id, viewer);
     const replay = terminal.replay.snapshot();
     if (replay.length > 0) this.send(terminal, viewer, replay);
@@ -146,6 +162,7 @@ export class TerminalManager {
   /** Ends a shell no viewer holds (it leaves the map first, so its exit changes nothing). */
   private discard(terminal: Terminal, why: string): void {
     if (this.terminals.get(terminal.key) === terminal) this.terminals.delete(terminal.key);
+    clearTimeout(terminal.idleTimer);
     terminal.shell.close();
     this.opts.logger.debug({ instanceId: terminal.instanceId, shell: terminal.number, why }, 'terminal.discarded');
   }
@@ -173,9 +190,30 @@ export class TerminalManager {
     });
     shell.events.once('exit', ({ code }) => this.end(terminal, code, code === null ? 'the shell ended' : `the shell exited with code ${code}`));
     this.terminals.set(terminal.key, terminal);
+    this.armIdle(terminal); // its first viewer, on its way, stops it
     shell.resume(); // subscribed: let the first bytes (motd, prompt) flow into the replay
     this.opts.logger.info({ instanceId, shell: number }, 'terminal.started');
     return terminal;
+  }
+
+  private idleMinutes(): number {
+    return Math.round(((this.opts.idleCloseMs ?? 0) / 60_000) * 100) / 100;
+  }
+
+  /** An extra shell with no viewer starts counting; the main shell is the instance's own and never idles out. */
+  private armIdle(terminal: Terminal): void {
+    const ms = this.opts.idleCloseMs ?? 0;
+    if (terminal.number === MAIN_SHELL || ms <= 0 || terminal.viewers.size > 0) return;
+    clearTimeout(terminal.idleTimer);
+    terminal.idleTimer = setTimeout(() => {
+      if (this.terminals.get(terminal.key) !== terminal || terminal.viewers.size > 0) return;
+      this.idleClosed.add(terminal.key);
+      this.end(terminal, null, 'the shell was closed for idleness');
+      terminal.shell.close();
+      this.opts.onIdleClosed?.();
+      this.opts.logger.info({ instanceId: terminal.instanceId, shell: terminal.number, idleMs: ms }, 'terminal.idle_closed');
+    }, ms);
+    terminal.idleTimer.unref();
   }
 
   private send(terminal: Terminal, viewer: Viewer, data: Buffer): void {
@@ -215,6 +253,7 @@ export class TerminalManager {
   private end(terminal: Terminal, code: number | null, reason: string): void {
     if (this.terminals.get(terminal.key) !== terminal) return;
     this.terminals.delete(terminal.key);
+    clearTimeout(terminal.idleTimer);
     for (const viewer of terminal.viewers.values()) {
       this.viewers.delete(viewer.id);
       viewer.sink.exit({ code, reason });
@@ -265,6 +304,7 @@ export class TerminalManager {
     if (terminal?.viewers.get(viewerId) === viewer) {
       terminal.viewers.delete(viewerId);
       this.updateFlow(terminal); // a slow viewer leaving may unblock the others
+      this.armIdle(terminal);
     }
   }
 
@@ -282,6 +322,7 @@ export class TerminalManager {
 
   /** The instance is going away: end its shells and tell their viewers. */
   closeInstance(instanceId: string, reason: string): void {
+    for (const key of this.idleClosed) if (key === instanceId || key.startsWith(`${instanceId}#`)) this.idleClosed.delete(key);
     for (const terminal of [...this.terminals.values()]) {
       if (terminal.instanceId !== instanceId) continue;
       this.end(terminal, null, reason);

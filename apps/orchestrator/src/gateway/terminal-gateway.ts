@@ -6,6 +6,7 @@ import {
   TerminalInput,
   TerminalSize,
   type AttachReply,
+  type TerminalExitInfo,
   type TerminalLanguage,
   type TerminalClientToServer,
   type TerminalServerToClient,
@@ -75,7 +76,7 @@ export interface TerminalSink {
   /** A watcher's input was refused, or its permission to type changed (browser sockets only). */
   control?(info: { canType: boolean; reason: string; refused?: boolean }): void;
   /** The terminal ended (the sink closes itself); `retryable` when reconnecting may bring it back. */
-  exit(info: { code: number | null; reason: string; retryable?: boolean }): void;
+  exit(info: TerminalExitInfo): void;
   /** True while the client is behind: output acknowledgements are held until it catches up. */
   backlogged(): boolean;
 }
@@ -245,7 +246,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
       output: (data) => socket.emit('output', data),
       control: (info) => (info.refused ? socket.emit('inputRefused', { reason: info.reason }) : socket.emit('control', { canType: info.canType, reason: info.reason })),
       exit: (info) => {
-        socket.emit('exit', info.retryable ? info : { code: info.code, reason: info.reason });
+        socket.emit('exit', info.retryable ? info : { code: info.code, reason: info.reason, idleMinutes: info.idleMinutes });
         socket.disconnect();
       },
       backlogged: () => bufferedPackets(socket) > MAX_BUFFERED_PACKETS,
@@ -360,6 +361,9 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     }
     if (!reply.ok) {
       this.logger.warn({ instanceId, code: reply.code, message: reply.message }, 'terminal.attach_failed');
+      if (reply.idleMinutes !== undefined) {
+        return this.end(viewer, `The shell of this tab was closed after ${reply.idleMinutes} minutes with nobody using it. Restart opens a new one.`, null, false, reply.idleMinutes);
+      }
       return this.end(viewer, `Could not open the terminal: ${reply.message}`);
     }
     this.logger.debug({ viewerId: viewer.id, instanceId }, 'terminal.attached');
@@ -479,11 +483,11 @@ export class TerminalGateway implements TerminalExits, AgentListener {
   }
 
   /** Ends a viewer from this side: the client is told why, and its shell is let go on the node. */
-  private end(viewer: Viewer, reason: string, code: number | null = null, retryable = false): void {
+  private end(viewer: Viewer, reason: string, code: number | null = null, retryable = false, idleMinutes?: number): void {
     if (!this.viewers.delete(viewer.id)) return;
     this.viewerLeft(viewer);
     viewer.link?.emit('terminal.detach', viewer.id);
     this.flushAcks(viewer);
-    viewer.sink.exit({ code, reason, retryable });
+    viewer.sink.exit({ code, reason, retryable, idleMinutes });
   }
 }

@@ -126,7 +126,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
         `The template "${template.id}" needs ${template.instances.length} instances; this playground allows ${maxInstances} per session.`,
       );
     }
-    const session = await startSession(deps, request);
+    const session = await startSession(deps, request, { language: body.language });
     if (template) deps.templateProvisioner.start(session.id, template);
     return reply.code(201).send(sessionView(session, [], maxInstances, urls));
   });

@@ -1,4 +1,4 @@
-import { PlaygroundError } from '@playground/contracts';
+import { PlaygroundError, type TerminalLanguage } from '@playground/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { ClientIdentifier } from '../client-identity.ts';
 import type { CreationLimits } from '../creation-limits.ts';
@@ -6,6 +6,7 @@ import type { Session } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { OriginPolicy } from '../origin-policy.ts';
 import type { Sessions } from '../sessions.ts';
+import { requestLanguage } from './request-language.ts';
 
 // Starting a session from an HTTP request, whichever door it came through (our API, Play with
 // Docker's `POST /`): the calling page's origin must be ours or an allowed one, and the client
@@ -25,7 +26,11 @@ export function embeddingOrigin(originPolicy: OriginPolicy, request: FastifyRequ
   return verdict.kind === 'allowed' ? verdict.origin : undefined;
 }
 
-export async function startSession(deps: SessionStartDeps, request: FastifyRequest, options: { ttlMinutes?: number } = {}): Promise<Session> {
+export async function startSession(
+  deps: SessionStartDeps,
+  request: FastifyRequest,
+  options: { ttlMinutes?: number; language?: TerminalLanguage } = {},
+): Promise<Session> {
   const origin = deps.originPolicy(request.headers.origin);
   if (origin.kind === 'refused') {
     deps.logger.info({ origin: origin.origin }, 'session.origin_refused');
@@ -36,7 +41,7 @@ export async function startSession(deps: SessionStartDeps, request: FastifyReque
   }
   const client = await deps.identify(request.raw);
   await deps.creationLimits.take('session', client.key, embeddingOrigin(deps.originPolicy, request));
-  return deps.sessions.create(client.key, options);
+  return deps.sessions.create(client.key, { ...options, language: requestLanguage(options.language, request.headers) });
 }
 
 /** Counts a new instance against the client's (and its embedding origin's) rate limit. */

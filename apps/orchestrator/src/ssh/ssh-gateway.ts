@@ -1,4 +1,4 @@
-import { EVENT, InstanceId } from '@playground/contracts';
+import { EVENT, InstanceId, TerminalLanguage } from '@playground/contracts';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
@@ -50,6 +50,8 @@ export interface SshGatewayDeps {
 interface AdmittedInstance extends ForwardInstance {
   sessionId: string;
   nodeId: string;
+  /** The session's language, for a shell whose client sends no locale. */
+  lang?: TerminalLanguage;
 }
 
 /** One connection while it logs in. */
@@ -222,14 +224,17 @@ export class SshGateway {
     if (!InstanceId.safeParse(username).success) return unknown;
     const record = await this.deps.db.instance.findUnique({
       where: { id: username },
-      select: { id: true, hostname: true, ip: true, nodeId: true, sessionId: true, status: true, session: { select: { status: true } } },
+      select: { id: true, hostname: true, ip: true, nodeId: true, sessionId: true, status: true, session: { select: { status: true, language: true } } },
     });
     if (!record || record.status !== 'running' || record.session.status !== 'active' || !record.ip) return unknown;
     const open = this.perInstance.get(record.id) ?? 0;
     if (open >= this.options.maxConnectionsPerInstance) {
       return { reason: 'connection_limit', refusal: `${record.hostname} already has ${open} SSH connections, the most allowed per instance. Close one and try again.` };
     }
-    return { instance: { id: record.id, hostname: record.hostname, ip: record.ip, nodeId: record.nodeId, sessionId: record.sessionId } };
+    const lang = TerminalLanguage.safeParse(record.session.language);
+    return {
+      instance: { id: record.id, hostname: record.hostname, ip: record.ip, nodeId: record.nodeId, sessionId: record.sessionId, lang: lang.success ? lang.data : undefined },
+    };
   }
 
   /** The connection logged in: it is counted, audited, and its channels are served. */
@@ -247,7 +252,7 @@ export class SshGateway {
     const touch = () => (link.lastActivity = Date.now());
     client.on('session', (accept) =>
       serveSession(accept(), {
-        target: { sessionId: instance.sessionId, instanceId: instance.id, nodeId: instance.nodeId },
+        target: { sessionId: instance.sessionId, instanceId: instance.id, nodeId: instance.nodeId, lang: instance.lang },
         terminals: this.deps.terminals,
         exec: (command) => this.deps.commands.exec(instance.sessionId, instance.id, command),
         touch,

@@ -1,8 +1,9 @@
-import { TerminalSize } from '@playground/contracts';
+import { TerminalSize, type TerminalLanguage } from '@playground/contracts';
 import { TextDecoder } from 'node:util';
 import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import type { TerminalGateway } from '../gateway/terminal-gateway.ts';
 import type { ExecOutcome } from '../instance-commands.ts';
+import { LOCALE_VARIABLES, localeLanguage } from './client-language.ts';
 
 // One SSH "session" channel: an interactive shell or one command. The shell is a viewer of
 // the instance's shell through the same TerminalGateway.open as the browser's terminal (same
@@ -11,7 +12,8 @@ import type { ExecOutcome } from '../instance-commands.ts';
 
 /** What a session channel needs from its connection. */
 export interface SessionOwner {
-  target: { sessionId: string; instanceId: string; nodeId: string };
+  /** `lang`: the session's own language (the page that started it), for a client that sends no locale. */
+  target: { sessionId: string; instanceId: string; nodeId: string; lang?: TerminalLanguage };
   terminals: Pick<TerminalGateway, 'open'>;
   exec(command: string[]): Promise<ExecOutcome>;
   /** Traffic on this connection, for its idle limit. */
@@ -45,12 +47,18 @@ export function serveSession(session: Session, owner: SessionOwner): void {
     if (size) resize?.(size);
     accept?.();
   });
-  // Environment variables are accepted and ignored: the shell is shared with the browser's.
-  session.on('env', (accept) => accept?.());
+  // Environment variables are accepted but not set in the shell (it is shared with the
+  // browser's); the client's locale only picks the language of the welcome text.
+  const locale: Partial<Record<(typeof LOCALE_VARIABLES)[number], string>> = {};
+  session.on('env', (accept, _reject, info) => {
+    const name = LOCALE_VARIABLES.find((known) => known === info.key);
+    if (name) locale[name] = String(info.val).slice(0, 64);
+    accept?.();
+  });
   session.on('shell', (accept) => {
     const channel = accept();
     owner.track(channel);
-    resize = openShell(channel, owner, size);
+    resize = openShell(channel, owner, size, localeLanguage(locale) ?? owner.target.lang);
   });
   session.on('exec', (accept, _reject, info) => {
     const channel = accept();
@@ -68,9 +76,9 @@ function terminalSize(info: { cols: number; rows: number }): { cols: number; row
 }
 
 /** Joins the channel to a viewer of the instance's shell; returns how to resize it. */
-function openShell(channel: ServerChannel, owner: SessionOwner, size: { cols: number; rows: number } | undefined) {
+function openShell(channel: ServerChannel, owner: SessionOwner, size: { cols: number; rows: number } | undefined, lang: TerminalLanguage | undefined) {
   const decoder = new TextDecoder();
-  const terminal = owner.terminals.open({ ...owner.target, size }, {
+  const terminal = owner.terminals.open({ ...owner.target, size, lang }, {
     output: (data) => {
       owner.touch();
       channel.write(data);

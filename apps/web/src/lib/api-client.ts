@@ -1,5 +1,6 @@
 import type { AdminSessionView, AuditEventView, InstanceView, NodeView, SessionView, TemplateView } from '@playground/contracts';
 import type { LabSummaryView, LabView } from '@playground/labs/model';
+import { isLocale } from '@/i18n/locales';
 
 // The browser's client for the orchestrator's /api/v1, through the edge (same origin).
 // Only types come from the contracts package: its runtime pulls in node:crypto.
@@ -64,9 +65,17 @@ export function apiErrorOf(status: number, statusText: string, data: unknown): A
   return new ApiError(code, message, status, details);
 }
 
-/** `template`: what the session starts with (listTemplates); its instances appear within seconds. */
-export function createSession(template?: string): Promise<SessionView> {
-  return request<SessionView>('POST', '/sessions', template ? { template } : {});
+/**
+ * `template`: what the session starts with (listTemplates); its instances appear within seconds.
+ * `language`: the page's (its `<html lang>` unless given), which shells opened without one of
+ * their own (an SSH client that sends no LANG) greet in.
+ */
+export function createSession(template?: string, language: string | undefined = pageLanguage()): Promise<SessionView> {
+  return request<SessionView>('POST', '/sessions', { ...(template ? { template } : {}), ...(language && isLocale(language) ? { language } : {}) });
+}
+
+function pageLanguage(): string | undefined {
+  return typeof document === 'undefined' ? undefined : document.documentElement.lang;
 }
 
 export function listTemplates(): Promise<{ templates: TemplateView[] }> {

@@ -1,6 +1,6 @@
 'use client';
 
-import { useTranslations } from 'next-intl';
+import { useLocale, useTranslations } from 'next-intl';
 import { useCallback, useEffect, useState } from 'react';
 import { useDescribeError } from '@/i18n/describe-error';
 import { createInstance, createSession } from '@/lib/api-client';
@@ -14,6 +14,7 @@ type Attached = { sessionId: string; instanceId: string };
 export function EmbeddedTerminal({ attach }: { attach?: Attached }) {
   const t = useTranslations('embed');
   const describeError = useDescribeError();
+  const locale = useLocale(); // the frame's (its ?lang= when the embedding page gave one)
   const [attached, setAttached] = useState<Attached | null>(attach ?? null);
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -44,7 +45,7 @@ export function EmbeddedTerminal({ attach }: { attach?: Attached }) {
     setStarting(true);
     setError(null);
     try {
-      const session = await createSession();
+      const session = await createSession(undefined, locale);
       const instance = await createInstance(session.id);
       if (!instance) throw new Error('no instance in the answer');
       setAttached({ sessionId: session.id, instanceId: instance.id });
@@ -53,7 +54,7 @@ export function EmbeddedTerminal({ attach }: { attach?: Attached }) {
     } finally {
       setStarting(false);
     }
-  }, [describeError]);
+  }, [describeError, locale]);
 
   return (
     <div className="embedded-terminal">

@@ -4,6 +4,7 @@ import type { TerminalWatchAuth } from '@playground/contracts';
 import { useLocale, useTranslations } from 'next-intl';
 import { useCallback, useEffect, useState } from 'react';
 import { TerminalOverlay } from '../terminal/terminal-overlay';
+import { useTerminalPreferences } from '../terminal/use-terminal-preferences';
 import { useTerminalSocket, type TerminalSocket } from '../terminal/use-terminal-socket';
 
 /**
@@ -45,9 +46,11 @@ export function WatchTerminal({ instanceId, helpGranted }: { instanceId: string;
     fit();
     focus();
   }, [fit, focus]);
+  // The frame around the screen takes the watcher's theme, as xterm's own colours do.
+  const { preferences } = useTerminalPreferences();
 
   return (
-    <div className="watch-terminal">
+    <div className="watch-terminal" data-theme={preferences.theme} data-testid="watch-frame">
       <div className={`watch-mode${canType ? ' can-type' : ''}`} role="status" data-testid="watch-mode" data-can-type={canType ? 'true' : 'false'}>
         <b>{canType ? t('canType') : t('readOnly')}</b>
         <span data-testid="watch-notice">{(english && notice) || (canType ? t('allowed') : t('askFirst'))}</span>

@@ -217,6 +217,8 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
         exited = true;
         // The link to the node broke, the shell probably lives: come back by ourselves.
         if (isRetryableExit(info)) return scheduleRetry(reason);
+        // An extra shell nobody had open for long was ended on its node: said in the page's language.
+        if (typeof info.idleMinutes === 'number') return setStatus({ kind: 'ended', message: wordsRef.current.t('idleClosed', { minutes: info.idleMinutes }) });
         const suffix = code === null || code === undefined ? '' : ` ${wordsRef.current.t('exitCode', { code })}`;
         setStatus({ kind: 'ended', message: `${said(reason, 'ended')}${suffix}` });
       });
