@@ -58,8 +58,8 @@ async function prepareTemplate(lab: Lab, containers: Map<string, string>): Promi
 }
 
 // Several labs at once, each in a session of its own (separate instances and networks, as
-// several learners on one node): the labs wait on Docker inside their instances far more than
-// they use the CPU, so three side by side take little longer than the slowest alone.
+// several learners on one node): the labs wait on Docker inside their instances much of the
+// time, so three side by side took about two thirds of the time of one after another.
 const LABS_AT_ONCE = 3;
 const labs = await loadLabs();
 

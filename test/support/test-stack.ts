@@ -156,11 +156,10 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   try {
     for (const nodeId of nodeIds) stack.start(`agent:${nodeId}`);
     for (const replica of stack.orchestrators) stack.start(replica.name);
+    // The web server needs nothing of the others to start, so it starts beside them.
+    if (web) stack.start('web');
     await waitForHealthy(stack, 90_000);
-    if (web) {
-      stack.start('web');
-      await waitForWeb(stack, 90_000);
-    }
+    if (web) await waitForWeb(stack, 90_000);
   } catch (error) {
     await stack.shutdown({ closeSessions: false });
     await cleanUp();
