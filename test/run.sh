@@ -34,8 +34,17 @@ echo "[test] type-checking every workspace, beside the ${#parallel[@]} files of 
 typecheck_log=$(mktemp)
 npm run --silent typecheck >"$typecheck_log" 2>&1 &
 typecheck=$!
+# Meanwhile the cluster tests' second Docker engine comes up (infra/node-engines.sh): on a
+# fresh machine that is a dockerd start and the instance image copied in, disk work the first
+# cluster test would otherwise wait for. The tests ask for it again (fast once it runs) and
+# report any failure themselves.
+engines_log=$(mktemp)
+bash infra/node-engines.sh up 2 >"$engines_log" 2>&1 &
+engines=$!
 status=0
 node --import tsx --test --test-concurrency=2 "${parallel[@]}" || status=$?
+wait "$engines" || { cat "$engines_log" >&2; echo "[test] infra/node-engines.sh up 2 failed; the cluster tests will say why" >&2; }
+rm -f "$engines_log"
 if ! wait "$typecheck"; then
   cat "$typecheck_log" >&2
   echo "[test] the type check failed" >&2
