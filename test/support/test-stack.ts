@@ -156,11 +156,10 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   try {
     for (const nodeId of nodeIds) stack.start(`agent:${nodeId}`);
     for (const replica of stack.orchestrators) stack.start(replica.name);
+    // The web server needs nothing of the others to start, so it starts beside them.
+    if (web) stack.start('web');
     await waitForHealthy(stack, 90_000);
-    if (web) {
-      stack.start('web');
-      await waitForWeb(stack, 90_000);
-    }
+    if (web) await waitForWeb(stack, 90_000);
   } catch (error) {
     await stack.shutdown({ closeSessions: false });
     await cleanUp();
@@ -217,15 +216,23 @@ export async function startTestStack(name: string, options: TestStackOptions = {
 
   async function teardown(): Promise<void> {
     // A test that failed mid-outage: bring the services back so sessions can be closed.
+    let revived = !redis!.running || (postgres !== undefined && !postgres.running);
     await redis!.start().catch(() => undefined);
     await postgres?.start().catch(() => undefined);
     const alive = (processName: ProcessName) => {
       const child = stack.processes.get(processName)?.child;
       return child !== undefined && child.exitCode === null && child.signalCode === null;
     };
-    for (const replica of stack.orchestrators) if (!alive(replica.name)) stack.start(replica.name);
-    for (const nodeId of nodeIds) if (!alive(`agent:${nodeId}`)) stack.start(`agent:${nodeId}`);
-    await waitForHealthy(stack, 30_000).catch(() => undefined);
+    const revive = (processName: ProcessName) => {
+      if (alive(processName)) return;
+      stack.start(processName);
+      revived = true;
+    };
+    for (const replica of stack.orchestrators) revive(replica.name);
+    for (const nodeId of nodeIds) revive(`agent:${nodeId}`);
+    // Only what came back needs the wait (a drained node never reads "ready": waiting for it
+    // would only run out the 30 s).
+    if (revived) await waitForHealthy(stack, 30_000).catch(() => undefined);
     await stack.shutdown({ closeSessions: true });
     // Whatever a failed test left, and the warm pool: remove it so the next test starts clean
     // (the test itself asserts on leftovers() before teardown when cleanup is what it pins).

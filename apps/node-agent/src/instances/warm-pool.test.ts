@@ -32,6 +32,10 @@ const MiB = 1024 * 1024;
 const limits = { cpus: 0.5, memoryBytes: 384 * MiB, pids: 512 };
 const SIZE = 2;
 const CAPACITY = 7;
+// The periodic maintenance pass, short so that a member killed outside the agent is replaced
+// within seconds: the pass its `die` event triggers can still list it as running (the engine
+// sends the event before it records the stop), so the periodic pass is what replaces it.
+const CHECK_INTERVAL_MS = 3000;
 const session = newSessionId();
 const jobs: CreateInstanceJob[] = Array.from({ length: 7 }, (_, i) => ({ sessionId: session, instanceId: newInstanceId(), hostname: `node${i + 1}`, limits }));
 
@@ -52,7 +56,7 @@ function makeAgent(): { provisioner: DockerInstanceProvisioner; worker: Lifecycl
   const p = testProvisioner(docker, nodeId, {
     onRemoving: (id) => t.closeInstance(id, 'deleted'),
     onReady: (id) => t.prewarm(id),
-    warmPool: { size: SIZE, capacity: CAPACITY, checkIntervalMs: 60000 },
+    warmPool: { size: SIZE, capacity: CAPACITY, checkIntervalMs: CHECK_INTERVAL_MS },
   });
   const w = new LifecycleWorker({ nodeId, queueName, provisioner: p, connection: redis, concurrency: 4, logger: testLogger });
   return { provisioner: p, worker: w, terminals: t };
