@@ -154,7 +154,7 @@ const watcher = new InstanceWatcher({
   nodeId: config.NODE_ID,
   isExpectedStop: (id) => provisioner.isExpectedStop(id),
   onGone,
-  onPoolMemberGone: () => pool?.schedule(),
+  onPoolMemberGone: (containerId) => pool?.memberGone(containerId),
   logger,
 });
 

@@ -11,8 +11,8 @@ export interface InstanceWatcherOptions {
   nodeId: string;
   isExpectedStop: (instanceId: string) => boolean;
   onGone: (instanceId: string, reason: string) => void;
-  /** A warm pool member (not yet an instance) died or vanished. */
-  onPoolMemberGone?: () => void;
+  /** A warm pool member (not yet an instance) died or vanished: its container id. */
+  onPoolMemberGone?: (containerId: string | undefined) => void;
   logger: Logger;
 }
 
@@ -76,7 +76,7 @@ export class InstanceWatcher {
   }
 
   private handle(line: string): void {
-    let event: { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+    let event: { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
     try {
       event = JSON.parse(line);
     } catch {
@@ -86,7 +86,7 @@ export class InstanceWatcher {
     // A claimed pool container keeps its pool labels; its name says which instance it became.
     const claimed = attrs[POOL_LABEL.member] ? instanceIdFromContainerName(attrs.name ?? '') : undefined;
     const instanceId = attrs[LABEL.instance] ?? claimed;
-    if (attrs[POOL_LABEL.member] && !claimed && event.Action !== 'oom') this.opts.onPoolMemberGone?.();
+    if (attrs[POOL_LABEL.member] && !claimed && event.Action !== 'oom') this.opts.onPoolMemberGone?.(event.Actor?.ID);
     if (!instanceId || event.Action === 'oom') return; // an oom is followed by die
     if (this.opts.isExpectedStop(instanceId)) return;
     const now = Date.now();

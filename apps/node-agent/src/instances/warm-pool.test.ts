@@ -32,9 +32,7 @@ const MiB = 1024 * 1024;
 const limits = { cpus: 0.5, memoryBytes: 384 * MiB, pids: 512 };
 const SIZE = 2;
 const CAPACITY = 7;
-// The periodic maintenance pass, short so that a member killed outside the agent is replaced
-// within seconds: the pass its `die` event triggers can still list it as running (the engine
-// sends the event before it records the stop), so the periodic pass is what replaces it.
+// The periodic maintenance pass, short so that the test's waits for the pool stay short.
 const CHECK_INTERVAL_MS = 3000;
 const session = newSessionId();
 const jobs: CreateInstanceJob[] = Array.from({ length: 7 }, (_, i) => ({ sessionId: session, instanceId: newInstanceId(), hostname: `node${i + 1}`, limits }));
@@ -50,6 +48,8 @@ let watcher: InstanceWatcher;
 let capacitySampler: NodeJS.Timeout | undefined;
 let maxRunning = 0;
 const gone: string[] = [];
+/** Each pool member reported gone by the engine's events, and how many were ready right after. */
+const memberGoneReports: Array<{ containerId: string | undefined; readyAfter: number }> = [];
 
 function makeAgent(): { provisioner: DockerInstanceProvisioner; worker: LifecycleWorker; terminals: TerminalManager } {
   const t = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: 262144, logger: testLogger });
@@ -85,7 +85,10 @@ before(async () => {
     nodeId,
     isExpectedStop: (id) => provisioner.isExpectedStop(id),
     onGone: (id) => gone.push(id),
-    onPoolMemberGone: () => provisioner.pool?.schedule(),
+    onPoolMemberGone: (containerId) => {
+      provisioner.pool?.memberGone(containerId);
+      memberGoneReports.push({ containerId, readyAfter: provisioner.pool?.readyCount ?? -1 });
+    },
     logger: testLogger,
   });
   await watcher.start();
@@ -270,7 +273,16 @@ test('a stopped member is replaced, never handed out', async () => {
   await eventually(() => provisioner.pool!.readyCount === SIZE, { timeoutMs: 90000, description: 'full pool', intervalMs: 100 });
   await provisioner.pool!.idle();
   const [victim] = await nodeContainers([POOL_LABEL.member]);
+  memberGoneReports.length = 0;
   await docker.getContainer(victim!.Id).kill();
+  // The moment its `die` event arrives it leaves the ready set, so no claim can get it (the
+  // engine may still list it as running, and the next periodic pass is seconds away).
+  const report = await eventually(() => memberGoneReports.find((gone) => gone.containerId === victim!.Id), {
+    timeoutMs: 30000,
+    description: 'the engine to report the member gone',
+    intervalMs: 50,
+  });
+  assert.equal(report.readyAfter, SIZE - 1, 'the dead member is no longer ready');
   await eventually(async () => {
     const members = await nodeContainers([POOL_LABEL.member]);
     return !members.some((m) => m.Id === victim!.Id) && provisioner.pool!.readyCount === SIZE;

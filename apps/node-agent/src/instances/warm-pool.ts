@@ -120,6 +120,17 @@ export class WarmPool {
     }, delayMs);
   }
 
+  /**
+   * Docker reported a member dead or removed. It leaves the ready set at once, so no claim
+   * gets it: the pass this schedules may still list it as running (the engine sends `die`
+   * before it records the stop), and would otherwise keep it until the periodic pass. The
+   * pass then finds it unknown and not answering, and removes and replaces it.
+   */
+  memberGone(containerId: string | undefined): void {
+    if (containerId && this.ready.delete(containerId)) this.log.info({ containerId }, 'pool.member_gone');
+    this.schedule();
+  }
+
   /** Resolves when no pass is running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.pass) await this.pass;
