@@ -91,6 +91,14 @@ export function orchestratorsOf(options: StackOptions): Array<{ name: ProcessNam
   return [{ name: 'orchestrator', port: options.orchestratorPort }, ...extra];
 }
 
+/**
+ * With several replicas the agents dial the web edge (as agents on other hosts would dial the
+ * public URL), so the edge must run before any node can link and count as ready.
+ */
+export function agentsDialEdge(options: StackOptions): boolean {
+  return orchestratorsOf(options).length > 1;
+}
+
 function isOrchestrator(name: ProcessName): boolean {
   return name === 'orchestrator' || name.startsWith('orchestrator:');
 }
@@ -105,7 +113,7 @@ function environmentFor(name: ProcessName, options: StackOptions): Record<string
   const replicas = orchestratorsOf(options);
   const orchestratorUrls = replicas.map((replica) => `http://127.0.0.1:${replica.port}`);
   // One replica: agents dial it. Several: they dial the edge, as agents on other hosts would.
-  const agentOrchestratorUrl = replicas.length > 1 ? `http://127.0.0.1:${options.port}` : orchestratorUrls[0]!;
+  const agentOrchestratorUrl = agentsDialEdge(options) ? `http://127.0.0.1:${options.port}` : orchestratorUrls[0]!;
   const common = {
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import { createClientAddressResolver } from './client-address.ts';
+import { createClientAddressResolver, trustedProxyProblem } from './client-address.ts';
+import { parseConfig } from './config.ts';
 
 const req = (peer: string, xff?: string) =>
   ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;
@@ -19,4 +20,30 @@ describe('client address', () => {
   for (const [peer, xff, expected] of cases) {
     it(`${peer} with X-Forwarded-For ${xff ?? '(none)'} → ${expected}`, () => assert.equal(resolve(req(peer, xff)), expected));
   }
+
+  // Web edges in pods: any address of the pod range is a trusted proxy, none outside it.
+  const inRange = createClientAddressResolver(['10.244.0.0/16', 'fd00:10::/64']);
+  const rangeCases: Array<[string, string, string]> = [
+    ['10.244.7.12', '198.51.100.4', '198.51.100.4'],
+    ['::ffff:10.244.200.1', '198.51.100.5', '198.51.100.5'],
+    ['10.245.0.1', '198.51.100.6', '10.245.0.1'], // outside the range: its header is ignored
+    ['fd00:10::8', '198.51.100.7', '198.51.100.7'],
+    ['10.244.0.9', '198.51.100.8, 10.244.3.3', '198.51.100.8'], // a second pod hop is skipped
+  ];
+  for (const [peer, xff, expected] of rangeCases) {
+    it(`range: ${peer} with X-Forwarded-For ${xff} → ${expected}`, () => assert.equal(inRange(req(peer, xff)), expected));
+  }
+
+  it('names entries that are neither an address nor a range', () => {
+    assert.equal(trustedProxyProblem('10.0.0.5'), undefined);
+    assert.equal(trustedProxyProblem('10.244.0.0/16'), undefined);
+    assert.equal(trustedProxyProblem('fd00::/8'), undefined);
+    assert.match(trustedProxyProblem('web.internal') ?? '', /not an IP address/);
+    assert.match(trustedProxyProblem('10.0.0.0/33') ?? '', /prefix length/);
+    assert.match(trustedProxyProblem('10.0.0.0/x') ?? '', /prefix length/);
+    // The orchestrator refuses to start on such an entry rather than trust nobody in silence.
+    const env = { AGENT_SECRET: 'a'.repeat(32), ADMIN_TOKEN: 'b'.repeat(16) };
+    assert.deepEqual(parseConfig({ ...env, TRUSTED_PROXY: '10.0.0.5, 10.244.0.0/16' }).TRUSTED_PROXY, ['10.0.0.5', '10.244.0.0/16']);
+    assert.throws(() => parseConfig({ ...env, TRUSTED_PROXY: '10.0.0.5,web.internal' }), /TRUSTED_PROXY: "web.internal" is not an IP address/);
+  });
 });

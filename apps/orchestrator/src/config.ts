@@ -2,6 +2,7 @@ import { defaultPortsDomain } from '@playground/contracts';
 import { LOCAL_DATABASE_URL } from '@playground/contracts/local-database';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { trustedProxyProblem } from './client-address.ts';
 
 // The orchestrator's whole configuration, parsed once from the environment. Nothing else
 // reads process.env: main.ts passes process.env here, tests pass a plain object.
@@ -67,16 +68,21 @@ const ConfigSchema = z
     NODE_DOWN_AFTER_MS: positiveInt(15_000),
     /** How often the reaper sweeps Postgres (expiry, closing, stale jobs, node monitor). */
     REAPER_INTERVAL_MS: positiveInt(2_000),
-    /** Comma-separated proxy addresses whose X-Forwarded-For is believed (loopback always is). */
+    /**
+     * Comma-separated addresses or ranges (`10.244.0.0/16`) of the proxies in front (the web
+     * edges, a load balancer) whose X-Forwarded-For is believed (loopback always is).
+     */
     TRUSTED_PROXY: z
       .string()
       .default('')
-      .transform((value) =>
-        value
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      ),
+      .transform((value, ctx) => {
+        const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+        for (const entry of entries) {
+          const problem = trustedProxyProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }
+        return entries;
+      }),
     /**
      * Comma-separated origins (scheme://host[:port]) besides PUBLIC_URL's whose pages may create
      * sessions (embeds). A POST /api/v1/sessions with any other Origin header is refused (403);
