@@ -201,6 +201,14 @@ describe('two orchestrator replicas', { timeout: 6 * 60_000 }, () => {
       const spread = new Set<string>();
       for (let socket = 0; socket < 6; socket++) spread.add(await handshakeReplica(edgePort, undefined));
       assert.equal(spread.size, 2, `sockets without an instance reach both replicas: ${[...spread].join(', ')}`);
+      // The question is the edge's alone: from outside, through the edge, the path is a page 404;
+      // asked directly with a malformed instance, a replica answers a JSON 400.
+      const outside = await fetch(`${stack.baseUrl}/_edge/link-affinity?instance=${instance.id}`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(outside.status, 404, 'the edge does not forward /_edge/ from outside');
+      assert.ok(!(await outside.text()).includes(holderId), 'no replica id leaks through the edge');
+      const malformed = await fetch(`${stack.orchestrators[0]!.url}/_edge/link-affinity?instance=..%2Fetc`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(malformed.status, 400);
+      assert.equal(((await malformed.json()) as { error: { code: string } }).error.code, 'bad_request');
       // A terminal opened that way works.
       const terminal = learnerTerminal(stack.baseUrl, { sessionId: session.id, instanceId: instance.id }, { [TERMINAL_INSTANCE_QUERY]: instance.id });
       try {
