@@ -77,6 +77,12 @@ describe('REST API /api/v1', () => {
     assert.equal(typeof body.error.message, 'string');
     response = await post('/api/v1/sessions', '[]');
     assert.equal(response.status, 400);
+    // A language the playground does not speak (or anything else in its place) is refused, not stored.
+    for (const language of ['xx', '../etc/motd', 42]) {
+      response = await post('/api/v1/sessions', JSON.stringify({ language }));
+      assert.equal(response.status, 400, `language ${JSON.stringify(language)}`);
+      assert.equal((await json(response)).error.code, 'bad_request');
+    }
   });
 
   it('limits sessions per client address (X-Forwarded-For from a loopback proxy) → 429 session_limit', async () => {
