@@ -154,8 +154,9 @@ engine_start() {
   # that store on a restart and, with --bridge pointing elsewhere, deletes the main engine's
   # `docker0` link on the way (seen here: every second start broke the main engine). Nothing
   # is lost: without live-restore an engine restart has stopped its containers already, and
-  # the agent re-creates session networks by name.
-  rm -f "$data/docker/network/files/local-kv.db"
+  # the agent re-creates session networks by name. With userns-remap the store sits under
+  # the remapped root (docker/<uid>.<gid>/network/…): both places are cleared.
+  rm -f "$data/docker/network/files/local-kv.db" "$data"/docker/*.*/network/files/local-kv.db
   log "node-$k: starting dockerd (socket $(node_sock "$k"), log $(node_log "$k"))"
   setsid dockerd \
     --host "unix://$(node_sock "$k")" \
@@ -178,6 +179,15 @@ engine_stop() {
   kill -TERM "$pid"
   for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
   warn "dockerd $pid still running after 30 s; killing it"; kill -KILL "$pid"
+}
+
+# The main engine's default bridge. An extra engine that started from a stale network store
+# once deleted it, and the main engine's containers on the default network then failed to
+# start ("could not find bridge docker0") long after: say it where it happens.
+main_bridge_present() { ip link show docker0 >/dev/null 2>&1; }
+main_bridge_kept() {
+  [ "$1" != yes ] || main_bridge_present ||
+    die "starting an extra engine deleted the main engine's docker0 bridge (re-create it: infra/setup.sh)"
 }
 
 # Answers, or its dockerd is gone (then waiting longer is pointless).
@@ -223,9 +233,11 @@ up() {
   foreign=$(ip -4 route show | awk '$1 ~ /^10\.20[0-7]\./ { for (i = 1; i < NF; i++) if ($i == "dev" && $(i + 1) !~ /^br-/) print }')
   [ -z "$foreign" ] || die "a host route already uses $RANGE ($foreign); the extra engines need that range"
   firewall_up
-  local k
+  local k had_bridge=no
+  main_bridge_present && had_bridge=yes
   for ((k = 2; k <= n; k++)); do engine_start "$k"; done
   for ((k = 2; k <= n; k++)); do engine_wait "$k"; done
+  main_bridge_kept "$had_bridge"
   # One at a time: loading is disk- and CPU-bound, two in parallel are no faster.
   for ((k = 2; k <= n; k++)); do image_sync "$k"; done
   log "engines for nodes 2..$n ready"
@@ -237,8 +249,11 @@ up_one() {
   [[ "$k" =~ ^[0-9]+$ ]] && [ "$k" -ge 2 ] && [ "$k" -le "$MAX_NODES" ] || die "usage: $0 up-one K (K = 2..$MAX_NODES)"
   need_root; ensure_dirs; need_cmd dockerd docker ip iptables setsid flock
   firewall_up
+  local had_bridge=no
+  main_bridge_present && had_bridge=yes
   engine_start "$k"
   engine_wait "$k"
+  main_bridge_kept "$had_bridge"
   image_sync "$k"
   log "engine for node $k ready (security mode $SECURITY_MODE)"
 }
