@@ -41,6 +41,10 @@ if [ "$PURGE" = 1 ] && docker_ok; then
     # shellcheck disable=SC2086
     docker rmi $imgs >/dev/null 2>&1 || docker rmi -f $imgs >/dev/null 2>&1 || warn "could not remove some images"
   fi
+  # The node agents' shared copies of the instance engine (one per image; in use while instances run).
+  vols=$(docker volume ls -q --filter label=playground.role=engine-programs 2>/dev/null || true)
+  # shellcheck disable=SC2086
+  [ -z "$vols" ] || docker volume rm $vols >/dev/null 2>&1 || warn "shared engine volumes still in use: $(echo "$vols" | tr '\n' ' ')"
 fi
 
 # Redis.

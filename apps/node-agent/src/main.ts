@@ -78,6 +78,7 @@ const resources = new InstanceResources({
   mirrorPort: config.MIRROR_PORT,
   diskBytes: Math.round(config.INSTANCE_DISK_GB * 1024 ** 3),
   readyTimeoutMs: config.INSTANCE_READY_TIMEOUT_MS,
+  sharedEngine: config.INSTANCE_SHARED_ENGINE,
   logger,
 });
 

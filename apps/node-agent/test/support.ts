@@ -24,8 +24,8 @@ export interface TestProvisionerOptions extends Partial<InstanceResourcesOptions
 }
 
 /**
- * A provisioner wired as main.ts wires it: the test image, the userns mode, a 60 s readiness
- * timeout; `overrides` replaces or adds options (hooks, warm pool, another image).
+ * A provisioner wired as main.ts wires it: the test image, the userns mode, the shared engine
+ * programs, a 60 s readiness timeout; `overrides` replaces or adds options (hooks, warm pool, another image).
  */
 export function testProvisioner(docker: Docker, nodeId: string, overrides: TestProvisionerOptions = {}): DockerInstanceProvisioner {
   const { warmPool, onRemoving, onReady, ...resourceOverrides } = overrides;
@@ -36,6 +36,7 @@ export function testProvisioner(docker: Docker, nodeId: string, overrides: TestP
     securityMode: 'userns',
     mirrorPort: 5000,
     readyTimeoutMs: 60000,
+    sharedEngine: true,
     logger: testLogger,
     ...resourceOverrides,
   });

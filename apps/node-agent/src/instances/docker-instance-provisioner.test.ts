@@ -14,6 +14,7 @@ import { eventually } from '../../../../test/support/eventually.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
 import { InstanceWatcher } from './instance-watcher.ts';
+import { SHARED_ENGINE_DIR, sharedEngineVolumeName } from './shared-engine.ts';
 
 const nodeId = uniqueNodeId();
 const MiB = 1024 * 1024;
@@ -90,10 +91,14 @@ test('creates three instances whose inner engines answer, with hostname, labels 
 
 test("the host's Docker socket and paths are not inside an instance", async () => {
   const info = await docker.getContainer(instanceContainerName(a1.instanceId)).inspect();
+  const image = await docker.getImage(info.Image).inspect();
   assert.deepEqual(info.HostConfig.Binds ?? [], []);
   assert.deepEqual(
-    info.Mounts.map((m) => ({ type: m.Type, dest: m.Destination, name: m.Name })),
-    [{ type: 'volume', dest: '/var/lib/docker', name: instanceVolumeName(a1.instanceId) }],
+    info.Mounts.map((m) => ({ type: m.Type, dest: m.Destination, name: m.Name, rw: m.RW })).sort((x, y) => x.dest.localeCompare(y.dest)),
+    [
+      { type: 'volume', dest: SHARED_ENGINE_DIR, name: sharedEngineVolumeName(image.Id), rw: false },
+      { type: 'volume', dest: '/var/lib/docker', name: instanceVolumeName(a1.instanceId), rw: true },
+    ],
   );
   const mounts = await sh(a1, 'grep -c docker.sock /proc/self/mountinfo || true');
   assert.equal(mounts.stdout.trim(), '0');
@@ -102,6 +107,31 @@ test("the host's Docker socket and paths are not inside an instance", async () =
   const innerId = (await sh(a1, 'docker info --format "{{.ID}}"')).stdout.trim();
   assert.ok(innerId.length > 0);
   assert.notEqual(innerId, hostEngine.ID);
+});
+
+test('instances of different sessions run their engine from one read-only copy that root in an instance cannot change', async () => {
+  const engine = `${SHARED_ENGINE_DIR}/bin`;
+  for (const job of [a1, b1]) {
+    assert.equal((await sh(job, 'readlink /proc/$(pidof dockerd)/exe')).stdout.trim(), `${engine}/dockerd`);
+    assert.equal((await sh(job, 'readlink /proc/$(pidof containerd)/exe')).stdout.trim(), `${engine}/containerd`);
+  }
+  const fingerprint = `stat -c '%d:%i' ${engine}/dockerd && sha256sum ${engine}/* | sha256sum`;
+  const before = (await sh(b1, fingerprint)).stdout;
+  assert.equal((await sh(a1, fingerprint)).stdout, before, 'the same files in both instances');
+
+  // Root in a1 makes its mount writable again if it can, then tries to change what b1 runs.
+  const attempts = [
+    `echo x >> ${engine}/dockerd`,
+    `cp /bin/true ${engine}/runc`,
+    `rm -f ${engine}/containerd`,
+    `mv ${engine} ${SHARED_ENGINE_DIR}/moved`,
+    `chmod 0777 ${engine}`,
+    `touch ${SHARED_ENGINE_DIR}/planted`,
+  ];
+  const tried = await sh(a1, `mount -o remount,rw,bind ${SHARED_ENGINE_DIR} 2>/dev/null; for try in ${attempts.map((a) => `'${a}'`).join(' ')}; do sh -c "$try" 2>/dev/null && echo "allowed: $try"; done; stat -c '%u %a' ${engine}/dockerd`);
+  assert.equal(tried.stdout.trim(), '65534 755', 'every attempt refused; the files belong to the host, not to root in the instance');
+  assert.equal((await sh(b1, fingerprint)).stdout, before);
+  assert.equal((await sh(b1, 'docker version --format "{{.Server.Version}}"')).exitCode, 0);
 });
 
 test('instances of one session reach each other by hostname; another session cannot reach them', async () => {

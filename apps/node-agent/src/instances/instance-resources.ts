@@ -3,11 +3,13 @@ import type { Logger } from 'pino';
 import { LABEL, type InstanceLimits } from '@playground/contracts';
 import { AgentError, ImageMissingError, InstanceFailedError, InstanceTimeoutError, isDockerConflict, isDockerNotFound } from '../errors.ts';
 import { delegateCgroups } from './cgroup-delegation.ts';
+import { lastLogLine } from './container-logs.ts';
 import { diskHostConfig, diskQuotaSupport, limitVolume, type DiskQuotaSupport } from './disk-quota.ts';
 import { engineAnswers, type ReadinessProbe } from './engine-readiness.ts';
 import type { ManagedInstance } from './instance-provisioner.ts';
 import { isolationOptions, type SecurityMode } from './isolation.ts';
 import { listClaimRecords, POOL_LABEL, type ClaimRecord } from './pool-records.ts';
+import { SHARED_ENGINE_DIR, SHARED_ENGINE_ENV, SharedEngine } from './shared-engine.ts';
 
 // The one owner of the Docker resources an instance is made of on this node: bridge networks,
 // engine volumes (with their disk limit), the instance container (its options, labels and
@@ -30,6 +32,11 @@ export interface InstanceResourcesOptions {
    * volume on btrfs), enforced by the engine's file system (disk-quota.ts). 0 or absent: none.
    */
   diskBytes?: number;
+  /**
+   * Run every instance's engine from one read-only copy per node (shared-engine.ts). Only in
+   * the `userns` mode; elsewhere it is ignored.
+   */
+  sharedEngine?: boolean;
 }
 
 /** What differs between two instance containers; everything else comes from the node's settings. */
@@ -55,10 +62,12 @@ export class InstanceResources {
   /** What the engine's file system can limit; known before the first container is made. */
   private disk: DiskQuotaSupport = 'none';
   private diskChecked: Promise<void> | undefined;
+  private readonly sharedEngine: SharedEngine | undefined;
 
   constructor(private readonly opts: InstanceResourcesOptions) {
     this.docker = opts.docker;
     this.log = opts.logger;
+    if (opts.sharedEngine && opts.securityMode === 'userns') this.sharedEngine = new SharedEngine(opts.docker, opts.image, opts.logger);
   }
 
   get nodeId(): string {
@@ -142,15 +151,16 @@ export class InstanceResources {
   }
 
   async createContainer(spec: InstanceContainerSpec): Promise<Docker.Container> {
+    const shared = this.sharedEngine ? await this.sharedEngine.mount() : undefined;
     return this.docker.createContainer({
       name: spec.name,
       Image: this.opts.image,
       Hostname: spec.hostname,
       // Init gives every image a zombie reaper as PID 1; an image that brings its own tini
       // (ours does) would warn that it is not PID 1, so it is told to act as a subreaper.
-      Env: [`MIRROR_PORT=${this.opts.mirrorPort}`, 'TINI_SUBREAPER=1'],
+      Env: [`MIRROR_PORT=${this.opts.mirrorPort}`, 'TINI_SUBREAPER=1', ...(shared ? [`${SHARED_ENGINE_ENV}=${SHARED_ENGINE_DIR}/bin`] : [])],
       Labels: spec.labels,
-      HostConfig: this.hostConfig(spec),
+      HostConfig: this.hostConfig(spec, shared),
       NetworkingConfig: { EndpointsConfig: { [spec.network]: spec.aliases ? { Aliases: spec.aliases } : {} } },
     });
   }
@@ -184,7 +194,7 @@ export class InstanceResources {
     if (this.opts.securityMode === 'userns' && info.State.Running) await delegateCgroups(info.State.Pid);
     for (;;) {
       if (!info.State.Running) {
-        const tail = await logTail(container);
+        const tail = await lastLogLine(container);
         throw new InstanceFailedError(
           `instance ${hostname} stopped while starting its Docker engine (exit code ${info.State.ExitCode})${tail ? `: ${tail}` : ''}`,
         );
@@ -220,7 +230,7 @@ export class InstanceResources {
     return out;
   }
 
-  private hostConfig(spec: InstanceContainerSpec): Docker.HostConfig {
+  private hostConfig(spec: InstanceContainerSpec, sharedEngine: Docker.MountSettings | undefined): Docker.HostConfig {
     const { limits } = spec;
     return {
       ...diskHostConfig(this.disk, this.opts.diskBytes ?? 0),
@@ -230,8 +240,9 @@ export class InstanceResources {
       Memory: limits.memoryBytes,
       MemorySwap: limits.memoryBytes,
       PidsLimit: limits.pids,
-      // Only the instance's own volume: never the host's Docker socket nor any host path.
-      Mounts: [{ Type: 'volume', Source: spec.volume, Target: '/var/lib/docker' }],
+      // Only the instance's own volume and the node's read-only engine programs: never the
+      // host's Docker socket nor any host path.
+      Mounts: [{ Type: 'volume', Source: spec.volume, Target: '/var/lib/docker' }, ...(sharedEngine ? [sharedEngine] : [])],
       ...isolationOptions(this.opts.securityMode, this.opts.ociRuntime),
     };
   }
@@ -258,24 +269,5 @@ export class InstanceResources {
       },
     );
     return this.diskChecked;
-  }
-}
-
-/** Last line the instance printed, to tell the learner why it stopped. */
-async function logTail(container: Docker.Container): Promise<string> {
-  try {
-    const buf = (await container.logs({ stdout: true, stderr: true, tail: 5 })) as unknown as Buffer;
-    // Multiplexed frames (no TTY): strip the 8-byte headers.
-    const lines: string[] = [];
-    let off = 0;
-    while (off + 8 <= buf.length) {
-      const len = buf.readUInt32BE(off + 4);
-      lines.push(buf.subarray(off + 8, off + 8 + len).toString('utf8'));
-      off += 8 + len;
-    }
-    const last = lines.join('').trim().split('\n').pop() ?? '';
-    return last.slice(0, 300);
-  } catch {
-    return '';
   }
 }
