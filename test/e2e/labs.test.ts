@@ -99,6 +99,13 @@ describe('a reader doing a lab in the browser', { timeout: 10 * 60_000 }, () => 
     assert.equal(await page.locator('[data-step="1"]').getAttribute('data-verdict'), 'passed');
   });
 
+  it('an embedded lab asked for in Korean is read in Korean and its shell greets in Korean, in an en-US browser', async () => {
+    await page.goto(`${stack.baseUrl}/embed/labs/run-and-inspect?lang=ko`);
+    await page.getByText('컨테이너 실행하고 살펴보기').waitFor();
+    await page.getByTestId('lab-starting').waitFor({ state: 'detached', timeout: 120_000 });
+    await waitForTerminal(page, '인스턴스에 오신 것을 환영합니다');
+  });
+
   it('says so when a lab does not exist', async () => {
     await page.goto(`${stack.baseUrl}/labs/no-such-lab`);
     await page.getByText('There is no lab "no-such-lab".').waitFor();

@@ -66,7 +66,8 @@ type Translate = ReturnType<typeof useTranslations<'labWorkspace'>>;
 
 async function startWorkspace(lab: LabView, report: (step: string) => void, t: Translate): Promise<Stored> {
   report(t('session'));
-  const session = await createSession();
+  // The shells greet in the language the lab is read in (an embed may ask for it with ?lang=).
+  const session = await createSession(undefined, lab.language);
   const instances: Record<string, string> = {};
   for (const template of lab.template.instances) {
     report(t('instance', { hostname: template.hostname }));
