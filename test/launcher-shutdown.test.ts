@@ -3,7 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LABEL, type InstanceView, type SessionView } from '@playground/contracts';
+import { HealthView, LABEL, type InstanceView, type SessionView } from '@playground/contracts';
 import { createDb } from '../apps/orchestrator/src/db.ts';
 import { freePort, REPO_ROOT } from '../infra/launcher/stack.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -122,20 +122,13 @@ describe('npm start -- --orchestrators 2, and Ctrl-C', { timeout: 8 * 60_000 }, 
     await startLauncher();
     const nodes = await api<{ nodes: Array<{ id: string; status: string }> }>('GET', '/api/v1/nodes', { authorization: `Bearer ${ADMIN_TOKEN}` });
     assert.deepEqual(nodes.body.nodes.map((node) => [node.id, node.status]), [['node-1', 'ready']]);
+    const health = HealthView.parse((await api('GET', '/api/v1/health')).body);
+    assert.deepEqual(health.nodes.map((node) => [node.id, node.linked]), [['node-1', true]]);
     const session = await api<SessionView>('POST', '/api/v1/sessions');
     assert.equal(session.status, 201);
-    // The ready line can come a few seconds before the agent's link does (it retries the edge
-    // with a backoff of up to 5 s): until then the API answers 503 "not responding right now".
-    // Known gap (the launcher waits for ready nodes, not for their links): the first instance is
-    // tried again within the 15 s that answer names.
-    let instance = await api<InstanceView>('POST', `/api/v1/sessions/${session.body.id}/instances`);
-    await eventually(
-      async () => {
-        if (instance.status === 503) instance = await api<InstanceView>('POST', `/api/v1/sessions/${session.body.id}/instances`);
-        return instance.status !== 503;
-      },
-      { timeoutMs: 15_000, description: 'the agent to link' },
-    );
+    // At once, as a user would: "ready" waits for the agent's link too (it retries the edge with
+    // a backoff of up to 5 s, and until it links a create is refused as "not responding").
+    const instance = await api<InstanceView>('POST', `/api/v1/sessions/${session.body.id}/instances`);
     assert.equal(instance.status, 201, JSON.stringify(instance.body));
     assert.equal(await pressCtrlC(), 0, output);
   });

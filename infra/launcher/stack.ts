@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { HealthView } from '@playground/contracts';
 import { deriveNodeToken } from '@playground/contracts/node-token';
 
 // Starts and stops the playground's own processes (orchestrator, node agents, web) on
@@ -99,6 +100,11 @@ export function agentsDialEdge(options: StackOptions): boolean {
   return orchestratorsOf(options).length > 1;
 }
 
+/** Where a process's log goes: `agent:node-1` → <logDir>/agent-node-1.log. */
+function logFileOf(logDir: string, name: ProcessName): string {
+  return path.join(logDir, `${name.replace(':', '-')}.log`);
+}
+
 function isOrchestrator(name: ProcessName): boolean {
   return name === 'orchestrator' || name.startsWith('orchestrator:');
 }
@@ -157,7 +163,7 @@ export function createStack(options: StackOptions): Stack {
 
   function start(name: ProcessName): RunningProcess {
     const { args, cwd } = commandFor(name);
-    const logFile = path.join(options.logDir, `${name.replace(':', '-')}.log`);
+    const logFile = logFileOf(options.logDir, name);
     const log = createWriteStream(logFile, { flags: 'a' });
     // Only what the process needs: PATH and the like, plus its own variables.
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...environmentFor(name, options) };
@@ -222,35 +228,51 @@ export function createStack(options: StackOptions): Stack {
   };
 }
 
-interface HealthBody {
-  ok?: boolean;
-  nodes?: Array<{ id: string; status: string }>;
-}
+/** What waitForHealthy needs of a stack: the replicas to ask, the nodes to expect, where the logs are. */
+export type HealthTarget = Pick<Stack, 'orchestrators' | 'orchestratorUrl' | 'processes'> & { options: Pick<StackOptions, 'nodes' | 'logDir'> };
 
-/** Waits until the orchestrator is healthy and every expected node is ready. */
-export async function waitForHealthy(stack: Stack, timeoutMs = 60_000): Promise<void> {
+/**
+ * Waits until every replica is healthy and every expected node is ready (heartbeats) and
+ * linked (its agent's live link to some replica, which carries its terminals and ports). A
+ * node is ready a few seconds before its agent links (the agent retries with a backoff): a
+ * first instance in between was refused, so nothing counts as started before both.
+ */
+export async function waitForHealthy(stack: HealthTarget, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     assertAllRunning(stack);
     try {
-      // Every replica answers (each is asked in turn); the first one's view of the nodes counts.
+      // Every replica answers (each is asked in turn); the first one's view of the nodes counts
+      // (links are shared through Redis, so it sees a link held by any replica).
       for (const replica of stack.orchestrators.slice(1)) {
-        const answer = (await (await fetch(`${replica.url}/api/v1/health`, { signal: AbortSignal.timeout(2_000) })).json()) as HealthBody;
+        const answer = HealthView.parse(await (await fetch(`${replica.url}/api/v1/health`, { signal: AbortSignal.timeout(2_000) })).json());
         if (!answer.ok) throw new Error(`${replica.name}: ${JSON.stringify(answer)}`);
       }
       const response = await fetch(`${stack.orchestratorUrl}/api/v1/health`, { signal: AbortSignal.timeout(2_000) });
-      const body = (await response.json()) as HealthBody;
-      const ready = new Set((body.nodes ?? []).filter((node) => node.status === 'ready').map((node) => node.id));
-      const missing = stack.options.nodes.filter((node) => !ready.has(node.nodeId)).map((node) => node.nodeId);
-      if (body.ok && missing.length === 0) return;
-      last = body.ok ? `waiting for node(s) ${missing.join(', ')}` : JSON.stringify(body);
+      const body = HealthView.parse(await response.json());
+      const waiting = nodesNotServing(body, stack.options.nodes.map((node) => node.nodeId), stack.options.logDir);
+      if (body.ok && !waiting) return;
+      last = body.ok ? waiting! : JSON.stringify(body);
     } catch (error) {
       last = (error as Error).message;
     }
     await sleep(250);
   }
-  throw new Error(`the orchestrator did not become healthy within ${timeoutMs} ms (${last}); logs in ${stack.options.logDir}`);
+  throw new Error(`the playground did not become ready within ${timeoutMs} ms: ${last}; logs in ${stack.options.logDir}`);
+}
+
+/** Why the expected nodes cannot serve a new instance yet, naming each; undefined when all can. */
+function nodesNotServing(health: HealthView, expected: string[], logDir: string): string | undefined {
+  const byId = new Map(health.nodes.map((node) => [node.id, node]));
+  const notReady = expected.filter((id) => byId.get(id)?.status !== 'ready');
+  if (notReady.length) return `waiting for node(s) ${notReady.join(', ')} to be ready (no fresh heartbeat yet)`;
+  const unlinked = expected.filter((id) => !byId.get(id)!.linked);
+  if (unlinked.length) {
+    const logs = unlinked.map((id) => logFileOf(logDir, `agent:${id}`)).join(', ');
+    return `node(s) ${unlinked.join(', ')} send heartbeats but their agent has no link to any orchestrator replica (see ${logs})`;
+  }
+  return undefined;
 }
 
 /** Waits until the web edge server serves its landing page. */
@@ -271,7 +293,7 @@ export async function waitForWeb(stack: Stack, timeoutMs = 60_000): Promise<void
   throw new Error(`the web server did not answer within ${timeoutMs} ms (${last}); logs in ${stack.options.logDir}`);
 }
 
-function assertAllRunning(stack: Stack): void {
+function assertAllRunning(stack: Pick<Stack, 'processes'>): void {
   for (const running of stack.processes.values()) {
     if (running.child.exitCode !== null) {
       throw new Error(`${running.name} exited with code ${running.child.exitCode}; see ${running.logFile}`);

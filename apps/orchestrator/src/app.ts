@@ -17,6 +17,7 @@ import { LinkAffinity } from './gateway/link-affinity.ts';
 import type { LinkStream } from '@playground/contracts/link-streams';
 import { AgentReports } from './gateway/agent-reports.ts';
 import { LinkRegistry } from './gateway/link-registry.ts';
+import { LinkedNodes } from './gateway/linked-nodes.ts';
 import { NodeLinks } from './gateway/node-links.ts';
 import { TerminalGateway } from './gateway/terminal-gateway.ts';
 import { Health } from './health.ts';
@@ -136,7 +137,7 @@ export async function buildOrchestrator(config: Config, logger: Logger, options:
   const seats = new Seats(db, sessions, placement, templateProvisioner, audit, logger.child({ component: 'workshops' }), metrics.workshopJoins);
   const classroom = new Classroom(db, workshops, commands, terminals, audit, logger.child({ component: 'classroom' }));
   terminals.onActivity(classroom);
-  const health = new Health(db, redis);
+  const health = new Health(db, redis, new LinkedNodes(linkRegistry, replicaId, agents, replicaStreams));
   const clientAddress = createClientAddressResolver(config.TRUSTED_PROXY);
   const originPolicy = createOriginPolicy(
     config.PUBLIC_URL,

@@ -1,6 +1,8 @@
 import type { HealthView } from '@playground/contracts';
 import type { Redis } from 'ioredis';
 import type { Db } from './db.ts';
+import type { Node } from './generated/prisma/client.ts';
+import type { LinkedNodes } from './gateway/linked-nodes.ts';
 import { nodeStatus } from './nodes.ts';
 import { timeBox } from './service-errors.ts';
 
@@ -21,6 +23,7 @@ export class Health {
   constructor(
     private readonly db: Db,
     private readonly redis: Redis,
+    private readonly links: Pick<LinkedNodes, 'linked'>,
   ) {}
 
   async check(): Promise<HealthView> {
@@ -33,15 +36,22 @@ export class Health {
     ]);
     let nodes: HealthView['nodes'] = [];
     if (postgres.ok) {
-      const rows = await timeBoxed('postgres', async () => {
-        nodes = (await this.db.node.findMany({ orderBy: { id: 'asc' } })).map((node) => ({
+      let rows: Node[] = [];
+      // Redis away: no link can be vouched for, so every node reads unlinked.
+      let linked = new Set<string>();
+      const [read] = await Promise.all([
+        timeBoxed('postgres', async () => (rows = await this.db.node.findMany({ orderBy: { id: 'asc' } }))),
+        redis.ok ? timeBoxed('redis', async () => (linked = await this.links.linked())) : undefined,
+      ]);
+      if (read.ok) {
+        nodes = rows.map((node) => ({
           id: node.id,
           name: node.name,
           status: nodeStatus(node),
           lastSeenAt: node.lastSeenAt?.toISOString() ?? null,
+          linked: linked.has(node.id),
         }));
-      });
-      if (!rows.ok) nodes = [];
+      }
     }
     return { ok: postgres.ok && redis.ok, postgres, redis, nodes };
   }

@@ -131,6 +131,12 @@ export const HealthView = z.object({
       name: z.string(),
       status: NodeStatus,
       lastSeenAt: z.string().nullable(),
+      /**
+       * The node's agent holds a live link to a running orchestrator replica (any one): the
+       * link that carries its terminals and port traffic. A node can be `ready` (heartbeats)
+       * a few seconds before it links; `npm start` says ready only once every node has both.
+       */
+      linked: z.boolean(),
     }),
   ),
 });

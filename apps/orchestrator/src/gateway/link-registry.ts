@@ -52,6 +52,12 @@ export class LinkRegistry {
     return value === null ? undefined : value.slice(0, value.indexOf('/'));
   }
 
+  /** Every node some replica wrote as holding its link, with that replica (which may have died since). */
+  async holders(): Promise<Map<string, string>> {
+    const entries = await this.redis.hgetall(this.holdersKey);
+    return new Map(Object.entries(entries).map(([nodeId, value]) => [nodeId, value.slice(0, value.indexOf('/'))]));
+  }
+
   private holder(linkId: string): string {
     return `${this.replicaId}/${linkId}`;
   }

@@ -132,6 +132,15 @@ export class ReplicaStreams {
     }
   }
 
+  /**
+   * Whether the replica `peer` runs: it listens on its channel from its start until it stops
+   * or dies (Redis drops a killed process's subscription with its connection).
+   */
+  async isListening(peer: string): Promise<boolean> {
+    const answer = (await this.publisher.pubsub('NUMSUB', this.channelPrefix + peer)) as unknown[];
+    return Number(answer[1]) > 0;
+  }
+
   /** Ends every stream through other replicas and stops listening. */
   async close(): Promise<void> {
     clearInterval(this.timer);
@@ -239,8 +248,7 @@ export class ReplicaStreams {
     const peers = new Set([...this.carriers.values()].filter(({ streams }) => streams.size > 0).map(({ carrier }) => carrier.peer));
     for (const peer of peers) {
       try {
-        const answer = (await this.publisher.pubsub('NUMSUB', this.channelPrefix + peer)) as unknown[];
-        if (Number(answer[1]) === 0) this.peerGone(peer, 'the orchestrator replica on the other end is gone');
+        if (!(await this.isListening(peer))) this.peerGone(peer, 'the orchestrator replica on the other end is gone');
       } catch {
         // Redis away: the publishes of the streams themselves fail and end them.
       }
