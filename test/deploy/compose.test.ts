@@ -131,10 +131,10 @@ describe('the Compose deployment on one Docker host', { timeout: 25 * 60_000 }, 
     await compose(['up', '-d']);
     await eventually(
       async () => {
-        const health = await api<{ ok: boolean; nodes: Array<{ id: string; status: string }> }>('GET', '/api/v1/health');
-        return health.body.ok && health.body.nodes.some((node) => node.id === nodeId && node.status === 'ready');
+        const health = await api<{ ok: boolean; nodes: Array<{ id: string; status: string; linked: boolean }> }>('GET', '/api/v1/health');
+        return health.body.ok && health.body.nodes.some((node) => node.id === nodeId && node.status === 'ready' && node.linked);
       },
-      { timeoutMs: 180_000, intervalMs: 500, description: 'the deployment to answer /api/v1/health through Caddy with its node ready' },
+      { timeoutMs: 180_000, intervalMs: 500, description: 'the deployment to answer /api/v1/health through Caddy with its node ready and linked' },
     ).catch(async (error: Error) => {
       const { stdout: logs } = await compose(['logs', '--no-color', '--tail', '40']).catch((e: Error) => ({ stdout: e.message }));
       throw new Error(`${error.message}\n--- docker-compose logs ---\n${logs}`);
