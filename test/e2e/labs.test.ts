@@ -100,10 +100,17 @@ describe('a reader doing a lab in the browser', { timeout: 10 * 60_000 }, () => 
   });
 
   it('an embedded lab asked for in Korean is read in Korean and its shell greets in Korean, in an en-US browser', async () => {
-    await page.goto(`${stack.baseUrl}/embed/labs/run-and-inspect?lang=ko`);
-    await page.getByText('컨테이너 실행하고 살펴보기').waitFor();
-    await page.getByTestId('lab-starting').waitFor({ state: 'detached', timeout: 120_000 });
-    await waitForTerminal(page, '인스턴스에 오신 것을 환영합니다');
+    // A reader who never did this lab here (the other tests' progress is kept per browser).
+    const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, locale: 'en-US' });
+    try {
+      const embedded = await context.newPage();
+      await embedded.goto(`${stack.baseUrl}/embed/labs/run-and-inspect?lang=ko`);
+      await embedded.getByText('컨테이너 실행하고 살펴보기').waitFor();
+      await embedded.getByTestId('lab-starting').waitFor({ state: 'detached', timeout: 120_000 });
+      await waitForTerminal(embedded, '인스턴스에 오신 것을 환영합니다');
+    } finally {
+      await context.close();
+    }
   });
 
   it('says so when a lab does not exist', async () => {
