@@ -77,8 +77,14 @@ class DockerExecShell implements Shell {
     return this.stream.writableLength;
   }
 
-  async resize(size: TerminalSize): Promise<void> {
-    if (!this.exited) await this.exec.resize({ h: size.rows, w: size.cols });
+  /** Resizes one after another: two requests in flight at once may reach the engine out of order. */
+  private resizing: Promise<void> = Promise.resolve();
+  resize(size: TerminalSize): Promise<void> {
+    const next = this.resizing.then(async () => {
+      if (!this.exited) await this.exec.resize({ h: size.rows, w: size.cols });
+    });
+    this.resizing = next.catch(() => undefined);
+    return next;
   }
 
   pause(): void {

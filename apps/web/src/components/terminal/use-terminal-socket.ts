@@ -167,7 +167,16 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
       const { fontSize, theme } = preferencesRef.current;
       const follows = optionsRef.current.followsShellSize === true;
       sizedByShellRef.current = false;
-      const term = new Terminal({ ...TERMINAL_OPTIONS, fontSize, theme: TERMINAL_THEMES[theme], windowOptions: { setWinSizeChars: follows } });
+      const term = new Terminal({ ...TERMINAL_OPTIONS, fontSize, theme: TERMINAL_THEMES[theme] });
+      // xterm.js parses "CSI 8 ; rows ; cols t" but leaves acting on it to the page.
+      if (follows) {
+        term.parser.registerCsiHandler({ final: 't' }, (params) => {
+          const [op, rows, cols] = params.map((param) => (typeof param === 'number' ? param : (param[0] ?? 0)));
+          if (op !== 8 || !rows || !cols) return false;
+          term.resize(Math.min(cols, 1000), Math.min(rows, 1000));
+          return true;
+        });
+      }
       const fitAddon = new FitAddon();
       const searchAddon = new SearchAddon();
       term.loadAddon(fitAddon);
