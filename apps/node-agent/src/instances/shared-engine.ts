@@ -49,7 +49,8 @@ export function sharedEngineVolumeName(imageId: string): string {
 }
 
 export class SharedEngine {
-  private ready: Promise<Docker.MountSettings | undefined> | undefined;
+  /** Per image id: the tag may move to a new image while the agent runs (the warm pool renews its members then). */
+  private readonly ready = new Map<string, Promise<Docker.MountSettings | undefined>>();
 
   constructor(
     private readonly docker: Docker,
@@ -61,21 +62,26 @@ export class SharedEngine {
    * The mount that gives an instance the node's copy, made on first use. Undefined when it
    * cannot be made: instances then run the programs of their own root file system, as before.
    */
-  mount(): Promise<Docker.MountSettings | undefined> {
-    this.ready ??= this.prepare().catch((err: unknown) => {
-      this.log.error({ err, image: this.image }, 'shared_engine.unavailable: instances run their own copy of the engine (more memory per instance)');
-      this.ready = undefined; // tried again for the next instance
-      return undefined;
-    });
-    return this.ready;
+  async mount(): Promise<Docker.MountSettings | undefined> {
+    const imageId = (await this.docker.getImage(this.image).inspect()).Id;
+    let ready = this.ready.get(imageId);
+    if (!ready) {
+      ready = this.prepare(imageId).catch((err: unknown) => {
+        this.log.error({ err, image: this.image }, 'shared_engine.unavailable: instances run their own copy of the engine (more memory per instance)');
+        this.ready.delete(imageId); // tried again for the next instance
+        return undefined;
+      });
+      this.ready.set(imageId, ready);
+    }
+    return ready;
   }
 
-  private async prepare(): Promise<Docker.MountSettings> {
-    const imageId = (await this.docker.getImage(this.image).inspect()).Id;
+  private async prepare(imageId: string): Promise<Docker.MountSettings> {
     const name = sharedEngineVolumeName(imageId);
     await this.docker.createVolume({ Name: name, Labels: { [LABEL.managed]: 'true', [ROLE_LABEL]: SHARED_ENGINE_ROLE, [IMAGE_LABEL]: imageId } });
     await this.copyPrograms(name);
     await this.removeStale(imageId);
+    for (const other of this.ready.keys()) if (other !== imageId) this.ready.delete(other);
     this.log.info({ volume: name, image: imageId }, 'shared_engine.ready');
     return { Type: 'volume', Source: name, Target: SHARED_ENGINE_DIR, ReadOnly: true };
   }
