@@ -9,12 +9,12 @@ import {
   sessionNetworkName,
   type CreateInstanceJob,
 } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId } from '../../test/support.ts';
+import { removeNodeResources, requireDocker, TEST_IMAGE, testLogger, testProvisioner, uniqueNodeId } from '../../test/support.ts';
 import { eventually } from '../../../../test/support/eventually.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
 import { InstanceWatcher } from './instance-watcher.ts';
-import { SHARED_ENGINE_DIR, sharedEngineVolumeName } from './shared-engine.ts';
+import { SHARED_ENGINE_DIR, SharedEngine, sharedEngineVolumeName } from './shared-engine.ts';
 
 const nodeId = uniqueNodeId();
 const MiB = 1024 * 1024;
@@ -132,6 +132,24 @@ test('instances of different sessions run their engine from one read-only copy t
   assert.equal(tried.stdout.trim(), '65534 755', 'every attempt refused; the files belong to the host, not to root in the instance');
   assert.equal((await sh(b1, fingerprint)).stdout, before);
   assert.equal((await sh(b1, 'docker version --format "{{.Server.Version}}"')).exitCode, 0);
+});
+
+test('making the shared copy leaves no volume behind but the copy itself', async () => {
+  // The instance image declares /var/lib/docker a volume; a container made from it without a
+  // mount there gets an anonymous one, which outlives it unless removed with it.
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const mount = await new SharedEngine(docker, TEST_IMAGE, testLogger).mount();
+  assert.ok(mount, 'the copy was made');
+  const until = Math.ceil(Date.now() / 1000) + 1;
+  const events = await docker.getEvents({ since, until, filters: { type: ['volume'], event: ['create'] } });
+  const text = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    events.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    events.on('end', () => resolve(out));
+    events.on('error', reject);
+  });
+  const created = text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { Actor: { ID: string } }).Actor.ID);
+  assert.deepEqual(created.filter((name) => /^[0-9a-f]{64}$/.test(name)), [], 'no anonymous volume was created');
 });
 
 test('instances of one session reach each other by hostname; another session cannot reach them', async () => {

@@ -92,14 +92,21 @@ export class SharedEngine {
       Entrypoint: ['/bin/sh', '-c', COPY_SCRIPT],
       User: '0',
       Labels: { [LABEL.managed]: 'true', [ROLE_LABEL]: SHARED_ENGINE_ROLE },
-      HostConfig: { UsernsMode: 'host', NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume, Target: '/shared' }] },
+      HostConfig: {
+        UsernsMode: 'host',
+        NetworkMode: 'none',
+        Mounts: [{ Type: 'volume', Source: volume, Target: '/shared' }],
+        // The image declares /var/lib/docker a volume: without a mount there, every copy would
+        // leave an anonymous volume behind (one per agent start).
+        Tmpfs: { '/var/lib/docker': 'size=1m' },
+      },
     });
     try {
       await container.start();
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       if (StatusCode !== 0) throw new Error(`copying the engine programs of ${this.image} failed (exit ${StatusCode}): ${await lastLogLine(container)}`);
     } finally {
-      await container.remove({ force: true }).catch(() => undefined);
+      await container.remove({ force: true, v: true }).catch(() => undefined);
     }
   }
 
