@@ -13,8 +13,10 @@ PS1='\[\e[1;32m\]\u@\h\[\e[0m\]:\[\e[1;34m\]\w\[\e[0m\]\$ '
 # Window title of xterm-like terminals.
 case "$TERM" in xterm*|rxvt*) PS1="\[\e]0;\u@\h: \w\a\]$PS1" ;; esac
 
-# Programmable completion (docker, docker-compose, git, ...).
-if ! shopt -oq posix && [ -f /usr/share/bash-completion/bash_completion ]; then
+# Programmable completion (docker, docker-compose, git, ...). A login shell (the terminal's)
+# has it already from /etc/profile.d/bash_completion.sh; loading it twice cost every new
+# terminal ~30 ms before its prompt.
+if [ -z "${BASH_COMPLETION_VERSINFO:-}" ] && ! shopt -oq posix && [ -f /usr/share/bash-completion/bash_completion ]; then
   . /usr/share/bash-completion/bash_completion
 fi
 
