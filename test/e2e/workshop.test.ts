@@ -206,6 +206,21 @@ describe('a workshop in the browser', { timeout: 20 * 60_000 }, () => {
     // Live: what the learner types now appears in the open view.
     await typeInto(grace!.page, learnerTerminal(grace!.page), 'echo second-line-live');
     await waitForScreen(watch, /^second-line-live\s*$/m, 'a later line in the watch view');
+
+    // The view has the learner's screen size, not its frame's, and follows when the learner's changes.
+    const sizeOf = async (terminal: Locator) => `${await terminal.getAttribute('data-cols')}x${await terminal.getAttribute('data-rows')}`;
+    const learnerSize = await sizeOf(learnerTerminal(grace!.page));
+    assert.equal(await sizeOf(watch), learnerSize, "the watch view has the learner's size");
+    await grace!.page.setViewportSize({ width: 1000, height: 700 });
+    const smaller = await eventually(
+      async () => {
+        const size = await sizeOf(learnerTerminal(grace!.page));
+        return size !== learnerSize && size;
+      },
+      { timeoutMs: 10_000, description: "the learner's terminal to take the smaller window" },
+    );
+    await eventually(async () => (await sizeOf(watch)) === smaller, { timeoutMs: 10_000, description: `the watch view to follow the learner's new size ${smaller}` });
+    await grace!.page.setViewportSize(VIEWPORT);
   });
 
   it('7. once the learner allows it, the instructor types into their terminal; the learner can revoke', async () => {

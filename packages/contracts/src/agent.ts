@@ -64,6 +64,13 @@ export const AttachRequest = z.object({
   size: TerminalSize.optional(),
   /** The welcome text's language, for a shell this attach starts (see TerminalLanguage). */
   lang: TerminalLanguage.optional(),
+  /**
+   * A viewer that does not size the shell but follows its size (an instructor watching): the
+   * agent puts the shell's size in its output as `CSI 8 ; rows ; cols t` (followSizeSequence),
+   * before the replayed screen and at every resize, so the screen is drawn at the width the
+   * shell wrote it for. Other viewers never get the sequence.
+   */
+  followsSize: z.boolean().optional(),
 });
 export type AttachRequest = z.infer<typeof AttachRequest>;
 

@@ -52,6 +52,11 @@ export const TerminalSize = z.object({
 });
 export type TerminalSize = z.infer<typeof TerminalSize>;
 
+/** xterm's "resize the text area" request, which a size-following viewer's terminal obeys. */
+export function followSizeSequence(size: TerminalSize): string {
+  return `\x1b[8;${size.rows};${size.cols}t`;
+}
+
 /** Keystrokes or pasted text; large pastes are split by the client. */
 export const TerminalInput = z.string().max(64 * 1024);
 

@@ -91,6 +91,25 @@ test('two viewers see the same output', async () => {
   terminals.detach('vb');
 });
 
+test("a watcher that follows the shell's size is told it before the screen and at every resize; others never", async () => {
+  const learner = viewer();
+  const watcher = viewer();
+  await terminals.attach({ viewerId: 'learner', instanceId, size: { cols: 100, rows: 30 } }, learner.sink);
+  await terminals.attach({ viewerId: 'watcher', instanceId, followsSize: true }, watcher.sink);
+  assert.ok(watcher.text().startsWith('\x1b[8;30;100t'), 'the size comes before the replayed screen');
+  terminals.resize('learner', { cols: 90, rows: 25 });
+  await eventually(() => watcher.text().includes('\x1b[8;25;90t'), { timeoutMs: 5_000, description: 'the new size' });
+  terminals.resize('learner', { cols: 90, rows: 25 });
+  terminals.input('learner', 'echo after-$((40+2))\r');
+  await eventually(() => watcher.text().includes('after-42'), { timeoutMs: 10_000, description: 'output after the resizes' });
+  assert.equal(watcher.text().split('\x1b[8;').length - 1, 2, 'an unchanged size is not told again');
+  assert.ok(!learner.text().includes('\x1b[8;'), 'a viewer that sizes the shell never gets the sequence');
+  terminals.input('learner', 'stty size\r');
+  await eventually(() => learner.text().includes('25 90'), { timeoutMs: 10_000, description: 'the shell at the learner\'s size' });
+  terminals.detach('learner');
+  terminals.detach('watcher');
+});
+
 test('a viewer that never acks pauses the shell; memory stays bounded; leaving resumes it', async (t) => {
   const fast = viewer();
   const stuck = viewer({ ack: false });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { MAIN_SHELL, type AttachReply, type TerminalLanguage, type TerminalSize } from '@playground/contracts';
+import { followSizeSequence, MAIN_SHELL, type AttachReply, type TerminalLanguage, type TerminalSize } from '@playground/contracts';
 import { AgentError } from '../errors.ts';
 import { ReplayBuffer } from './replay-buffer.ts';
 import type { Shell, ShellFactory } from './shell.ts';
@@ -48,6 +48,8 @@ interface Viewer {
   /** Where (in `sent`) the last chunk that asked for an ack ended, and chunks since. */
   askedAt: number;
   chunksSinceAsk: number;
+  /** Follows the shell's size instead of setting it (an instructor watching). */
+  followsSize: boolean;
 }
 
 interface Terminal {
@@ -58,6 +60,8 @@ interface Terminal {
   replay: ReplayBuffer;
   utf8: Utf8Boundary;
   viewers: Map<string, Viewer>;
+  /** The PTY's size as last set (absent: never set, the engine's default). */
+  size?: TerminalSize;
   paused: boolean;
   /** Input was dropped since the shell last caught up (its viewers were told). */
   inputDropped: boolean;
@@ -105,7 +109,7 @@ export class TerminalManager {
   }
 
   async attach(
-    request: { viewerId: string; instanceId: string; shell?: number; size?: TerminalSize; lang?: TerminalLanguage },
+    request: { viewerId: string; instanceId: string; shell?: number; size?: TerminalSize; lang?: TerminalLanguage; followsSize?: boolean },
     sink: ViewerSink,
   ): Promise<AttachReply> {
     this.detach(request.viewerId);
@@ -135,14 +139,16 @@ export class TerminalManager {
     } finally {
       if (this.pendingAttach.get(request.viewerId) === token) this.pendingAttach.delete(request.viewerId);
     }
-    const viewer: Viewer = { id: request.viewerId, key: terminal.key, sink, sent: 0, acked: 0, askedAt: 0, chunksSinceAsk: 0 };
+    const viewer: Viewer = { id: request.viewerId, key: terminal.key, sink, sent: 0, acked: 0, askedAt: 0, chunksSinceAsk: 0, followsSize: request.followsSize === true };
     terminal.viewers.set(viewer.id, viewer);
     terminal.viewed = true;
     clearTimeout(terminal.idleTimer);
     this.viewers.set(viewer.id, viewer);
     const replay = terminal.replay.snapshot();
+    // A follower's screen takes the shell's size before the screen written at that size.
+    if (viewer.followsSize && terminal.size) this.tellSize(viewer, terminal.size);
     if (replay.length > 0) this.send(terminal, viewer, replay);
-    if (request.size) void terminal.shell.resize(request.size).catch(() => undefined);
+    if (request.size) this.setSize(terminal, request.size);
     this.opts.logger.debug({ viewerId: viewer.id, instanceId: request.instanceId, shell: terminal.number, replay: replay.length }, 'terminal.attached');
     return { ok: true };
   }
@@ -181,6 +187,7 @@ export class TerminalManager {
       inputDropped: false,
       lang,
       viewed: false,
+      size,
     };
     shell.events.on('data', (raw) => {
       const chunk = terminal.utf8.take(raw);
@@ -291,7 +298,21 @@ export class TerminalManager {
   /** The shell takes the size of whichever viewer resized last. */
   resize(viewerId: string, size: TerminalSize): void {
     const viewer = this.viewers.get(viewerId);
-    if (viewer) void this.terminals.get(viewer.key)?.shell.resize(size).catch(() => undefined);
+    const terminal = viewer && this.terminals.get(viewer.key);
+    if (terminal) this.setSize(terminal, size);
+  }
+
+  private setSize(terminal: Terminal, size: TerminalSize): void {
+    const changed = terminal.size?.cols !== size.cols || terminal.size?.rows !== size.rows;
+    terminal.size = size;
+    void terminal.shell.resize(size).catch(() => undefined);
+    if (!changed) return;
+    for (const viewer of terminal.viewers.values()) if (viewer.followsSize) this.tellSize(viewer, size);
+  }
+
+  /** Outside the flow-control count (no ack asked): a few bytes per resize. */
+  private tellSize(viewer: Viewer, size: TerminalSize): void {
+    viewer.sink.output(Buffer.from(followSizeSequence(size)), () => undefined, false);
   }
 
   /** The viewer leaves; the shell stays for the next one. */

@@ -355,7 +355,7 @@ export class TerminalGateway implements TerminalExits, AgentListener {
     if (!agent) return this.end(viewer, 'The node of this instance is not connected right now. Reconnecting…', null, true);
     let reply: AttachReply;
     try {
-      reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, shell, size, lang: viewer.lang });
+      reply = await agent.timeout(ATTACH_TIMEOUT_MS).emitWithAck('terminal.attach', { viewerId: viewer.id, instanceId, shell, size, lang: viewer.lang, followsSize: viewer.watcher ? true : undefined });
     } catch {
       reply = { ok: false, code: 'timeout', message: 'The node did not answer in time.' };
     }

@@ -40,6 +40,7 @@ export function WatchTerminal({ instanceId, helpGranted }: { instanceId: string;
     instanceId,
     auth: () => ({ instanceId, watch: true }) satisfies TerminalWatchAuth,
     sendsResize: false,
+    followsShellSize: true,
     attach,
   });
   useEffect(() => {

@@ -26,6 +26,9 @@ export type TerminalStatus =
   /** The shell ended, or the server refused/closed the connection and will not retry. */
   | { kind: 'ended'; message: string };
 
+/** The largest screen a size-following terminal takes (a 4K display at a small font is ~400×120). */
+const FOLLOWED_MAX = { cols: 500, rows: 200 };
+
 export interface TerminalSocketOptions {
   /** The terminal is made anew when this changes (e.g. another instance). */
   key: string;
@@ -35,6 +38,12 @@ export interface TerminalSocketOptions {
   auth: (size: { cols: number; rows: number }) => Record<string, unknown>;
   /** Whether this terminal's size is the shell's (a watcher must not resize the learner's shell). */
   sendsResize: boolean;
+  /**
+   * The other way round: the terminal takes the shell's size, which the server sends as
+   * `CSI 8 ; rows ; cols t` (a watcher, so that the learner's screen is drawn at the width it
+   * was written for). It fits its frame only until the first such size arrives.
+   */
+  followsShellSize?: boolean;
   /** Wires what this kind of terminal adds to its socket, once per socket; returns its cleanup. */
   attach?: (socket: TerminalSocket, term: Terminal) => () => void;
   /** Shortcuts this kind of terminal offers beyond copy, paste and font size (search, help, tabs…). */
@@ -91,14 +100,20 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
   const stepFontRef = useRef(stepFont);
   stepFontRef.current = stepFont;
 
+  /** Set once the shell's size arrived, for a terminal that follows it. */
+  const sizedByShellRef = useRef(false);
+  const fittingRef = useRef(false);
   const fit = useCallback(() => {
     const host = hostRef.current;
     // A hidden terminal measures 0×0; fitting then would shrink the remote shell to 2×2.
-    if (!host || host.clientWidth === 0 || host.clientHeight === 0) return;
+    if (!host || host.clientWidth === 0 || host.clientHeight === 0 || sizedByShellRef.current) return;
+    fittingRef.current = true;
     try {
       fitRef.current?.fit();
     } catch {
       // The renderer may not be measured yet; the next resize fits it.
+    } finally {
+      fittingRef.current = false;
     }
   }, []);
 
@@ -153,7 +168,21 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
       if (disposed || !host) return;
 
       const { fontSize, theme } = preferencesRef.current;
-      const term = new Terminal({ ...TERMINAL_OPTIONS, fontSize, theme: TERMINAL_THEMES[theme] });
+      const follows = optionsRef.current.followsShellSize === true;
+      sizedByShellRef.current = false;
+      // xterm.js parses "CSI 8 ; rows ; cols t" but leaves acting on it to the page, and hands
+      // it to the page's handler only when its window option allows it (else it is dropped).
+      const term = new Terminal({ ...TERMINAL_OPTIONS, fontSize, theme: TERMINAL_THEMES[theme], windowOptions: { setWinSizeChars: follows } });
+      if (follows) {
+        term.parser.registerCsiHandler({ final: 't' }, (params) => {
+          const [op, rows, cols] = params.map((param) => (typeof param === 'number' ? param : (param[0] ?? 0)));
+          if (op !== 8 || !rows || !cols) return false;
+          // Any program in the learner's shell can print the sequence too: a size no real
+          // screen has would only cost the watcher's browser memory.
+          term.resize(Math.min(cols, FOLLOWED_MAX.cols), Math.min(rows, FOLLOWED_MAX.rows));
+          return true;
+        });
+      }
       const fitAddon = new FitAddon();
       const searchAddon = new SearchAddon();
       term.loadAddon(fitAddon);
@@ -242,7 +271,13 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
         if (!socket.connected) return; // keystrokes typed while offline would land out of context
         for (const chunk of splitInput(data)) socket.emit('input', chunk);
       });
+      // Its size, for whoever needs to know what the screen shows (tests, a curious reader).
+      host.dataset.cols = String(term.cols);
+      host.dataset.rows = String(term.rows);
       const onResize = term.onResize(({ cols, rows }) => {
+        host.dataset.cols = String(cols);
+        host.dataset.rows = String(rows);
+        if (follows && !fittingRef.current) sizedByShellRef.current = true;
         if (socket.connected && optionsRef.current.sendsResize) socket.emit('resize', { cols, rows });
       });
       const onSelection = term.onSelectionChange(() => copyToClipboard(term.getSelection()));
