@@ -42,8 +42,8 @@ export const QUICK: Sizes = {
 };
 
 export const FULL: Sizes = {
-  coldIterations: 5,
-  warmIterations: 5,
+  coldIterations: 9,
+  warmIterations: 15,
   keystrokes: 1000,
   outputInputBytes: 150 * 1024 * 1024,
   slowReaderSeconds: 20,
