@@ -65,6 +65,8 @@ describe('files in the browser', { timeout: 10 * 60_000 }, () => {
       .catch(async (error: Error) => {
         throw new Error(`${error.message}\n--- page errors ---\n${pageErrors.join('\n')}\n--- page shows ---\n${await page.locator('body').innerText()}`);
       });
+    // Keys typed before the terminal's socket is up are dropped (by design): wait for the prompt it brings.
+    await waitForTerminal(page, 'root@node1:~#');
     await typeInTerminal(page, 'cd /root && echo READY-$((6*7))');
     await waitForTerminal(page, 'READY-42');
   });
