@@ -102,18 +102,14 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
 
   /** Set once the shell's size arrived, for a terminal that follows it. */
   const sizedByShellRef = useRef(false);
-  const fittingRef = useRef(false);
   const fit = useCallback(() => {
     const host = hostRef.current;
     // A hidden terminal measures 0×0; fitting then would shrink the remote shell to 2×2.
     if (!host || host.clientWidth === 0 || host.clientHeight === 0 || sizedByShellRef.current) return;
-    fittingRef.current = true;
     try {
       fitRef.current?.fit();
     } catch {
       // The renderer may not be measured yet; the next resize fits it.
-    } finally {
-      fittingRef.current = false;
     }
   }, []);
 
@@ -179,6 +175,7 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
           if (op !== 8 || !rows || !cols) return false;
           // Any program in the learner's shell can print the sequence too: a size no real
           // screen has would only cost the watcher's browser memory.
+          sizedByShellRef.current = true;
           term.resize(Math.min(cols, FOLLOWED_MAX.cols), Math.min(rows, FOLLOWED_MAX.rows));
           return true;
         });
@@ -277,7 +274,6 @@ export function useTerminalSocket(options: TerminalSocketOptions) {
       const onResize = term.onResize(({ cols, rows }) => {
         host.dataset.cols = String(cols);
         host.dataset.rows = String(rows);
-        if (follows && !fittingRef.current) sizedByShellRef.current = true;
         if (socket.connected && optionsRef.current.sendsResize) socket.emit('resize', { cols, rows });
       });
       const onSelection = term.onSelectionChange(() => copyToClipboard(term.getSelection()));
