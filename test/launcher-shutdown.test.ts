@@ -13,8 +13,8 @@ import { eventually } from './support/eventually.ts';
 // `npm start -- --orchestrators 2` stopped the way a terminal stops it: Ctrl-C sends SIGINT to
 // the whole foreground process group. Every session must end (and its instances go) before the
 // processes stop, the operator's ADMIN_TOKEN from the environment is the one the playground
-// uses, and a second start on the same Postgres and Redis is ready again (its agents dial the
-// web edge, and Redis remembers that their links dropped at the first Ctrl-C).
+// uses, and a second start on the same Postgres and Redis is ready again (Redis remembers that
+// the agents' links dropped at the first Ctrl-C).
 
 const ADMIN_TOKEN = 'launcher-test-admin-token-0123456789';
 
@@ -126,8 +126,8 @@ describe('npm start -- --orchestrators 2, and Ctrl-C', { timeout: 8 * 60_000 }, 
     assert.deepEqual(health.nodes.map((node) => [node.id, node.linked]), [['node-1', true]]);
     const session = await api<SessionView>('POST', '/api/v1/sessions');
     assert.equal(session.status, 201);
-    // At once, as a user would: "ready" waits for the agent's link too (it retries the edge with
-    // a backoff of up to 5 s, and until it links a create is refused as "not responding").
+    // At once, as a user would: "ready" waits for the agent's link too (it retries the replicas
+    // with a backoff of up to 5 s, and until it links a create is refused as "not responding").
     const instance = await api<InstanceView>('POST', `/api/v1/sessions/${session.body.id}/instances`);
     assert.equal(instance.status, 201, JSON.stringify(instance.body));
     assert.equal(await pressCtrlC(), 0, output);

@@ -10,7 +10,7 @@ import { settingsFromEnvironment } from './settings.ts';
 import { SECURITY_MODE_SUMMARY, type SecurityMode } from '../../apps/node-agent/src/instances/isolation.ts';
 import { DEFAULT_SSH_HOST_KEY_PATH, DEFAULT_SSH_PORT } from '../../apps/orchestrator/src/config.ts';
 import { loadHostKey } from '../../apps/orchestrator/src/ssh/ssh-host-key.ts';
-import { agentsDialEdge, createStack, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from './stack.ts';
+import { createStack, REPO_ROOT, waitForHealthy, waitForWeb, type ProcessName, type Stack } from './stack.ts';
 import { NODE_ENGINES_SCRIPT, nodeEngineDockerHost } from '../node-engines.ts';
 
 // `npm start` ends here once infra/start.sh has prepared the machine: it runs the
@@ -93,13 +93,8 @@ async function main(): Promise<void> {
 
   for (const node of nodes) superviseProcess(stack, `agent:${node.nodeId}`, () => stopping);
   for (const replica of stack.orchestrators) superviseProcess(stack, replica.name, () => stopping);
-  // Agents that dial the edge cannot link, and their nodes cannot be ready, before it runs. (A
-  // node whose link dropped in an earlier run stays down until it links again, so waiting for
-  // ready nodes first would wait for ever on a Redis that remembers that run.)
-  const edgeFirst = agentsDialEdge(stack.options);
-  if (edgeFirst) superviseProcess(stack, 'web', () => stopping);
   await waitForHealthy(stack, 90_000);
-  if (!edgeFirst) superviseProcess(stack, 'web', () => stopping);
+  superviseProcess(stack, 'web', () => stopping);
   await waitForWeb(stack, 90_000);
   say(`logs in ${stack.options.logDir}; Ctrl-C stops the playground and ends its sessions`);
   const mode = (process.env.SECURITY_MODE || 'userns') as SecurityMode;

@@ -92,14 +92,6 @@ export function orchestratorsOf(options: StackOptions): Array<{ name: ProcessNam
   return [{ name: 'orchestrator', port: options.orchestratorPort }, ...extra];
 }
 
-/**
- * With several replicas the agents dial the web edge (as agents on other hosts would dial the
- * public URL), so the edge must run before any node can link and count as ready.
- */
-export function agentsDialEdge(options: StackOptions): boolean {
-  return orchestratorsOf(options).length > 1;
-}
-
 /** Where a process's log goes: `agent:node-1` → <logDir>/agent-node-1.log. */
 function logFileOf(logDir: string, name: ProcessName): string {
   return path.join(logDir, `${name.replace(':', '-')}.log`);
@@ -118,8 +110,6 @@ function commandFor(name: ProcessName): { args: string[]; cwd: string } {
 function environmentFor(name: ProcessName, options: StackOptions): Record<string, string> {
   const replicas = orchestratorsOf(options);
   const orchestratorUrls = replicas.map((replica) => `http://127.0.0.1:${replica.port}`);
-  // One replica: agents dial it. Several: they dial the edge, as agents on other hosts would.
-  const agentOrchestratorUrl = agentsDialEdge(options) ? `http://127.0.0.1:${options.port}` : orchestratorUrls[0]!;
   const common = {
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
@@ -147,7 +137,9 @@ function environmentFor(name: ProcessName, options: StackOptions): Record<string
   const node = options.nodes.find((candidate) => candidate.nodeId === nodeId);
   // Generation 0: a node whose token an operator rotated (POST /api/v1/nodes/:id/token)
   // needs that token given as AGENT_TOKEN in its env (NodeSpec.env wins).
-  return { ...common, NODE_ID: nodeId, ORCHESTRATOR_URL: agentOrchestratorUrl, AGENT_TOKEN: deriveNodeToken(options.agentSecret, nodeId), ...node?.env };
+  // The agents are on the replicas' own host: they dial the replicas themselves (moving to the
+  // next when a link fails), not the edge, which would relay every keystroke and echo once more.
+  return { ...common, NODE_ID: nodeId, ORCHESTRATOR_URL: orchestratorUrls.join(','), AGENT_TOKEN: deriveNodeToken(options.agentSecret, nodeId), ...node?.env };
 }
 
 export function createStack(options: StackOptions): Stack {

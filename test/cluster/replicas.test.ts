@@ -13,10 +13,10 @@ import { startTestStack, type TestStack } from '../support/test-stack.ts';
 import type { ProcessName } from '../../infra/launcher/stack.ts';
 
 // Two orchestrator replicas behind the web edge, sharing Postgres and Redis, one node agent
-// (it dials the edge, so it sits on one replica). Any replica answers the API; a terminal
-// whose socket is on the replica without the agent's link echoes; kill -9 of the replica
-// holding the link moves everything to the other: the edge stops sending there, the agent
-// relinks, the terminal comes back with its screen replayed, the session stays, the sweep
+// (given both replicas' URLs, it links to one and moves to the other when its link fails).
+// Any replica answers the API; a terminal whose socket is on the replica without the agent's
+// link echoes; kill -9 of the replica holding the link moves everything to the other: the
+// edge stops sending there, the agent relinks, the terminal comes back with its screen replayed, the session stays, the sweep
 // runs on one replica at a time, and a create after the kill makes exactly one container.
 // Port URLs (HTTP and WebSocket, host and path forms) load through either replica: the one
 // without the agent's link carries the bytes through the one with it. A terminal whose

@@ -116,7 +116,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   const port = await freePort();
   const adminToken = randomBytes(16).toString('hex');
   const replicaCount = options.orchestrators ?? 1;
-  // The agents of several replicas dial the edge (launcher/stack.ts), so it must run.
+  // Several replicas run behind the edge, which sends each terminal to the replica holding its link.
   const web = (options.web ?? false) || replicaCount > 1;
   const replicas = [];
   for (let index = 1; index < replicaCount; index++) replicas.push({ port: await freePort(), sshPort: await freePort() });

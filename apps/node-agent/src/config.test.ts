@@ -19,6 +19,18 @@ test('runtime mode needs OCI_RUNTIME; bad values are refused with their names', 
   assert.equal(loadConfig({ AGENT_TOKEN: 'x', DOCKER_HOST: 'tcp://10.0.0.2:2375' }).DOCKER_HOST, 'tcp://10.0.0.2:2375');
 });
 
+test('ORCHESTRATOR_URL is one URL or several replicas, comma-separated; anything else is refused', () => {
+  assert.deepEqual(loadConfig({ AGENT_TOKEN: 'x' }).ORCHESTRATOR_URL, ['http://127.0.0.1:4000']);
+  assert.deepEqual(loadConfig({ AGENT_TOKEN: 'x', ORCHESTRATOR_URL: 'https://play.example.com' }).ORCHESTRATOR_URL, ['https://play.example.com']);
+  assert.deepEqual(loadConfig({ AGENT_TOKEN: 'x', ORCHESTRATOR_URL: 'http://10.0.0.5:4000, http://10.0.0.6:4000' }).ORCHESTRATOR_URL, [
+    'http://10.0.0.5:4000',
+    'http://10.0.0.6:4000',
+  ]);
+  assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', ORCHESTRATOR_URL: 'http://10.0.0.5:4000,not a url' }), /ORCHESTRATOR_URL/);
+  assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', ORCHESTRATOR_URL: 'ftp://10.0.0.5' }), /ORCHESTRATOR_URL/);
+  assert.throws(() => loadConfig({ AGENT_TOKEN: 'x', ORCHESTRATOR_URL: ' , ' }), /ORCHESTRATOR_URL/);
+});
+
 test('the warm pool defaults to 2 members; 0 disables it; negatives are refused', () => {
   assert.equal(loadConfig({ AGENT_TOKEN: 'x' }).WARM_POOL_SIZE, 2);
   assert.equal(loadConfig({ AGENT_TOKEN: 'x', WARM_POOL_SIZE: '0' }).WARM_POOL_SIZE, 0);

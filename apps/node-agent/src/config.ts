@@ -14,8 +14,18 @@ const ConfigSchema = z
     NODE_ID: NodeId.default('node-1'),
     /** Human-readable name shown to operators. */
     NODE_NAME: z.string().min(1).default(os.hostname()),
-    /** Where the orchestrator's Socket.IO server listens (the agent dials out). */
-    ORCHESTRATOR_URL: z.url().default('http://127.0.0.1:4000'),
+    /**
+     * Where the orchestrator's Socket.IO server listens (the agent dials out): one URL (a
+     * replica, a load balancer, the public URL), or several replicas' URLs separated by commas.
+     * With several the agent links to the first, and whenever its link is lost or cannot be
+     * made, tries the next: an agent on the replicas' network then needs no proxy in between,
+     * which would relay every keystroke once more.
+     */
+    ORCHESTRATOR_URL: z
+      .string()
+      .default('http://127.0.0.1:4000')
+      .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
+      .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1, 'ORCHESTRATOR_URL needs at least one URL')),
     /**
      * This node's own token, valid for NODE_ID only (`POST /api/v1/nodes/<NODE_ID>/token` with
      * the admin token issues one; `npm start` derives it).

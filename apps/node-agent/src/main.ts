@@ -125,7 +125,7 @@ const dialStream: StreamDialer = (request) => ('archive' in request ? archives.o
 
 // Made now, dialled last (link.connect below), once the handlers it calls exist.
 const link = new OrchestratorLink({
-  url: config.ORCHESTRATOR_URL,
+  urls: config.ORCHESTRATOR_URL,
   nodeId: config.NODE_ID,
   token: config.AGENT_TOKEN,
   securityMode: config.SECURITY_MODE,

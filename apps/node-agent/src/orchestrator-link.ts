@@ -32,7 +32,8 @@ import type { TerminalManager } from './terminals/terminal-manager.ts';
 export type AgentSocket = Socket<OrchestratorToAgent, AgentToOrchestrator>;
 
 export interface OrchestratorLinkOptions {
-  url: string;
+  /** The orchestrator (one URL), or its replicas: the link moves to the next one whenever it fails. */
+  urls: string[];
   nodeId: string;
   token: string;
   securityMode: SecurityMode;
@@ -77,11 +78,13 @@ export class OrchestratorLink {
   private readonly viewers = new Set<string>();
   private readonly streams: LinkStreams;
   private closed = false;
+  /** Index in `opts.urls` of the orchestrator the link uses. */
+  private replica = 0;
   private retry: NodeJS.Timeout | undefined;
   private handlers: OrchestratorLinkHandlers | undefined;
 
   constructor(private readonly opts: OrchestratorLinkOptions) {
-    const url = new URL(AGENT_NAMESPACE, opts.url).toString();
+    const url = new URL(AGENT_NAMESPACE, opts.urls[0]).toString();
     this.socket = io(url, {
       auth: { nodeId: opts.nodeId, token: opts.token, securityMode: opts.securityMode },
       transports: ['websocket'],
@@ -89,6 +92,8 @@ export class OrchestratorLink {
       reconnectionDelayMax: 5000,
     });
     this.streams = acceptStreams(this.socket as unknown as StreamCarrier, opts.dialStream);
+    // Socket.IO's own reconnection (with its backoff) tries the next replica each time.
+    this.socket.io.on('reconnect_attempt', () => this.nextReplica());
     this.wire();
   }
 
@@ -109,6 +114,22 @@ export class OrchestratorLink {
     this.socket.disconnect();
     this.detachAll();
     this.streams.closeAll('the node agent is stopping');
+  }
+
+  /** The orchestrator the link uses now (or tries next). */
+  get url(): string {
+    return this.opts.urls[this.replica]!;
+  }
+
+  /**
+   * Points the link at the next replica of the list, for the next connection attempt. Socket.IO
+   * connects one manager to one URL; its manager opens each attempt's engine from `uri`, so
+   * that is what changes (the namespace and every handler stay).
+   */
+  private nextReplica(): void {
+    if (this.opts.urls.length < 2) return;
+    this.replica = (this.replica + 1) % this.opts.urls.length;
+    (this.socket.io as unknown as { uri: string }).uri = this.url;
   }
 
   get connected(): boolean {
@@ -148,7 +169,7 @@ export class OrchestratorLink {
     const log = opts.logger;
 
     socket.on('connect', () => {
-      log.info({ url: opts.url }, 'orchestrator.connected');
+      log.info({ url: this.url }, 'orchestrator.connected');
       void this.onConnect();
     });
     socket.on('disconnect', (reason) => {
@@ -172,7 +193,11 @@ export class OrchestratorLink {
       // (the orchestrator may be restarting with a new token), slowly.
       if (!socket.active && !this.closed) {
         clearTimeout(this.retry);
-        this.retry = setTimeout(() => !this.closed && socket.connect(), AUTH_RETRY_MS);
+        this.retry = setTimeout(() => {
+          if (this.closed) return;
+          this.nextReplica();
+          socket.connect();
+        }, AUTH_RETRY_MS);
       }
     });
 
