@@ -195,12 +195,20 @@ describe('the Compose deployment on one Docker host', { timeout: 25 * 60_000 }, 
   it('lets a learner start a session in Chromium and type into its terminal', async () => {
     browser = await launchBrowser();
     const page: Page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(baseUrl);
     await page.getByTestId('start-session').click({ timeout: 30_000 });
     await page.waitForURL(/\/p\/[a-z2-7]{32}$/, { timeout: 30_000 });
     sessions.push(page.url().split('/p/')[1]!);
     const screen = () => page.locator('[data-testid="terminal"]:visible .xterm-rows').innerText();
-    await eventually(async () => (await screen()).includes('root@node1'), { timeoutMs: 90_000, intervalMs: 250, description: 'the prompt in the terminal' });
+    await eventually(async () => (await screen()).includes('root@node1'), { timeoutMs: 90_000, intervalMs: 250, description: 'the prompt in the terminal' }).catch(
+      async (error: Error) => {
+        // What the learner would see instead (an error message, a spinner): the failure says it.
+        const shows = await page.locator('body').innerText().catch(() => '(no page)');
+        throw new Error(`${error.message}\n--- page errors ---\n${pageErrors.join('\n')}\n--- page shows ---\n${shows.slice(0, 2000)}`);
+      },
+    );
     await page.locator('[data-testid="terminal"]:visible .xterm').click();
     await page.keyboard.type('echo typed-$((6*7))-in-compose');
     await page.keyboard.press('Enter');

@@ -162,6 +162,8 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     if (web) await waitForWeb(stack, 90_000);
   } catch (error) {
     await stack.shutdown({ closeSessions: false });
+    // An agent that started before another process failed has made its warm pool already.
+    await removeNodeLeftovers(stack.options.nodes).catch(() => undefined);
     await cleanUp();
     throw error;
   }
