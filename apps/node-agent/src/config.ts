@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { NodeId, SECURITY_MODES } from '@playground/contracts';
+import { NodeId, OrchestratorUrlList, SECURITY_MODES } from '@playground/contracts';
 
 // The only module that reads the environment. Every variable is documented here; a bad
 // value stops the agent at start-up rather than at the first job.
@@ -21,11 +21,7 @@ const ConfigSchema = z
      * made, tries the next: an agent on the replicas' network then needs no proxy in between,
      * which would relay every keystroke once more.
      */
-    ORCHESTRATOR_URL: z
-      .string()
-      .default('http://127.0.0.1:4000')
-      .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
-      .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1, 'ORCHESTRATOR_URL needs at least one URL')),
+    ORCHESTRATOR_URL: OrchestratorUrlList.default(['http://127.0.0.1:4000']),
     /**
      * This node's own token, valid for NODE_ID only (`POST /api/v1/nodes/<NODE_ID>/token` with
      * the admin token issues one; `npm start` derives it).

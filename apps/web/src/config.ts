@@ -1,4 +1,4 @@
-import { defaultPortsDomain, portHostDomains } from '@playground/contracts';
+import { defaultPortsDomain, OrchestratorUrlList, portHostDomains } from '@playground/contracts';
 import { z } from 'zod';
 
 // The web app's whole configuration, parsed once from the environment. Nothing else in
@@ -15,11 +15,7 @@ export const ConfigSchema = z.object({
    * Where the orchestrator serves /api/v1, /socket.io (terminals) and /ports: one URL, or
    * several replicas' URLs separated by commas (the edge spreads requests over the live ones).
    */
-  ORCHESTRATOR_URL: z
-    .string()
-    .default('http://127.0.0.1:4000')
-    .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
-    .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1)),
+  ORCHESTRATOR_URL: OrchestratorUrlList.default(['http://127.0.0.1:4000']),
   /** Base URL the browser reaches the playground at; its host gives PORTS_DOMAIN's default. */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8080'),
   /**

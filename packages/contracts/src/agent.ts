@@ -9,6 +9,15 @@ import { ShellNumber, TerminalLanguage, TerminalSize } from './terminal.ts';
 
 export const AGENT_NAMESPACE = '/agent';
 
+/**
+ * ORCHESTRATOR_URL of the web edge and of node agents: one URL, or several replicas' URLs
+ * separated by commas (http or https), read into a list of at least one.
+ */
+export const OrchestratorUrlList = z
+  .string()
+  .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
+  .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1, 'at least one URL is needed'));
+
 /** How a node isolates its instances (see apps/node-agent/src/instances/isolation.ts). */
 export const SECURITY_MODES = ['userns', 'minimal-caps', 'privileged', 'runtime'] as const;
 export const SecurityMode = z.enum(SECURITY_MODES);
