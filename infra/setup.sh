@@ -31,8 +31,9 @@ playground_lock
 # ---------------------------------------------------------------------------------------
 # docker-compose: the Compose deployment's test (test/deploy/compose.test.ts) brings it up with it.
 # fonts-nanum: a Korean font, so Chromium (tests, screenshots) draws the Korean UI, not boxes.
+# gcc, libc6-dev: the instance image's terminal relay (infra/instance/pty-relay.c) is built here.
 PACKAGES=(docker.io postgresql redis-server chromium debootstrap docker-registry docker-compose
-          iptables iproute2 ca-certificates curl btrfs-progs fonts-nanum)
+          iptables iproute2 ca-certificates curl btrfs-progs fonts-nanum gcc libc6-dev)
 
 pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
 
@@ -131,6 +132,19 @@ start_local_engine() {
   touch "$PLAYGROUND_RUN/started.dockerd"
   log "docker: engine up ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
 }
+# Every container and every exec in it takes kernel keys (runc gives each a session keyring),
+# and with userns-remap all instances' roots are one host user: the kernel's default quota of
+# 200 keys per user then fails container starts on a busy node ("unable to create session
+# key: disk quota exceeded"). Raised here and for the next boot.
+KEYS_SYSCTL=/etc/sysctl.d/60-playground-keys.conf
+if [ ! -f "$KEYS_SYSCTL" ]; then
+  printf '%s\n' '# Playground (infra/setup.sh): kernel keys for many containers under one remapped user' \
+    'kernel.keys.maxkeys = 20000' 'kernel.keys.maxbytes = 2000000' >"$KEYS_SYSCTL"
+fi
+if [ "$(cat /proc/sys/kernel/keys/maxkeys 2>/dev/null || echo 0)" -lt 20000 ]; then
+  sysctl -q -p "$KEYS_SYSCTL" 2>/dev/null || warn "kernel keys: could not raise kernel.keys.maxkeys (a busy node may fail to start containers)"
+fi
+
 if [ -z "${DOCKER_HOST:-}" ]; then
   if docker_ok && [ "$SECURITY_MODE" = userns ] && ! engine_remaps; then
     # An engine this script started earlier, before the safe mode was the default: restart it

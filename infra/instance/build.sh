@@ -41,7 +41,7 @@ DEBIAN_SUITE=$INSTANCE_SUITE
 : "${PLAYGROUND_REFRESH:=0}"
 
 need_root
-need_cmd debootstrap docker tar sha256sum
+need_cmd debootstrap docker tar sha256sum gcc
 ensure_dirs
 playground_lock
 docker_ok || die "the Docker engine does not answer (run infra/setup.sh first)"
@@ -55,7 +55,7 @@ DEBS_KEY=$(hash_inputs -s "$DEBIAN_SUITE" -s "$MIRROR" -s "$ARCH" -s "minbase" -
 # (Of lib.sh only the function that shapes the root file system counts, so that unrelated
 # edits to lib.sh do not cause a rebuild.)
 ROOT_KEY=$(hash_inputs -s "$DEBS_KEY" -s "upgrade=$INSTANCE_UPGRADE" -s "$(declare -f debian_rootfs_finish)" "$HERE/build.sh")
-IMAGE_KEY=$(hash_inputs -s "$ROOT_KEY" "$HERE/rootfs")
+IMAGE_KEY=$(hash_inputs -s "$ROOT_KEY" "$HERE/rootfs" "$HERE/pty-relay.c")
 TAG="$REPO:${IMAGE_KEY:0:12}"
 DEBS_TGZ=$PLAYGROUND_CACHE/debootstrap-$DEBIAN_SUITE-${DEBS_KEY:0:12}.tgz
 ROOT_TAR=$PLAYGROUND_CACHE/instance-rootfs-$DEBIAN_SUITE-${ROOT_KEY:0:12}.tar
@@ -117,9 +117,17 @@ mkdir -p "$ROOT"
 tar --numeric-owner --xattrs -C "$ROOT" -xf "$ROOT_TAR"
 # Lay ./rootfs on top: files owned by root, existing directories keep their modes.
 tar --owner=0 --group=0 --numeric-owner -C "$HERE/rootfs" -c . | tar --no-overwrite-dir -C "$ROOT" -x
+# The terminal relay (pty-relay.c says why): a static program, so it runs whatever the
+# image's C library; -Werror so a warning of a newer compiler stops the build here.
+RELAY=$ROOT/usr/local/libexec/playground/pty-relay
+mkdir -p "$(dirname "$RELAY")"
+gcc -Os -static -s -Wall -Wextra -Werror -o "$RELAY" "$HERE/pty-relay.c" 2>"$PLAYGROUND_LOGS/pty-relay.log" ||
+  die "building the terminal relay failed (log: $PLAYGROUND_LOGS/pty-relay.log; needs gcc and libc6-dev)"
+chmod 0755 "$RELAY"
 # Sanity checks before importing.
 for f in usr/sbin/dockerd usr/bin/docker usr/bin/docker-compose usr/libexec/docker/cli-plugins/docker-compose \
-         usr/libexec/docker/cli-plugins/docker-buildx usr/share/bash-completion/completions/docker usr/bin/tini usr/bin/jq sbin/iptables usr/local/bin/playground-init; do
+         usr/libexec/docker/cli-plugins/docker-buildx usr/share/bash-completion/completions/docker usr/bin/tini usr/bin/jq sbin/iptables usr/local/bin/playground-init \
+         usr/local/libexec/playground/pty-relay; do
   [ -e "$ROOT/$f" ] || die "built root file system lacks /$f"
 done
 

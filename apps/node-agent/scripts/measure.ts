@@ -5,9 +5,8 @@
 // Run: node --import tsx apps/node-agent/scripts/measure.ts   (as root, Docker + image present)
 import { newInstanceId, newSessionId } from '@playground/contracts';
 import { engineAnswers } from '../src/instances/engine-readiness.ts';
-import { dockerShellFactory } from '../src/terminals/shell.ts';
 import { TerminalManager } from '../src/terminals/terminal-manager.ts';
-import { removeNodeResources, requireDocker, testLogger, testProvisioner, uniqueNodeId } from '../test/support.ts';
+import { removeNodeResources, requireDocker, testLogger, testProvisioner, testShellFactory, uniqueNodeId } from '../test/support.ts';
 import { instanceContainerName } from '@playground/contracts';
 
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -48,7 +47,7 @@ try {
     console.log(`readiness probe ${probe}: p50 ${median(xs).toFixed(2)} ms`);
   }
 
-  const terminals = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: 262144, logger: testLogger });
+  const terminals = new TerminalManager({ openShell: testShellFactory(docker, () => provisioner), replayBytes: 65536, windowBytes: 262144, logger: testLogger });
   let out = '';
   let firstByteAt = 0;
   let onData: (() => void) | undefined;

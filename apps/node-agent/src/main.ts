@@ -19,6 +19,7 @@ import { PortDialer } from './ports/port-dialer.ts';
 import { InstanceArchives } from './instances/instance-archives.ts';
 import { PortScanner } from './ports/port-scanner.ts';
 import { reconcileNode } from './reconcile.ts';
+import { RelayPorts } from './terminals/relay-shell.ts';
 import { dockerShellFactory } from './terminals/shell.ts';
 import { AgentMetrics } from './metrics.ts';
 import { TerminalManager } from './terminals/terminal-manager.ts';
@@ -59,8 +60,16 @@ const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 
 // The parts, each built from the ones before it.
 const metrics = new AgentMetrics(config.NODE_ID);
+// Shells reach their instance's terminal relay at the address port streams use.
+const relayPorts = new RelayPorts();
+let addressOf: (instanceId: string) => Promise<string | null> = async () => null; // set once the port dialer exists
 const terminals = new TerminalManager({
-  openShell: dockerShellFactory(docker, { maxPendingInputBytes: config.TERMINAL_MAX_PENDING_INPUT_BYTES, logger }),
+  openShell: dockerShellFactory(docker, {
+    addressOf: (instanceId) => addressOf(instanceId),
+    relayPorts,
+    maxPendingInputBytes: config.TERMINAL_MAX_PENDING_INPUT_BYTES,
+    logger,
+  }),
   replayBytes: config.TERMINAL_REPLAY_BYTES,
   windowBytes: config.TERMINAL_WINDOW_BYTES,
   logger,
@@ -120,6 +129,7 @@ const heartbeat = new Heartbeat({ redis, nodeId: config.NODE_ID, intervalMs: con
 
 // What a byte stream from the orchestrator connects to: a port of an instance, or an archive of it.
 const portDialer = new PortDialer(docker, () => provisioner.listInstances(), logger);
+addressOf = (instanceId) => portDialer.addressOf(instanceId);
 const archives = new InstanceArchives(docker, () => provisioner.listInstances(), logger.child({ component: 'archives' }));
 const dialStream: StreamDialer = (request) => ('archive' in request ? archives.open(request) : portDialer.dial(request));
 
@@ -146,6 +156,8 @@ const ports = new PortScanner({
   docker,
   listInstances: () => provisioner.listInstances(),
   onPorts: (instanceId, list) => link.ports(instanceId, list),
+  // A terminal relay listening for its connection is the agent's, not the learner's.
+  isHiddenPort: (port) => relayPorts.isRelayPort(port),
   intervalMs: config.PORT_SCAN_INTERVAL_MS,
   logger,
 });

@@ -6,6 +6,9 @@ import type { InstanceLimits } from '@playground/contracts';
 import { DockerInstanceProvisioner, type DockerInstanceProvisionerOptions } from '../src/instances/docker-instance-provisioner.ts';
 import { InstanceResources, type InstanceResourcesOptions } from '../src/instances/instance-resources.ts';
 import { WarmPool } from '../src/instances/warm-pool.ts';
+import { PortDialer } from '../src/ports/port-dialer.ts';
+import { RelayPorts } from '../src/terminals/relay-shell.ts';
+import { dockerShellFactory, type ShellFactory } from '../src/terminals/shell.ts';
 
 // Shared by this app's tests (and scripts/measure.ts), never by its production code under src/:
 // real services or a clear failure, never a silent skip.
@@ -42,6 +45,15 @@ export function testProvisioner(docker: Docker, nodeId: string, overrides: TestP
   });
   const pool = warmPool && warmPool.size > 0 ? new WarmPool({ resources, ...warmPool, logger: testLogger }) : undefined;
   return new DockerInstanceProvisioner({ resources, pool, logger: testLogger, onRemoving, onReady });
+}
+
+/**
+ * Shells as main.ts opens them: through the instance's terminal relay, reached at the address
+ * the port dialer finds (`provisioner` is read at each shell, so it may be made later).
+ */
+export function testShellFactory(docker: Docker, provisioner: () => DockerInstanceProvisioner, opts: { maxPendingInputBytes?: number } = {}): ShellFactory {
+  const dialer = new PortDialer(docker, () => provisioner().listInstances(), testLogger);
+  return dockerShellFactory(docker, { addressOf: (instanceId) => dialer.addressOf(instanceId), relayPorts: new RelayPorts(), logger: testLogger, ...opts });
 }
 
 /** A node id of its own per test file, so labels and queues never collide with a real agent. */

@@ -14,9 +14,8 @@ import {
   type CreateInstanceResult,
 } from '@playground/contracts';
 import { LifecycleWorker } from '../jobs/worker.ts';
-import { dockerShellFactory } from '../terminals/shell.ts';
 import { TerminalManager } from '../terminals/terminal-manager.ts';
-import { removeNodeResources, requireDocker, requireRedis, testLogger, testProvisioner, uniqueNodeId } from '../../test/support.ts';
+import { removeNodeResources, requireDocker, requireRedis, testLogger, testProvisioner, testShellFactory, uniqueNodeId } from '../../test/support.ts';
 import { eventually } from '../../../../test/support/eventually.ts';
 import type { DockerInstanceProvisioner } from './docker-instance-provisioner.ts';
 import { execCollect } from './exec-collect.ts';
@@ -52,8 +51,9 @@ const gone: string[] = [];
 const memberGoneReports: Array<{ containerId: string | undefined; readyAfter: number }> = [];
 
 function makeAgent(): { provisioner: DockerInstanceProvisioner; worker: LifecycleWorker; terminals: TerminalManager } {
-  const t = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: 262144, logger: testLogger });
-  const p = testProvisioner(docker, nodeId, {
+  let p: DockerInstanceProvisioner | undefined;
+  const t = new TerminalManager({ openShell: testShellFactory(docker, () => p!), replayBytes: 65536, windowBytes: 262144, logger: testLogger });
+  p = testProvisioner(docker, nodeId, {
     onRemoving: (id) => t.closeInstance(id, 'deleted'),
     onReady: (id) => t.prewarm(id),
     warmPool: { size: SIZE, capacity: CAPACITY, checkIntervalMs: CHECK_INTERVAL_MS },

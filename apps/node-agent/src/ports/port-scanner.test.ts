@@ -29,12 +29,13 @@ after(async () => {
   if (docker) await removeNodeResources(docker, nodeId);
 });
 
-function scanner(mode: PortReadMode) {
+function scanner(mode: PortReadMode, isHiddenPort?: (port: number) => boolean) {
   const reports: { instanceId: string; ports: number[] }[] = [];
   const s = new PortScanner({
     docker,
     listInstances: () => provisioner.listInstances(),
     onPorts: (id, ports) => reports.push({ instanceId: id, ports }),
+    isHiddenPort,
     intervalMs: 200,
     logger: testLogger,
     mode,
@@ -59,6 +60,23 @@ for (const mode of ['proc', 'exec'] as const) {
     }
   });
 }
+
+test("the agent's own listeners (a terminal relay's port) are not reported as the learner's", async () => {
+  await sh('nohup python3 -m http.server 61001 --bind 0.0.0.0 >/dev/null 2>&1 &');
+  const { s, latest } = scanner('auto', (port) => port === 61001);
+  const plain = scanner('auto');
+  s.start();
+  plain.s.start();
+  try {
+    await eventually(() => plain.latest()?.includes(61001), { timeoutMs: 10000, description: 'port 61001 listening' });
+    await eventually(() => latest()?.includes(8080), { timeoutMs: 10000, description: 'port 8080 reported' });
+    assert.deepEqual(latest(), [8080]);
+  } finally {
+    s.stop();
+    plain.s.stop();
+    await sh("pkill -f 'http.server 61001'");
+  }
+});
 
 test('a port that closes is reported as gone', async () => {
   const { s, latest } = scanner('auto');

@@ -19,6 +19,8 @@ export interface PortScannerOptions {
   listInstances: () => Promise<ManagedInstance[]>;
   /** Called when an instance's set of ports changes (and for all after `resendAll`). */
   onPorts: (instanceId: string, ports: number[]) => void;
+  /** Ports never reported (the agent's own: a terminal relay waiting for its connection). */
+  isHiddenPort?: (port: number) => boolean;
   intervalMs: number;
   logger: Logger;
   mode?: PortReadMode;
@@ -62,11 +64,13 @@ export class PortScanner {
       await Promise.all(
         instances.map(async (inst) => {
           seen.add(inst.instanceId);
-          const ports = await this.readPorts(inst).catch((err) => {
+          const read = await this.readPorts(inst).catch((err) => {
             this.opts.logger.debug({ instanceId: inst.instanceId, err: String(err) }, 'ports.read_failed');
             return undefined;
           });
-          if (!ports) return;
+          if (!read) return;
+          const hidden = this.opts.isHiddenPort;
+          const ports = hidden ? read.filter((port) => !hidden(port)) : read;
           const before = this.known.get(inst.instanceId);
           if (resend || !before || before.join(',') !== ports.join(',')) {
             this.known.set(inst.instanceId, ports);

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { instanceContainerName, type TerminalLanguage, type TerminalSize } from '@playground/contracts';
-import { InstanceNotFoundError, isDockerNotFound } from '../errors.ts';
+import { InstanceNotFoundError, isDockerConflict, isDockerNotFound } from '../errors.ts';
+import { openRelayShell, RelayUnavailableError, type RelayPorts } from './relay-shell.ts';
 
 /**
  * A login shell in an instance, with a TTY. Output is paused/resumed for flow control. A new
@@ -31,7 +32,7 @@ export interface Shell {
 export type ShellFactory = (instanceId: string, size?: TerminalSize, lang?: TerminalLanguage) => Promise<Shell>;
 
 /**
- * `docker exec -it <instance> bash -l`. The hijacked connection is a raw two-way byte stream
+ * `docker exec -it <instance> bash -l`, where the terminal relay is not available. The hijacked connection is a raw two-way byte stream
  * (no multiplexing with a TTY); pausing it stops reading the socket, so the engine, and then
  * the shell, block on a full buffer, as a real terminal would.
  */
@@ -56,21 +57,11 @@ class DockerExecShell implements Shell {
   private async finish(): Promise<void> {
     if (this.exited) return;
     this.exited = true;
-    let code: number | null = null;
-    try {
-      code = (await this.exec.inspect()).ExitCode ?? null;
-    } catch {
-      // the instance is gone with its exec records
-    }
-    this.events.emit('exit', { code });
+    this.events.emit('exit', { code: await execExitCode(this.exec) });
   }
 
   write(data: string): boolean {
-    if (this.exited) return true;
-    // The stream's own buffer holds what the engine's socket did not take: it is the backlog.
-    if (this.stream.writableLength + Buffer.byteLength(data) > this.maxPendingInputBytes) return false;
-    this.stream.write(data);
-    return true;
+    return this.exited || writeBounded(this.stream, data, this.maxPendingInputBytes);
   }
 
   pendingInputBytes(): number {
@@ -127,38 +118,94 @@ class DockerExecShell implements Shell {
   }
 }
 
+/** The exit code the engine keeps for an ended exec; null when the instance is gone with its exec records. */
+export async function execExitCode(exec: Docker.Exec): Promise<number | null> {
+  try {
+    return (await exec.inspect()).ExitCode ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Queues input on the connection to a shell; false (nothing queued) when what the kernel has
+ * not taken yet, the connection's own buffer, would grow past `maxPendingBytes`.
+ */
+export function writeBounded(connection: Writable, data: string, maxPendingBytes: number): boolean {
+  if (connection.writableLength + Buffer.byteLength(data) > maxPendingBytes) return false;
+  connection.write(data);
+  return true;
+}
+
 /** How long a hung-up shell has to end before it is killed. */
 const HANGUP_GRACE_MS = 2_000;
 
-/** Opens shells with `docker exec` in instance containers. */
 /** Input a shell may leave untaken before more is dropped (TERMINAL_MAX_PENDING_INPUT_BYTES). */
 export const DEFAULT_MAX_PENDING_INPUT_BYTES = 256 * 1024;
 
-export function dockerShellFactory(docker: Docker, opts: { maxPendingInputBytes?: number; logger?: Logger } = {}): ShellFactory {
+/**
+ * The learner's shell. Docker gives every exec the container's creation-time HOSTNAME
+ * variable, which bash keeps; a warm pool instance was renamed after creation, so bash must
+ * set it itself.
+ */
+export const LOGIN_SHELL = ['env', '-u', 'HOSTNAME', 'bash', '-l'];
+
+export interface DockerShellOptions {
+  /**
+   * The instance's address on its session network (PortDialer.addressOf). With it (and
+   * `relayPorts`) shells go through the image's terminal relay; without, over `docker exec`.
+   */
+  addressOf?: (instanceId: string) => Promise<string | null>;
+  relayPorts?: RelayPorts;
+  maxPendingInputBytes?: number;
+  logger?: Logger;
+}
+
+/**
+ * Opens shells in instance containers: through the terminal relay where the instance has it
+ * and can be reached (relay-shell.ts), else with `docker exec -t` (an image without the relay,
+ * an instance without an address), which works everywhere but is slower per keystroke.
+ */
+export function dockerShellFactory(docker: Docker, opts: DockerShellOptions = {}): ShellFactory {
+  const maxPendingInputBytes = opts.maxPendingInputBytes ?? DEFAULT_MAX_PENDING_INPUT_BYTES;
+  /** Instances whose relay failed lately (→ until when), so their shells are not delayed by trying it each time. */
+  const noRelay = new Map<string, number>();
+  const relayFailedLately = (instanceId: string) => (noRelay.get(instanceId) ?? 0) > Date.now();
   return async (instanceId, size, lang) => {
     const container = docker.getContainer(instanceContainerName(instanceId));
-    let exec: Docker.Exec;
-    try {
-      exec = await container.exec({
-        // Docker gives every exec the container's creation-time HOSTNAME variable, which bash
-        // keeps; a warm pool instance was renamed after creation, so bash must set it itself.
-        Cmd: ['env', '-u', 'HOSTNAME', 'bash', '-l'],
-        Tty: true,
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Env: ['TERM=xterm-256color', 'LANG=C.UTF-8', ...(lang ? [`PLAYGROUND_LANG=${lang}`] : [])],
-        WorkingDir: '/root',
-        User: 'root',
-      });
-    } catch (err) {
-      // 404: no such container; 409: container not running.
-      if (isDockerNotFound(err) || (err as { statusCode?: number }).statusCode === 409) throw new InstanceNotFoundError(instanceId);
-      throw err;
+    const env = ['TERM=xterm-256color', 'LANG=C.UTF-8', ...(lang ? [`PLAYGROUND_LANG=${lang}`] : [])];
+    const address = opts.addressOf && opts.relayPorts && !relayFailedLately(instanceId) ? await opts.addressOf(instanceId).catch(() => null) : null;
+    if (address && opts.relayPorts) {
+      try {
+        return await instanceCall(instanceId, () =>
+          openRelayShell(docker, { container, address, ports: opts.relayPorts!, env, argv: LOGIN_SHELL, size, maxPendingInputBytes, logger: opts.logger }),
+        );
+      } catch (error) {
+        if (!(error instanceof RelayUnavailableError)) throw error;
+        if (noRelay.size > 10_000) noRelay.clear();
+        noRelay.set(instanceId, Date.now() + RELAY_RETRY_AFTER_MS);
+        opts.logger?.warn({ instanceId, err: error.message }, 'terminal.relay_unavailable: shells of this instance go over docker exec');
+      }
     }
+    const exec = await instanceCall(instanceId, () =>
+      container.exec({ Cmd: LOGIN_SHELL, Tty: true, AttachStdin: true, AttachStdout: true, AttachStderr: true, Env: env, WorkingDir: '/root', User: 'root' }),
+    );
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
-    const shell = new DockerExecShell(exec, stream, opts.maxPendingInputBytes ?? DEFAULT_MAX_PENDING_INPUT_BYTES, opts.logger);
+    const shell = new DockerExecShell(exec, stream, maxPendingInputBytes, opts.logger);
     if (size) await shell.resize(size).catch(() => undefined);
     return shell;
   };
+}
+
+/** How long after its relay failed an instance's shells go over `docker exec` without trying it. */
+const RELAY_RETRY_AFTER_MS = 60_000;
+
+/** A call to the engine about an instance; 404 (no such container) or 409 (not running) mean it is not there. */
+async function instanceCall<T>(instanceId: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isDockerNotFound(err) || isDockerConflict(err)) throw new InstanceNotFoundError(instanceId);
+    throw err;
+  }
 }

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
-import { newInstanceId, newSessionId } from '@playground/contracts';
-import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, uniqueNodeId } from '../../test/support.ts';
+import { instanceContainerName, newInstanceId, newSessionId } from '@playground/contracts';
+import type { DockerInstanceProvisioner } from '../instances/docker-instance-provisioner.ts';
+import { removeNodeResources, requireDocker, testLogger, TEST_LIMITS, testProvisioner, testShellFactory, uniqueNodeId } from '../../test/support.ts';
 import { eventually } from '../../../../test/support/eventually.ts';
-import { DEFAULT_MAX_PENDING_INPUT_BYTES, dockerShellFactory } from './shell.ts';
+import { execCollect } from '../instances/exec-collect.ts';
+import { RELAY_PATH } from './relay-shell.ts';
+import { DEFAULT_MAX_PENDING_INPUT_BYTES } from './shell.ts';
 import { TerminalManager, type ViewerSink } from './terminal-manager.ts';
 
 const nodeId = uniqueNodeId();
@@ -13,6 +16,7 @@ const instanceId = newInstanceId();
 const WINDOW = 64 * 1024;
 
 let docker: Docker;
+let provisioner: DockerInstanceProvisioner;
 let terminals: TerminalManager;
 
 /** A viewer that records what it receives and acks at once unless told not to. */
@@ -45,9 +49,9 @@ function viewer(opts: { ack: boolean } = { ack: true }) {
 
 before(async () => {
   docker = await requireDocker();
-  const provisioner = testProvisioner(docker, nodeId);
+  provisioner = testProvisioner(docker, nodeId);
   await provisioner.createInstance({ sessionId, instanceId, hostname: 'node1', limits: TEST_LIMITS });
-  terminals = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: WINDOW, logger: testLogger });
+  terminals = new TerminalManager({ openShell: testShellFactory(docker, () => provisioner), replayBytes: 65536, windowBytes: WINDOW, logger: testLogger });
 });
 
 after(async () => {
@@ -64,6 +68,8 @@ test('attach, type a command, see its output', async () => {
   await eventually(() => /[\r\n]hi\r\n/.test(v.text()), { timeoutMs: 10_000, description: 'hi' });
   terminals.input('v1', 'stty size\r');
   await eventually(() => v.text().includes('40 120'), { timeoutMs: 10_000, description: 'the size of the viewer' });
+  terminals.input('v1', 'echo "parent=$(cat /proc/$PPID/comm)"\r');
+  await eventually(() => v.text().includes('parent=pty-relay'), { timeoutMs: 10_000, description: "the terminal relay as the shell's parent" });
 });
 
 test('detach and re-attach replays the screen from the same shell', async () => {
@@ -147,10 +153,12 @@ test('a viewer that never acks pauses the shell; memory stays bounded; leaving r
 test('a shell that stops reading its input: pending input stays bounded, the rest is dropped with one notice', async (t) => {
   const v = viewer();
   await terminals.attach({ viewerId: 'paster', instanceId }, v.sink);
+  t.after(() => terminals.closeInstance(instanceId, 'test: end the stuck shell')); // also when an assertion failed
   // A learner's foreground program that never reads stdin, on a raw TTY (no line limit, no echo):
-  // the TTY fills, docker's copy blocks, then the hijacked socket fills, then our side would.
-  terminals.input('paster', 'stty raw -echo; sleep 600\r');
-  await new Promise((r) => setTimeout(r, 500));
+  // the TTY fills, the relay stops reading its connection, the kernel's buffers on the way
+  // fill, then our side would.
+  terminals.input('paster', 'stty raw -echo; echo raw-$((40+2)); sleep 600\r');
+  await eventually(() => v.text().includes('raw-42'), { timeoutMs: 10_000, description: 'the TTY in raw mode' });
   const mem0 = process.memoryUsage();
   // 64 MiB of pasted input, far more than every kernel buffer on the way can hold; each chunk
   // a string of its own, as each arrives from the wire.
@@ -164,7 +172,8 @@ test('a shell that stops reading its input: pending input stays bounded, the res
   const notices = v.text().split('further input was dropped').length - 1;
   const pending = terminals.inspect(instanceId)!.pendingInputBytes;
   t.diagnostic(`pending input ${pending} B, memory growth ${grew} B after 64 MiB of input to a shell that does not read`);
-  assert.ok(pending > 0 && pending <= DEFAULT_MAX_PENDING_INPUT_BYTES, `pending input ${pending} bytes`);
+  // (The kernel goes on taking some of it into a growing TCP buffer, so what is left here may be 0.)
+  assert.ok(pending <= DEFAULT_MAX_PENDING_INPUT_BYTES, `pending input ${pending} bytes`);
   assert.equal(notices, 1, 'the viewer is told once');
   assert.ok(grew < 16 * 1024 * 1024, `agent memory grew by ${grew} bytes`);
   terminals.closeInstance(instanceId, 'test: end the stuck shell');
@@ -226,7 +235,7 @@ test('attaching to an instance that does not exist replies with an error', async
 
 test("the first viewer's language greets: a prewarmed shell no one saw is replaced, a seen one is kept", async () => {
   const second = newInstanceId();
-  await testProvisioner(docker, nodeId).createInstance({ sessionId, instanceId: second, hostname: 'node2', limits: TEST_LIMITS });
+  await provisioner.createInstance({ sessionId, instanceId: second, hostname: 'node2', limits: TEST_LIMITS });
   terminals.prewarm(second);
   await eventually(() => terminals.inspect(second), { timeoutMs: 30_000, description: 'the prewarmed shell' });
   const korean = viewer();
@@ -242,7 +251,7 @@ test("the first viewer's language greets: a prewarmed shell no one saw is replac
 });
 
 test('an extra shell nobody holds ends after the idle time, and the next attach is told so; the main shell and a held tab stay', async () => {
-  const idle = new TerminalManager({ openShell: dockerShellFactory(docker), replayBytes: 65536, windowBytes: WINDOW, logger: testLogger, idleCloseMs: 1_500 });
+  const idle = new TerminalManager({ openShell: testShellFactory(docker, () => provisioner), replayBytes: 65536, windowBytes: WINDOW, logger: testLogger, idleCloseMs: 1_500 });
   try {
     const main = viewer();
     const left = viewer();
@@ -274,5 +283,25 @@ test('an extra shell nobody holds ends after the idle time, and the next attach 
     assert.notEqual(await eventually(() => pidOf(fresh.text()), { timeoutMs: 30_000, description: "the new tab 1's pid" }), leftPid);
   } finally {
     idle.closeInstance(instanceId, 'test over');
+  }
+});
+
+test("an instance whose image has no terminal relay still gets its shells, over docker exec", async () => {
+  const moved = `${RELAY_PATH}.moved`;
+  const container = docker.getContainer(instanceContainerName(instanceId));
+  await execCollect(container, ['mv', RELAY_PATH, moved], 10_000);
+  const plain = new TerminalManager({ openShell: testShellFactory(docker, () => provisioner), replayBytes: 65536, windowBytes: WINDOW, logger: testLogger });
+  try {
+    const v = viewer();
+    assert.deepEqual(await plain.attach({ viewerId: 'plain', instanceId, shell: 5, size: { cols: 90, rows: 20 } }, v.sink), { ok: true });
+    plain.input('plain', 'stty size; echo "parent=$(cat /proc/$PPID/comm)"\r');
+    await eventually(() => /parent=(?!pty-relay)\S+/.test(v.text()), { timeoutMs: 30_000, description: 'a shell not under the relay' });
+    assert.match(v.text(), /20 90/, "the viewer's size");
+    plain.input('plain', 'exit 7\r');
+    await eventually(() => v.exits[0], { timeoutMs: 10_000, description: 'exit' });
+    assert.equal(v.exits[0]!.code, 7);
+  } finally {
+    plain.closeAll('test over');
+    await execCollect(container, ['mv', moved, RELAY_PATH], 10_000);
   }
 });

@@ -65,6 +65,8 @@ interface Terminal {
   paused: boolean;
   /** Input was dropped since the shell last caught up (its viewers were told). */
   inputDropped: boolean;
+  /** The shell wrote output since input was last dropped (it is doing something again). */
+  outputSinceDrop: boolean;
   /** Its welcome text's language (absent: English), and whether any viewer has seen it yet. */
   lang?: TerminalLanguage;
   viewed: boolean;
@@ -185,6 +187,7 @@ export class TerminalManager {
       viewers: new Map(),
       paused: false,
       inputDropped: false,
+      outputSinceDrop: false,
       lang,
       viewed: false,
       size,
@@ -192,6 +195,7 @@ export class TerminalManager {
     shell.events.on('data', (raw) => {
       const chunk = terminal.utf8.take(raw);
       if (chunk.length === 0) return;
+      terminal.outputSinceDrop = true;
       terminal.replay.append(chunk);
       for (const viewer of terminal.viewers.values()) this.send(terminal, viewer, chunk);
     });
@@ -284,12 +288,16 @@ export class TerminalManager {
     const terminal = viewer && this.terminals.get(viewer.key);
     if (!viewer || !terminal) return;
     if (terminal.shell.write(data)) {
-      terminal.inputDropped = false;
+      // Caught up: nothing left waiting, and the shell showed life since. Kernel buffers on the
+      // way (a relay's TCP connection holds megabytes) take input now and then while a program
+      // ignores it; that alone must not tell the viewer again at each keystroke.
+      if (terminal.inputDropped && terminal.outputSinceDrop && terminal.shell.pendingInputBytes() === 0) terminal.inputDropped = false;
       return;
     }
     // Told once per backlog, not per dropped keystroke: the notice is itself output.
     if (terminal.inputDropped) return;
     terminal.inputDropped = true;
+    terminal.outputSinceDrop = false;
     this.opts.logger.info({ instanceId: terminal.instanceId, pending: terminal.shell.pendingInputBytes() }, 'terminal.input_dropped');
     // Outside the flow-control count (no ack asked): it is a few bytes, once.
     viewer.sink.output(Buffer.from(INPUT_DROPPED_NOTICE), () => undefined, false);
