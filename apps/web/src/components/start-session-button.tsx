@@ -3,7 +3,7 @@
 import type { TemplateView } from '@playground/contracts';
 import { useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { createSession, listTemplates } from '@/lib/api-client';
 import { useDescribeError } from '@/i18n/describe-error';
 import { ErrorBanner } from './error-banner';
@@ -11,7 +11,9 @@ import { ErrorBanner } from './error-banner';
 /**
  * Creates a session and opens it. The session id in the URL is the learner's capability.
  * With `offerTemplates`, the learner picks what the session starts with (one host, a Swarm, …);
- * until the templates are loaded (or if they cannot be), it starts an empty session.
+ * a click before the templates are loaded waits for them and takes the default one, so a quick
+ * learner gets the same session as a patient one; only if they cannot be loaded does it start
+ * an empty session.
  */
 export function StartSessionButton({
   label,
@@ -30,16 +32,18 @@ export function StartSessionButton({
   const [templates, setTemplates] = useState<TemplateView[]>([]);
   const [template, setTemplate] = useState<string | undefined>(undefined);
 
+  /** The templates' one request, also awaited by a click that comes before it answered. */
+  const loading = useRef<Promise<TemplateView[]> | null>(null);
+
   useEffect(() => {
     if (!offerTemplates) return;
     let current = true;
-    listTemplates()
-      .then(({ templates: loaded }) => {
-        if (!current) return;
-        setTemplates(loaded);
-        setTemplate((chosen) => chosen ?? loaded.find((entry) => entry.id === 'single')?.id ?? loaded[0]?.id);
-      })
-      .catch(() => undefined);
+    loading.current ??= listTemplates().then(({ templates: loaded }) => loaded, () => []);
+    void loading.current.then((loaded) => {
+      if (!current) return;
+      setTemplates(loaded);
+      setTemplate((chosen) => chosen ?? defaultTemplate(loaded));
+    });
     return () => {
       current = false;
     };
@@ -49,7 +53,8 @@ export function StartSessionButton({
     setStarting(true);
     setError(null);
     try {
-      const session = await createSession(template);
+      const chosen = template ?? (offerTemplates && loading.current ? defaultTemplate(await loading.current) : undefined);
+      const session = await createSession(chosen);
       router.push(`/p/${session.id}`);
       // Stay "starting" until the next page replaces this one.
     } catch (err) {
@@ -81,4 +86,9 @@ export function StartSessionButton({
       <ErrorBanner message={error} onDismiss={() => setError(null)} />
     </>
   );
+}
+
+/** One host when the operator offers it, else the first template. */
+function defaultTemplate(templates: TemplateView[]): string | undefined {
+  return templates.find((entry) => entry.id === 'single')?.id ?? templates[0]?.id;
 }
